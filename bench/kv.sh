@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# kv.sh - cachifyd against redis-server on Unix sockets, in one run: SET/GET
+# throughput with redis-benchmark (unpipelined and -P 16) and RSS for 1M keys.
+# Starts and stops both servers itself in a temporary directory; run from the
+# repository root (make bench does). Tunables: KV_N, KV_NP (requests per test
+# unpipelined / pipelined), KV_ROUNDS (runs per cell), KV_KEYS (memory test).
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
+N=${KV_N:-200000}		# requests per test, unpipelined
+NP=${KV_NP:-1000000}		# requests per test, -P 16
+KEYS=${KV_KEYS:-1000000}	# keys for the memory test
+ROUNDS=${KV_ROUNDS:-2}		# runs per cell; the best counts
+CLIENTS=50
+BENCH_TIMEOUT=90		# s, per redis-benchmark run
+
+die() { echo "kv.sh: $*" >&2; exit 1; }
+
+for t in "$CACHIFYD" redis-server redis-cli redis-benchmark; do
+	command -v "$t" >/dev/null || die "$t not found (make all; apt-get install redis-server redis-tools)"
+done
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-kv.XXXXXX")
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+C_SOCK=$DIR/cachifyd.sock
+R_SOCK=$DIR/redis.sock
+
+# wait_ready SOCK PID NAME: PING until PONG (10 s at most).
+wait_ready() {
+	local tries
+	for tries in $(seq 100); do
+		if ! kill -0 "$2" 2>/dev/null; then
+			[ -f "$DIR/redis.log" ] && tail -5 "$DIR/redis.log" >&2
+			die "$3 exited at startup"
+		fi
+		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	die "$3 did not answer PING on $1 within 10 s (tries: $tries)"
+}
+
+# start_servers: (re)starts both servers empty; sets C_PID and R_PID.
+start_servers() {
+	"$CACHIFYD" -s "$C_SOCK" --loglevel warning &
+	C_PID=$!
+	PIDS+=("$C_PID")
+	redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no \
+		--daemonize no --dir "$DIR" --logfile "$DIR/redis.log" &
+	R_PID=$!
+	PIDS+=("$R_PID")
+	wait_ready "$C_SOCK" "$C_PID" cachifyd
+	wait_ready "$R_SOCK" "$R_PID" redis-server
+}
+
+stop_servers() {
+	kill "$C_PID" "$R_PID" 2>/dev/null || true
+	wait "$C_PID" 2>/dev/null || true
+	wait "$R_PID" 2>/dev/null || true
+	PIDS=()
+}
+
+# ---- throughput ------------------------------------------------------------
+
+# bench SOCK PIPELINE N: prints "SET rps" and "GET rps" lines.
+bench() {
+	local out err
+	err=$DIR/bench.err
+	out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -s "$1" -q --csv -n "$3" -c "$CLIENTS" \
+		-r 100000 -P "$2" -t set,get 2>"$err") ||
+		{ cat "$err" >&2; die "redis-benchmark on $1 (-P $2) failed or timed out"; }
+	# cachifyd has no save/appendonly config: redis-benchmark only warns.
+	grep -v 'Could not fetch server CONFIG' "$err" >&2 || true
+	echo "$out" | tr -d '"' | awk -F, '$1 == "SET" || $1 == "GET" { print $1, $2 }'
+}
+
+declare -A BEST
+record() { # record SERVER PIPELINE < "TEST rps" lines
+	local test rps k
+	while read -r test rps; do
+		k="$1,$2,$test"
+		if [ -z "${BEST[$k]:-}" ] || awk -v a="$rps" -v b="${BEST[$k]}" 'BEGIN { exit !(a > b) }'; then
+			BEST[$k]=$rps
+		fi
+	done
+}
+
+start_servers
+echo "kv.sh: redis-benchmark -c $CLIENTS -r 100000 -t set,get; -n $N unpipelined, -n $NP with -P 16;"
+echo "kv.sh: each cell is the best of $ROUNDS runs, servers alternating"
+for round in $(seq "$ROUNDS"); do
+	for p in 1 16; do
+		n=$N
+		[ "$p" = 1 ] || n=$NP
+		if [ $((round % 2)) = 1 ]; then order="cachifyd redis"; else order="redis cachifyd"; fi
+		for s in $order; do
+			if [ "$s" = cachifyd ]; then sock=$C_SOCK; else sock=$R_SOCK; fi
+			bench "$sock" "$p" "$n" > "$DIR/rows"
+			[ "$(wc -l < "$DIR/rows")" = 2 ] || die "no SET/GET rows from redis-benchmark on $s"
+			record "$s" "$p" < "$DIR/rows"
+		done
+	done
+done
+
+echo
+printf '%-12s %14s %14s %18s\n' test "cachifyd rps" "redis rps" "cachifyd/redis"
+for p in 1 16; do
+	for t in SET GET; do
+		c=${BEST[cachifyd,$p,$t]} r=${BEST[redis,$p,$t]}
+		if [ "$p" = 1 ]; then name=$t; else name="$t -P 16"; fi
+		printf '%-12s %14.0f %14.0f %17.2fx\n' "$name" "$c" "$r" \
+			"$(awk -v a="$c" -v b="$r" 'BEGIN { print a / b }')"
+	done
+done
+
+# ---- memory ----------------------------------------------------------------
+
+# Fresh servers, so the throughput run's keys and allocator state do not count.
+stop_servers
+start_servers
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# 16-byte keys ("key:" + 12 digits), 32-byte values, as one RESP stream.
+awk -v n="$KEYS" 'BEGIN {
+	for (i = 0; i < n; i++)
+		printf "*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$32\r\nvalue:%026d\r\n", i, i
+}' > "$DIR/load.resp"
+
+# load NAME SOCK PID: prints "before after" RSS in kB.
+load() {
+	local before after out dbsize
+	before=$(rss_kb "$3")
+	out=$(timeout 120 redis-cli -s "$2" --pipe < "$DIR/load.resp" 2>&1) ||
+		{ echo "$out" >&2; die "redis-cli --pipe into $1 failed or timed out"; }
+	echo "$out" | grep -q "errors: 0, replies: $KEYS" ||
+		{ echo "$out" >&2; die "redis-cli --pipe into $1: errors or missing replies"; }
+	dbsize=$(redis-cli -s "$2" DBSIZE)
+	[ "$dbsize" = "$KEYS" ] || die "$1: DBSIZE is '$dbsize' after the load, expected $KEYS"
+	sleep 0.5	# let a lazily freeing allocator settle
+	after=$(rss_kb "$3")
+	echo "$before $after"
+}
+
+load cachifyd "$C_SOCK" "$C_PID" > "$DIR/rss.cachifyd"
+load redis-server "$R_SOCK" "$R_PID" > "$DIR/rss.redis"
+read -r c_before c_after < "$DIR/rss.cachifyd"
+read -r r_before r_after < "$DIR/rss.redis"
+
+echo
+echo "kv.sh: memory, $KEYS keys of 16 bytes with 32-byte values (VmRSS, MiB); DBSIZE = $KEYS on both"
+printf '%-12s %14s %14s %18s\n' "" cachifyd redis cachifyd/redis
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+printf '%-12s %14s %14s %18s\n' "RSS before" "$(mib "$c_before")" "$(mib "$r_before")" "-"
+printf '%-12s %14s %14s %17.2fx\n' "RSS after" "$(mib "$c_after")" "$(mib "$r_after")" \
+	"$(awk -v a="$c_after" -v b="$r_after" 'BEGIN { print a / b }')"
+printf '%-12s %14s %14s %17.2fx\n' "delta" "$(mib $((c_after - c_before)))" \
+	"$(mib $((r_after - r_before)))" \
+	"$(awk -v a=$((c_after - c_before)) -v b=$((r_after - r_before)) 'BEGIN { print a / b }')"
+printf '%-12s %14.1f %14.1f %18s\n' "bytes/key" \
+	"$(awk -v k=$((c_after - c_before)) -v n="$KEYS" 'BEGIN { print k * 1024 / n }')" \
+	"$(awk -v k=$((r_after - r_before)) -v n="$KEYS" 'BEGIN { print k * 1024 / n }')" "-"
+stop_servers

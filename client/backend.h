@@ -1,0 +1,81 @@
+/* backend.h - libcachify's internal backend interface. Internal symbols
+ * that are not static start with lc_ (the test binary links the daemon too).
+ *
+ * Every client is a vtable: the reference's get/set/delete, plus optional
+ * native operations that the API prefers when present (cachifyd implements
+ * them with LOCK.* and POOL.*; a later Redis backend will with scripts).
+ * When a native operation is NULL the API runs the generic algorithm of
+ * generic.c over get/set/delete. Not installed; not part of the ABI.
+ */
+#ifndef CACHIFY_BACKEND_H
+#define CACHIFY_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cachify.h"
+
+/* A wait request for native acquire calls. */
+struct backend_wait {
+	bool nowait;	/* fail at once when taken */
+	double timeout; /* s; CACHIFY_WAIT_FOREVER to wait without limit */
+};
+
+/* What a native grant hands back. session is the backend's handle for a
+ * session-bound grant (cachifyd: the connection it was made on, kept out of
+ * the connection pool until release); NULL if none. */
+struct backend_grant {
+	char *id;	/* malloc'ed token or slot id */
+	size_t idlen;
+	uint64_t fence;
+	void *session;
+};
+
+struct backend_ops {
+	const char *name; /* "memory", "cachifyd", "custom" */
+
+	/* The SyncClient protocol: same contracts as cachify_client_ops. */
+	int (*get)(void *ctx, const char *name, size_t nlen, char **value, size_t *len);
+	int (*set)(void *ctx, const char *name, size_t nlen, const char *value, size_t len,
+		   int64_t ex, bool nx);
+	int (*del)(void *ctx, size_t n, const char *const *names, const size_t *nlens);
+	void (*destroy)(void *ctx);
+
+	/* Optional native operations (NULL = use generic.c). ttl_ms < 0 means
+	 * no expiry. Each returns 0 or a negative CACHIFY_E* code. */
+	int (*lock_acquire)(void *ctx, const char *key, size_t klen, int64_t ttl_ms,
+			    const struct backend_wait *w, struct backend_grant *g);
+	int (*lock_release)(void *ctx, const char *key, size_t klen, const struct backend_grant *g);
+	int (*lock_renew)(void *ctx, const char *key, size_t klen, const struct backend_grant *g,
+			  int64_t ttl_ms);
+	/* Ends a grant's session without releasing (after release or loss). */
+	void (*session_end)(void *ctx, void *session);
+	int (*pool_acquire)(void *ctx, const char *key, size_t klen, long max, int64_t ttl_ms,
+			    const struct backend_wait *w, struct backend_grant *g);
+	int (*pool_release)(void *ctx, const char *key, size_t klen, const struct backend_grant *g);
+	/* Live slots, or a negative code. */
+	long (*pool_size)(void *ctx, const char *key, size_t klen);
+	/* cachify_client_call; NULL = EINVAL. */
+	int (*call)(void *ctx, int argc, const char *const *argv, const size_t *argvlen,
+		    cachify_reply **out);
+};
+
+struct cachify_client {
+	const struct backend_ops *ops;
+	void *ctx;
+	int refs; /* atomic */
+	struct cachify_client_ops user; /* custom clients: the user's ops */
+	void *user_ctx;
+};
+
+/* Wraps a vtable into a client with one reference. NULL when out of memory
+ * (ctx is then destroyed through ops->destroy). */
+cachify_client *lc_client_new(const struct backend_ops *ops, void *ctx);
+void lc_client_ref(cachify_client *cl);
+
+/* Records the calling thread's error text and returns err (for chaining:
+ * return lc_set_error(CACHIFY_EIO, "connect %s: %s", path, strerror(errno))). */
+int lc_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* CACHIFY_BACKEND_H */

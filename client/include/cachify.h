@@ -1,0 +1,325 @@
+/* cachify.h - libcachify: caching, locks, once and pools for C programs.
+ *
+ * The C form of py-cachify's init_cachify/cached/lock/once/pool/pooled API.
+ * Keys are written as prefix + key + "-cached" / "-lock" / "-once" / "-pool",
+ * the layout py-cachify uses, so C and Python processes sharing a backend
+ * and a prefix coordinate on the same names.
+ *
+ * Thread safety: an instance (cachify *) and a client (cachify_client *) may
+ * be used from many threads at once; the memory client locks internally, the
+ * cachifyd client gives each call its own connection from a small pool, so a
+ * thread blocked waiting for a lock never holds up another thread's calls.
+ * Handles returned by acquire calls (cachify_lock *, cachify_slot *) belong
+ * to one thread at a time. cachify_init with is_global and cachify_free of
+ * the global instance must not race with calls that use the global one.
+ *
+ * The library never aborts and never prints: every call returns a code
+ * (0 or a negative CACHIFY_E*), and cachify_last_error() describes the
+ * calling thread's latest failure.
+ */
+#ifndef CACHIFY_H
+#define CACHIFY_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library is built with hidden visibility; what is declared here is
+ * its whole ABI. */
+#pragma GCC visibility push(default)
+
+#define CACHIFY_VERSION_MAJOR 0
+#define CACHIFY_VERSION_MINOR 1
+#define CACHIFY_VERSION_PATCH 0
+#define CACHIFY_VERSION_STRING "0.1.0"
+
+/* The library's version at run time ("0.1.0"). Static storage. */
+const char *cachify_version(void);
+
+/* ---- errors ------------------------------------------------------------ */
+
+enum cachify_error {
+	CACHIFY_OK = 0,
+	CACHIFY_ENOTINIT = -1,	/* no global instance: cachify_init(is_global) first (CachifyInitError) */
+	CACHIFY_ELOCKED = -2,	/* the lock is held by someone else (CachifyLockError) */
+	CACHIFY_EFULL = -3,	/* the pool has no free slot (CachifyPoolFullError) */
+	CACHIFY_ETIMEOUT = -4,	/* waited the whole timeout without a grant */
+	CACHIFY_ENOTOWNER = -5,	/* release/renew by a token that does not hold it */
+	CACHIFY_EIO = -6,	/* cannot reach the backend, or the connection broke */
+	CACHIFY_EPROTO = -7,	/* the backend answered something unexpected */
+	CACHIFY_ENOMEM = -8,	/* out of memory */
+	CACHIFY_EINVAL = -9,	/* bad argument */
+	CACHIFY_ESERVER = -10,	/* the server answered an error (see cachify_last_error) */
+	CACHIFY_ELOST = -11,	/* a held lock or slot was lost with its connection */
+	CACHIFY_ECALLBACK = -12, /* the user's callback failed (its code is passed back) */
+	CACHIFY_ECODEC = -13,	/* the encoder or decoder failed */
+};
+
+/* A short description of a code. Static storage. */
+const char *cachify_strerror(int err);
+/* The calling thread's latest failure, more precisely (e.g. the server's
+ * error text). Valid until the thread's next cachify call. Never NULL. */
+const char *cachify_last_error(void);
+
+/* ---- durations ----------------------------------------------------------
+ * Expirations are whole seconds, as in the reference. Two named values give
+ * the reference's tri-state: "not given" and None. */
+#define CACHIFY_TTL_DEFAULT (-1) /* not given: use the instance's default */
+#define CACHIFY_TTL_NEVER   (-2) /* None: never expires */
+
+/* Wait timeouts are seconds as a double; this one means "wait forever". */
+#define CACHIFY_WAIT_FOREVER (-1.0)
+
+/* ---- clients (backends): the reference's SyncClient protocol ----------- */
+
+typedef struct cachify_client cachify_client;
+/* An instance (init_cachify's Cachify); see cachify_init below. */
+typedef struct cachify cachify;
+
+/* A custom backend: the three calls of the reference's SyncClient, over
+ * binary-safe keys and values. Every call may block. ctx is the ops'
+ * owner's; keys are NOT NUL-terminated. */
+struct cachify_client_ops {
+	/* Looks name up. Returns 1 and sets *value (malloc'ed, freed by the
+	 * library with free()) and *len when found, 0 when absent, or a
+	 * negative CACHIFY_E* code. */
+	int (*get)(void *ctx, const char *name, size_t nlen, char **value, size_t *len);
+	/* Stores name = value. ex: expiry in seconds, or 0 for none. With nx
+	 * it must be an atomic set-if-absent: 1 when it set the value, 0 when
+	 * the name existed. Without nx, returns 1. Negative on failure. */
+	int (*set)(void *ctx, const char *name, size_t nlen, const char *value, size_t len,
+		   int64_t ex, bool nx);
+	/* Deletes names; returns how many existed, or a negative code. */
+	int (*del)(void *ctx, size_t n, const char *const *names, const size_t *nlens);
+	/* Called when the last reference to the client goes; may be NULL. */
+	void (*destroy)(void *ctx);
+};
+
+/* A client over user ops (copied) and ctx (borrowed until destroy). NULL
+ * when out of memory. lock/once/pool then run the reference's algorithms:
+ * SET NX and polling every lock_poll_interval. */
+cachify_client *cachify_client_custom(const struct cachify_client_ops *ops, void *ctx);
+
+/* A new in-process memory client: thread-safe, atomic NX, lazy expiry. */
+cachify_client *cachify_client_memory(void);
+
+struct cachify_daemon_options {
+	double connect_timeout; /* s to connect; default 5 */
+	double io_timeout;	/* s for one reply (not a lock WAIT); default 30; 0 = none */
+	unsigned max_idle;	/* idle connections kept for reuse; default 4 */
+	unsigned retries;	/* reconnect attempts per call, with backoff; default 3 */
+	int db;			/* SELECTed database; default 0 */
+};
+void cachify_daemon_options_init(struct cachify_daemon_options *o);
+
+/* A client for cachifyd at address: a socket path or "unix:PATH" /
+ * "unix://PATH" (with an optional "?db=N"). NULL address means the
+ * environment's CACHIFY_URL, else /run/cachifyd/cachifyd.sock. opts may be
+ * NULL for defaults. Connects lazily: a bad address fails on first use.
+ * lock/once/pool use cachifyd's native commands (server-side waits, one
+ * round trip). NULL when out of memory or the address is malformed. */
+cachify_client *cachify_client_daemon(const char *address, const struct cachify_daemon_options *opts);
+
+/* The reference's get/set/delete, usable directly on any client. Same
+ * returns as the ops above. */
+int cachify_client_get(cachify_client *cl, const char *name, size_t nlen, char **value, size_t *len);
+int cachify_client_set(cachify_client *cl, const char *name, size_t nlen, const char *value,
+		       size_t len, int64_t ex, bool nx);
+int cachify_client_del(cachify_client *cl, size_t n, const char *const *names, const size_t *nlens);
+
+/* Any command, for clients that speak a command protocol (cachifyd; not
+ * memory or custom clients: EINVAL). The reply comes back whole, error
+ * replies included (type CACHIFY_REPLY_ERROR, return 0); *out is new (free
+ * with cachify_reply_free). Used by the cachify CLI for INFO, LOCK.INFO... */
+enum cachify_reply_type {
+	CACHIFY_REPLY_STRING = 1, /* +status: str/len */
+	CACHIFY_REPLY_ERROR,	  /* -error: str/len, without the '-' */
+	CACHIFY_REPLY_INTEGER,	  /* :integer */
+	CACHIFY_REPLY_BULK,	  /* $bulk: str/len, binary safe, NUL-terminated */
+	CACHIFY_REPLY_NIL,	  /* nil bulk or array */
+	CACHIFY_REPLY_ARRAY,	  /* elements/element */
+};
+
+typedef struct cachify_reply {
+	enum cachify_reply_type type;
+	long long integer;
+	char *str;
+	size_t len;
+	size_t elements;
+	struct cachify_reply **element;
+} cachify_reply;
+
+int cachify_client_call(cachify_client *cl, int argc, const char *const *argv, const size_t *argvlen,
+			cachify_reply **out);
+void cachify_reply_free(cachify_reply *r);
+
+/* The instance's client (borrowed), e.g. for cachify_client_call. */
+cachify_client *cachify_get_client(cachify *c);
+/* The instance's prefix (borrowed). */
+const char *cachify_get_prefix(cachify *c);
+
+/* Clients are reference counted: each instance using one holds a reference.
+ * Drops the caller's reference (the one a constructor returned). */
+void cachify_client_free(cachify_client *cl);
+
+/* ---- instances: init_cachify ------------------------------------------- */
+
+struct cachify_options {
+	cachify_client *sync_client;	/* borrowed (a reference is taken); NULL = new memory client */
+	void *async_client;		/* reserved for the async API; must be NULL */
+	int64_t default_lock_expiration; /* s, or CACHIFY_TTL_NEVER; default 30 */
+	int64_t default_cache_ttl;	/* s, or CACHIFY_TTL_NEVER (default) */
+	const char *prefix;		/* copied; default "PYC-" */
+	double lock_poll_interval;	/* s between polls of custom clients; default 0.1 */
+	int64_t default_pool_slot_expiration; /* s, or CACHIFY_TTL_NEVER; default 600 */
+	bool is_global;			/* register as the global instance; default true */
+};
+
+/* Fills o with the reference's defaults. */
+void cachify_options_init(struct cachify_options *o);
+
+/* init_cachify. o NULL means all defaults (a global in-memory instance).
+ * On success *out (if not NULL) is the new instance: with is_global it is
+ * owned by the library (it replaces and frees any previous global one; do
+ * not free it, use cachify_global_free), else owned by the caller (free
+ * with cachify_free). */
+int cachify_init(const struct cachify_options *o, cachify **out);
+
+/* Frees an instance made with is_global false. */
+void cachify_free(cachify *c);
+/* Frees the global instance; later global calls fail with ENOTINIT. */
+void cachify_global_free(void);
+
+/* In every call below, c NULL means the global instance (ENOTINIT without
+ * one), and keys are printf formats (the C form of 'sum-{a}-{b}'). */
+
+/* ---- cached ------------------------------------------------------------ */
+
+/* Computes the value on a miss: sets *value (malloc'ed; taken by the
+ * library) and *len and returns 0, or returns non-zero to fail (nothing is
+ * cached and cachify_cached returns CACHIFY_ECALLBACK, the code in *fn_err). */
+typedef int cachify_compute_fn(void *arg, char **value, size_t *len);
+
+/* Optional transformation between what compute returns and what is stored:
+ * each returns 0 with a malloc'ed *out, or non-zero (CACHIFY_ECODEC). */
+struct cachify_codec {
+	int (*encode)(void *ctx, const char *in, size_t inlen, char **out, size_t *outlen);
+	int (*decode)(void *ctx, const char *in, size_t inlen, char **out, size_t *outlen);
+	void *ctx;
+};
+
+struct cachify_cached_options {
+	int64_t ttl;				/* s, CACHIFY_TTL_DEFAULT or CACHIFY_TTL_NEVER */
+	const struct cachify_codec *codec;	/* NULL: store the bytes as they are */
+};
+
+/* Get-or-compute: returns the cached value of the key, or runs fn once and
+ * caches its result. Concurrent misses on one key compute once: the others
+ * wait for that result. On success *value (new: free with free()) and *len
+ * are set; an empty value is a value, never a miss. opts NULL = defaults. */
+int cachify_cached(cachify *c, const struct cachify_cached_options *opts, cachify_compute_fn *fn,
+		   void *arg, int *fn_err, char **value, size_t *len, const char *keyfmt, ...)
+	__attribute__((format(printf, 8, 9)));
+/* Forgets the cached value of the key (the reference's reset). */
+int cachify_cached_reset(cachify *c, const char *keyfmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- lock -------------------------------------------------------------- */
+
+typedef struct cachify_lock cachify_lock;
+
+struct cachify_lock_options {
+	bool nowait;	/* fail with ELOCKED at once when held; default true */
+	double timeout; /* s to wait when !nowait; CACHIFY_WAIT_FOREVER (default) */
+	int64_t exp;	/* s, CACHIFY_TTL_DEFAULT (default) or CACHIFY_TTL_NEVER */
+};
+void cachify_lock_options_init(struct cachify_lock_options *o);
+
+/* Acquires the lock named by the key. On success *out is a new handle
+ * (release it with cachify_lock_release, which also frees it). ELOCKED when
+ * nowait and held, ETIMEOUT when the wait ran out. opts NULL = defaults. */
+int cachify_lock_acquire(cachify *c, const struct cachify_lock_options *opts, cachify_lock **out,
+			 const char *keyfmt, ...) __attribute__((format(printf, 4, 5)));
+/* Releases (owner-checked: never deletes a lock someone else holds now)
+ * and frees the handle. ENOTOWNER when the lock expired or was taken over
+ * in the meantime; the handle is freed whatever the result. NULL is fine. */
+int cachify_lock_release(cachify_lock *l);
+/* Extends the lock to exp seconds from now. ENOTOWNER if it was lost. */
+int cachify_lock_renew(cachify_lock *l, int64_t exp);
+/* The fencing token of the grant: larger than every earlier grant's on the
+ * same backend (cachifyd: daemon-wide; custom clients: per key). */
+uint64_t cachify_lock_fence(const cachify_lock *l);
+/* The full key ("PYC-job-42-lock"). Borrowed from the handle. */
+const char *cachify_lock_key(const cachify_lock *l);
+
+/* 1 if the key's lock is held, 0 if not, or a negative code. */
+int cachify_is_locked(cachify *c, const char *keyfmt, ...) __attribute__((format(printf, 2, 3)));
+/* Force-releases the key's lock whoever holds it (the reference's
+ * release on the decorated function). 0 or a negative code. */
+int cachify_lock_force_release(cachify *c, const char *keyfmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The decorator form: acquire, run fn(arg), release. fn's return value is
+ * stored in *fn_ret (if not NULL); a lost lock (released by expiry before
+ * fn returned) makes the call return ENOTOWNER after fn ran. */
+typedef int cachify_run_fn(void *arg);
+int cachify_lock_run(cachify *c, const struct cachify_lock_options *opts, cachify_run_fn *fn,
+		     void *arg, int *fn_ret, const char *keyfmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* ---- once -------------------------------------------------------------- */
+
+struct cachify_once_options {
+	bool raise_on_locked;	/* when already running: return ELOCKED (default false) */
+	int return_on_locked;	/* else: store this in *fn_ret and return CACHIFY_OK */
+};
+
+/* Runs fn(arg) unless a run of the same key is in progress. *ran (if not
+ * NULL) says whether fn ran; its result goes to *fn_ret. A failure of fn is
+ * fn's result, never "locked". opts NULL = defaults. */
+int cachify_once(cachify *c, const struct cachify_once_options *opts, cachify_run_fn *fn, void *arg,
+		 int *fn_ret, bool *ran, const char *keyfmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* ---- pool / pooled ----------------------------------------------------- */
+
+typedef struct cachify_pool cachify_pool;
+typedef struct cachify_slot cachify_slot;
+
+struct cachify_pool_options {
+	long max_size;		/* concurrent slots; required, >= 1 */
+	int64_t slot_exp;	/* s, CACHIFY_TTL_DEFAULT (default) or CACHIFY_TTL_NEVER */
+	bool raise_on_full;	/* pooled: return EFULL when full (beats on_full) */
+	cachify_run_fn *on_full; /* pooled: called with arg when full (if not raising) */
+};
+void cachify_pool_options_init(struct cachify_pool_options *o);
+
+/* A pool description (the reference's pool()): new; free with
+ * cachify_pool_free. NULL with cachify_last_error() set on failure. */
+cachify_pool *cachify_pool_new(cachify *c, const struct cachify_pool_options *opts,
+			       const char *keyfmt, ...) __attribute__((format(printf, 3, 4)));
+void cachify_pool_free(cachify_pool *p);
+
+/* Takes a slot: *out is a new handle (release with cachify_slot_release,
+ * which frees it). EFULL when max_size slots are taken. */
+int cachify_pool_acquire(cachify_pool *p, cachify_slot **out);
+/* Gives the slot back and frees the handle. ENOTOWNER if it had expired. */
+int cachify_slot_release(cachify_slot *s);
+/* Live slots of the pool (expired ones never count), or a negative code. */
+long cachify_pool_size(cachify_pool *p);
+
+/* The decorator form: take a slot, run fn(arg), give it back. When full:
+ * raise_on_full -> EFULL; else on_full -> its result in *fn_ret, *ran
+ * false, CACHIFY_OK; else nothing runs, *ran false, CACHIFY_OK. */
+int cachify_pooled(cachify_pool *p, cachify_run_fn *fn, void *arg, int *fn_ret, bool *ran);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CACHIFY_H */

@@ -1,0 +1,520 @@
+/* cmd_keys.c - keys and strings: GET, SET, DEL, EXISTS, TYPE, the TTL family,
+ * MGET, MSET, the INCR family and SCAN, with Redis 7's syntax and replies.
+ * Only the keyspace (store.h) is touched; locks and pools answer through
+ * their type.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "cmd.h"
+#include "conn.h"
+#include "glob.h"
+#include "lock.h"
+#include "server.h"
+#include "store.h"
+#include "waitq.h"
+
+#define SCAN_COUNT_DEFAULT 10 /* buckets per SCAN call, as Redis */
+
+bool arg_is(const struct resp_arg *arg, const char *w)
+{
+	size_t n = strlen(w);
+
+	return arg->len == n && strncasecmp(arg->ptr, w, n) == 0;
+}
+
+int arg_ll(struct conn *c, const struct resp_arg *arg, long long *out)
+{
+	if (resp_parse_ll(arg->ptr, arg->len, out) == 0)
+		return 0;
+	reply_error(c, ERR_NOT_INT);
+	return -1;
+}
+
+static const char *type_name(const struct sentry *e)
+{
+	switch (e->type) {
+	case STORE_LOCK:
+		return "lock";
+	case STORE_POOL:
+		return "pool";
+	default:
+		return "string";
+	}
+}
+
+#define DEADLINE_MAX (INT64_MAX / 2) /* ms, monotonic: "practically never" */
+
+/* Turns a relative (ms) or absolute (ms since the epoch) expiry given by a
+ * client into a monotonic deadline. A relative time that overflows is an
+ * error (as in Redis); an absolute one far in the future is capped, since
+ * Redis accepts any positive absolute time. */
+static int deadline_from(long long ms, bool absolute, int64_t *out)
+{
+	int64_t now = clock_ms();
+
+	if (absolute) {
+		/* ms > 0 and wall > 0 here, so ms - wall cannot overflow */
+		ms -= clock_wall_ms();
+		*out = ms > DEADLINE_MAX - now ? DEADLINE_MAX : now + ms;
+		return 0;
+	}
+	if (ms > 0 && now > INT64_MAX - ms)
+		return -1;
+	*out = now + ms;
+	return 0;
+}
+
+/* Converts an EX/EXAT seconds value to ms. -1 on overflow. */
+static int seconds_to_ms(long long s, long long *ms)
+{
+	if (s > LLONG_MAX / 1000 || s < LLONG_MIN / 1000)
+		return -1;
+	*ms = s * 1000;
+	return 0;
+}
+
+void cmd_get(struct conn *c, int argc, struct resp_arg *argv)
+{
+	struct sentry *e = store_find(server.store, c->db, argv[1].ptr, argv[1].len);
+
+	(void)argc;
+	if (!e)
+		reply_nil(c);
+	else if (e->type == STORE_LOCK)
+		reply_bulk(c, lock_of(e)->token, lock_of(e)->toklen);
+	else if (e->type != STORE_STRING)
+		reply_error(c, ERR_WRONGTYPE);
+	else
+		reply_bulk(c, sentry_value(e), e->vlen);
+}
+
+/* SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] */
+void cmd_set(struct conn *c, int argc, struct resp_arg *argv)
+{
+	bool nx = false, xx = false, get = false, keepttl = false;
+	const struct resp_arg *when = NULL;
+	int unit = 0; /* 'e' EX, 'p' PX, 'E' EXAT, 'P' PXAT */
+	int64_t expire = STORE_NO_EXPIRE;
+	struct sentry *old;
+	size_t mark;
+
+	for (int i = 3; i < argc; i++) {
+		const struct resp_arg *a = &argv[i];
+		int u = 0;
+
+		if (arg_is(a, "nx") && !xx)
+			nx = true;
+		else if (arg_is(a, "xx") && !nx)
+			xx = true;
+		else if (arg_is(a, "get"))
+			get = true;
+		else if (arg_is(a, "keepttl") && !unit)
+			keepttl = true;
+		else if (arg_is(a, "ex"))
+			u = 'e';
+		else if (arg_is(a, "px"))
+			u = 'p';
+		else if (arg_is(a, "exat"))
+			u = 'E';
+		else if (arg_is(a, "pxat"))
+			u = 'P';
+		else {
+			reply_error(c, ERR_SYNTAX);
+			return;
+		}
+		if (u) {
+			if (unit || keepttl || i + 1 >= argc) {
+				reply_error(c, ERR_SYNTAX);
+				return;
+			}
+			unit = u;
+			when = &argv[++i];
+		}
+	}
+	if (when) {
+		long long v, ms;
+
+		if (arg_ll(c, when, &v) != 0)
+			return;
+		if (v <= 0 || ((unit == 'e' || unit == 'E') ? seconds_to_ms(v, &ms) : (ms = v, 0)) ||
+		    deadline_from(ms, unit == 'E' || unit == 'P', &expire) != 0) {
+			reply_error(c, "ERR invalid expire time in 'set' command");
+			return;
+		}
+	}
+
+	old = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
+	if (get && old && old->type != STORE_STRING) {
+		reply_error(c, ERR_WRONGTYPE);
+		return;
+	}
+	/* SET ... GET answers with the old value; write it before the put
+	 * frees it, and take it back if the put fails. */
+	mark = c->out.len;
+	if (get) {
+		if (old)
+			reply_bulk(c, sentry_value(old), old->vlen);
+		else
+			reply_nil(c);
+	}
+	if ((nx && old) || (xx && !old)) {
+		if (!get)
+			reply_nil(c);
+		return;
+	}
+	if (keepttl && old)
+		expire = sentry_expire(old);
+	if (expire != STORE_NO_EXPIRE && expire <= clock_ms()) {
+		/* An absolute time already past: the key is set and gone. */
+		store_delete(server.store, c->db, argv[1].ptr, argv[1].len, STORE_DEL_EXPIRED);
+	} else if (!store_put(server.store, c->db, argv[1].ptr, argv[1].len, argv[2].ptr,
+			      argv[2].len, STORE_STRING, expire)) {
+		c->out.len = mark;
+		reply_error(c, ERR_OOM);
+		return;
+	}
+	if (!get)
+		reply_ok(c);
+}
+
+void cmd_del(struct conn *c, int argc, struct resp_arg *argv)
+{
+	long long n = 0;
+
+	for (int i = 1; i < argc; i++)
+		n += store_delete(server.store, c->db, argv[i].ptr, argv[i].len,
+				  STORE_DEL_DELETED);
+	reply_int(c, n);
+}
+
+void cmd_exists(struct conn *c, int argc, struct resp_arg *argv)
+{
+	long long n = 0;
+
+	for (int i = 1; i < argc; i++)
+		n += store_find(server.store, c->db, argv[i].ptr, argv[i].len) != NULL;
+	reply_int(c, n);
+}
+
+void cmd_type(struct conn *c, int argc, struct resp_arg *argv)
+{
+	struct sentry *e = store_peek(server.store, c->db, argv[1].ptr, argv[1].len);
+
+	(void)argc;
+	reply_simple(c, e ? type_name(e) : "none");
+}
+
+/* EXPIRE/PEXPIRE key time [NX|XX|GT|LT] */
+static void expire_generic(struct conn *c, int argc, struct resp_arg *argv, bool seconds)
+{
+	bool nx = false, xx = false, gt = false, lt = false;
+	long long v, ms;
+	int64_t deadline, cur;
+	struct sentry *e;
+
+	for (int i = 3; i < argc; i++) {
+		if (arg_is(&argv[i], "nx"))
+			nx = true;
+		else if (arg_is(&argv[i], "xx"))
+			xx = true;
+		else if (arg_is(&argv[i], "gt"))
+			gt = true;
+		else if (arg_is(&argv[i], "lt"))
+			lt = true;
+		else {
+			reply_errorf(c, "ERR Unsupported option %.*s", (int)argv[i].len,
+				     argv[i].ptr);
+			return;
+		}
+	}
+	if (nx && (xx || gt || lt)) {
+		reply_error(c, "ERR NX and XX, GT or LT options at the same time are not compatible");
+		return;
+	}
+	if (gt && lt) {
+		reply_error(c, "ERR GT and LT options at the same time are not compatible");
+		return;
+	}
+	if (arg_ll(c, &argv[2], &v) != 0)
+		return;
+	if ((seconds ? seconds_to_ms(v, &ms) : (ms = v, 0)) != 0 ||
+	    deadline_from(ms, false, &deadline) != 0) {
+		reply_errorf(c, "ERR invalid expire time in '%s' command",
+			     seconds ? "expire" : "pexpire");
+		return;
+	}
+	e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
+	if (!e) {
+		reply_int(c, 0);
+		return;
+	}
+	/* A key without a TTL counts as an infinite TTL for GT and LT. */
+	cur = sentry_expire(e);
+	if ((nx && cur != STORE_NO_EXPIRE) || (xx && cur == STORE_NO_EXPIRE) ||
+	    (gt && (cur == STORE_NO_EXPIRE || deadline <= cur)) ||
+	    (lt && cur != STORE_NO_EXPIRE && deadline >= cur)) {
+		reply_int(c, 0);
+		return;
+	}
+	if (deadline <= clock_ms()) {
+		store_delete_entry(server.store, c->db, e, STORE_DEL_EXPIRED);
+	} else if (!store_set_expire(server.store, c->db, e, deadline)) {
+		reply_error(c, ERR_OOM);
+		return;
+	}
+	/* Waiters on this key time their wake-up by its TTL: re-arm. */
+	waitq_wake(c->db, argv[1].ptr, argv[1].len);
+	reply_int(c, 1);
+}
+
+void cmd_expire(struct conn *c, int argc, struct resp_arg *argv)
+{
+	expire_generic(c, argc, argv, true);
+}
+
+void cmd_pexpire(struct conn *c, int argc, struct resp_arg *argv)
+{
+	expire_generic(c, argc, argv, false);
+}
+
+static void ttl_generic(struct conn *c, struct resp_arg *key, bool seconds)
+{
+	struct sentry *e = store_peek(server.store, c->db, key->ptr, key->len);
+	int64_t at, left;
+
+	if (!e) {
+		reply_int(c, -2);
+		return;
+	}
+	at = sentry_expire(e);
+	if (at == STORE_NO_EXPIRE) {
+		reply_int(c, -1);
+		return;
+	}
+	left = at - clock_ms();
+	if (left < 0)
+		left = 0;
+	reply_int(c, seconds ? (left + 500) / 1000 : left);
+}
+
+void cmd_ttl(struct conn *c, int argc, struct resp_arg *argv)
+{
+	(void)argc;
+	ttl_generic(c, &argv[1], true);
+}
+
+void cmd_pttl(struct conn *c, int argc, struct resp_arg *argv)
+{
+	(void)argc;
+	ttl_generic(c, &argv[1], false);
+}
+
+void cmd_persist(struct conn *c, int argc, struct resp_arg *argv)
+{
+	struct sentry *e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
+
+	(void)argc;
+	if (!e || sentry_expire(e) == STORE_NO_EXPIRE) {
+		reply_int(c, 0);
+		return;
+	}
+	if (!store_set_expire(server.store, c->db, e, STORE_NO_EXPIRE)) {
+		reply_error(c, ERR_OOM);
+		return;
+	}
+	reply_int(c, 1);
+}
+
+void cmd_mget(struct conn *c, int argc, struct resp_arg *argv)
+{
+	reply_array(c, (size_t)argc - 1);
+	for (int i = 1; i < argc; i++) {
+		struct sentry *e = store_find(server.store, c->db, argv[i].ptr, argv[i].len);
+
+		if (e && e->type == STORE_STRING)
+			reply_bulk(c, sentry_value(e), e->vlen);
+		else if (e && e->type == STORE_LOCK)
+			reply_bulk(c, lock_of(e)->token, lock_of(e)->toklen);
+		else
+			reply_nil(c);
+	}
+}
+
+void cmd_mset(struct conn *c, int argc, struct resp_arg *argv)
+{
+	if (argc % 2 == 0) {
+		reply_error(c, "ERR wrong number of arguments for 'mset' command");
+		return;
+	}
+	for (int i = 1; i < argc; i += 2) {
+		if (!store_put(server.store, c->db, argv[i].ptr, argv[i].len, argv[i + 1].ptr,
+			       argv[i + 1].len, STORE_STRING, STORE_NO_EXPIRE)) {
+			reply_error(c, ERR_OOM);
+			return;
+		}
+	}
+	reply_ok(c);
+}
+
+static void incr_generic(struct conn *c, struct resp_arg *key, long long by)
+{
+	struct sentry *e = store_find_write(server.store, c->db, key->ptr, key->len);
+	long long v = 0;
+	char buf[24];
+	size_t n;
+
+	if (e && e->type != STORE_STRING) {
+		reply_error(c, ERR_WRONGTYPE);
+		return;
+	}
+	if (e && resp_parse_ll(sentry_value(e), e->vlen, &v) != 0) {
+		reply_error(c, ERR_NOT_INT);
+		return;
+	}
+	if ((by > 0 && v > LLONG_MAX - by) || (by < 0 && v < LLONG_MIN - by)) {
+		reply_error(c, ERR_OVERFLOW);
+		return;
+	}
+	v += by;
+	n = resp_ll_to_str(buf, v);
+	if (!store_put(server.store, c->db, key->ptr, key->len, buf, n, STORE_STRING,
+		       e ? sentry_expire(e) : STORE_NO_EXPIRE)) {
+		reply_error(c, ERR_OOM);
+		return;
+	}
+	reply_int(c, v);
+}
+
+void cmd_incr(struct conn *c, int argc, struct resp_arg *argv)
+{
+	(void)argc;
+	incr_generic(c, &argv[1], 1);
+}
+
+void cmd_decr(struct conn *c, int argc, struct resp_arg *argv)
+{
+	(void)argc;
+	incr_generic(c, &argv[1], -1);
+}
+
+void cmd_incrby(struct conn *c, int argc, struct resp_arg *argv)
+{
+	long long by;
+
+	(void)argc;
+	if (arg_ll(c, &argv[2], &by) == 0)
+		incr_generic(c, &argv[1], by);
+}
+
+void cmd_decrby(struct conn *c, int argc, struct resp_arg *argv)
+{
+	long long by;
+
+	(void)argc;
+	if (arg_ll(c, &argv[2], &by) != 0)
+		return;
+	if (by == LLONG_MIN) {
+		reply_error(c, "ERR decrement would overflow");
+		return;
+	}
+	incr_generic(c, &argv[1], -by);
+}
+
+struct scan_state {
+	struct sentry **found;
+	size_t n, cap;
+	bool oom;
+};
+
+static void scan_collect_cb(void *ctx, struct sentry *e)
+{
+	struct scan_state *st = ctx;
+
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 32;
+		struct sentry **p = realloc(st->found, cap * sizeof *p);
+
+		if (!p) {
+			st->oom = true;
+			return;
+		}
+		st->found = p;
+		st->cap = cap;
+	}
+	st->found[st->n++] = e;
+}
+
+/* SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] */
+void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
+{
+	const struct resp_arg *match = NULL, *type = NULL;
+	struct scan_state st = {0};
+	long long count = SCAN_COUNT_DEFAULT;
+	unsigned long long cursor = 0;
+	char *end, buf[24];
+	size_t kept = 0;
+
+	/* Cursors are unsigned 64-bit: parse them apart from signed numbers. */
+	if (argv[1].len == 0 || argv[1].len >= sizeof buf || argv[1].ptr[0] == '-' ||
+	    argv[1].ptr[0] == '+') {
+		reply_error(c, "ERR invalid cursor");
+		return;
+	}
+	memcpy(buf, argv[1].ptr, argv[1].len);
+	buf[argv[1].len] = '\0';
+	errno = 0;
+	cursor = strtoull(buf, &end, 10);
+	if (*end != '\0' || errno != 0) {
+		reply_error(c, "ERR invalid cursor");
+		return;
+	}
+	for (int i = 2; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			reply_error(c, ERR_SYNTAX);
+			return;
+		}
+		if (arg_is(&argv[i], "match")) {
+			match = &argv[i + 1];
+		} else if (arg_is(&argv[i], "count")) {
+			if (arg_ll(c, &argv[i + 1], &count) != 0)
+				return;
+			if (count < 1) {
+				reply_error(c, ERR_SYNTAX);
+				return;
+			}
+		} else if (arg_is(&argv[i], "type")) {
+			type = &argv[i + 1];
+		} else {
+			reply_error(c, ERR_SYNTAX);
+			return;
+		}
+	}
+	cursor = store_scan(server.store, c->db, cursor, (size_t)count, scan_collect_cb, &st);
+	if (st.oom) {
+		free(st.found);
+		reply_error(c, ERR_OOM);
+		return;
+	}
+	/* Filter in place, then answer. */
+	for (size_t i = 0; i < st.n; i++) {
+		struct sentry *e = st.found[i];
+
+		if (match && !glob_match(match->ptr, match->len, sentry_key(e), e->klen, false))
+			continue;
+		if (type && !arg_is(type, type_name(e)))
+			continue;
+		st.found[kept++] = e;
+	}
+	reply_array(c, 2);
+	reply_bulk(c, buf, (size_t)snprintf(buf, sizeof buf, "%llu", cursor));
+	reply_array(c, kept);
+	for (size_t i = 0; i < kept; i++)
+		reply_bulk(c, sentry_key(st.found[i]), st.found[i]->klen);
+	free(st.found);
+}

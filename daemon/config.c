@@ -1,0 +1,928 @@
+/* config.c - the directive table, value parsers, the config file reader and CONFIG GET.
+ *
+ * Each directive is one row of `config_table`: type, field, bounds and default text.
+ * config_set() is the only way a value gets in (defaults, file, command line) and
+ * config_get() the only way one gets out, so a new directive is one row. Applying a
+ * configuration to the running daemon is the server's business.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+#include "glob.h"
+#include "resp.h"
+
+enum config_type {
+	CONFIG_T_STRING,   /* char *, bounds are its length in bytes */
+	CONFIG_T_MODE,	   /* mode_t written in octal */
+	CONFIG_T_INT,	   /* int, plain decimal */
+	CONFIG_T_COUNT,	   /* size_t, plain decimal */
+	CONFIG_T_SIZE,	   /* size_t bytes, with optional k kb m mb g gb */
+	CONFIG_T_DURATION, /* int64_t ms, with optional ms s m h d */
+	CONFIG_T_ENUM,	   /* int index into names */
+};
+
+struct config_directive {
+	const char *name;
+	enum config_type type;
+	size_t offset;		  /* of the field in struct config */
+	uint64_t min, max;	  /* inclusive; bytes, ms or length as the type says */
+	const char *def;	  /* default, in the file's text form */
+	const char *const *names; /* CONFIG_T_ENUM: the values, in enum order */
+	int64_t unit_ms;	  /* CONFIG_T_DURATION: what a bare number counts */
+};
+
+/* offsetof() that fails to compile unless the field has the C type the row claims. */
+#define CONFIG_FIELD(ctype, f) _Generic(((struct config *)0)->f, ctype: offsetof(struct config, f))
+
+/* One maker per type, so a row cannot pair a type with a field of another C type. */
+#define CONFIG_STRING(n, f, lo, hi, def)                                                           \
+	{n, CONFIG_T_STRING, CONFIG_FIELD(char *, f), lo, hi, def, NULL, 0}
+#define CONFIG_MODE(n, f, hi, def) {n, CONFIG_T_MODE, CONFIG_FIELD(mode_t, f), 0, hi, def, NULL, 0}
+#define CONFIG_INT(n, f, lo, hi, def) {n, CONFIG_T_INT, CONFIG_FIELD(int, f), lo, hi, def, NULL, 0}
+#define CONFIG_COUNT(n, f, lo, hi, def)                                                            \
+	{n, CONFIG_T_COUNT, CONFIG_FIELD(size_t, f), lo, hi, def, NULL, 0}
+#define CONFIG_SIZE(n, f, lo, hi, def)                                                             \
+	{n, CONFIG_T_SIZE, CONFIG_FIELD(size_t, f), lo, hi, def, NULL, 0}
+#define CONFIG_DURATION(n, f, unit, hi, def)                                                       \
+	{n, CONFIG_T_DURATION, CONFIG_FIELD(int64_t, f), 0, hi, def, NULL, unit}
+#define CONFIG_ENUM(n, f, names, def) {n, CONFIG_T_ENUM, CONFIG_FIELD(int, f), 0, 0, def, names, 0}
+
+#define CONFIG_KB	    1024ULL
+#define CONFIG_MB	    (1024ULL * 1024)
+#define CONFIG_GB	    (1024ULL * 1024 * 1024)
+#define CONFIG_SECOND	    1000LL
+#define CONFIG_DURATION_MAX (INT_MAX * CONFIG_SECOND) /* ms; Redis's ceiling for timeout */
+#define CONFIG_SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define CONFIG_VALUE_SHOWN  64 /* bytes of a rejected value quoted back in a message */
+
+static const char *const config_policy_names[] = {"noeviction", "volatile-lru", NULL};
+static const char *const config_loglevel_names[] = {"debug", "verbose", "notice", "warning",
+						    NULL};
+
+static const struct config_directive config_table[] = {
+	CONFIG_STRING("unixsocket", unixsocket, 1, CONFIG_SUN_PATH_MAX, CONFIG_SOCKET_DEFAULT),
+	CONFIG_MODE("unixsocketperm", unixsocketperm, 0777, "0660"),
+	CONFIG_INT("maxclients", maxclients, 1, 1000000, "1024"),
+	CONFIG_SIZE("maxmemory", maxmemory, 0, SIZE_MAX, "0"),
+	CONFIG_ENUM("maxmemory-policy", maxmemory_policy, config_policy_names, "noeviction"),
+	CONFIG_ENUM("loglevel", loglevel, config_loglevel_names, "notice"),
+	CONFIG_STRING("logfile", logfile, 0, PATH_MAX - 1, ""),
+	CONFIG_SIZE("proto-inline-max", proto_inline_max, CONFIG_KB, 512 * CONFIG_MB, "64kb"),
+	CONFIG_SIZE("proto-max-bulk-len", proto_max_bulk_len, CONFIG_KB, RESP_BULK_MAX_CEILING,
+		    "1mb"),
+	CONFIG_COUNT("proto-max-args", proto_max_args, 1, RESP_ARGS_MAX_CEILING, "1024"),
+	CONFIG_SIZE("client-query-buffer-limit", client_query_buffer_limit, CONFIG_MB, CONFIG_GB,
+		    "32mb"),
+	CONFIG_SIZE("client-output-buffer-limit", client_output_buffer_limit, 64 * CONFIG_KB,
+		    4 * CONFIG_GB, "8mb"),
+	CONFIG_DURATION("client-request-timeout", client_request_timeout, CONFIG_SECOND,
+			CONFIG_DURATION_MAX, "10s"),
+	CONFIG_DURATION("timeout", timeout, CONFIG_SECOND, CONFIG_DURATION_MAX, "0"),
+	CONFIG_INT("hz", hz, 1, 500, "10"),
+	CONFIG_COUNT("lock-max-waiters", lock_max_waiters, 1, 10000000, "10000"),
+};
+
+#define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
+
+__attribute__((format(printf, 2, 3))) static void config_err(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, CONFIG_ERR_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static void *config_field(const struct config *c, const struct config_directive *d)
+{
+	return (char *)c + d->offset;
+}
+
+static const struct config_directive *config_find(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++)
+		if (strcasecmp(config_table[i].name, name) == 0)
+			return &config_table[i];
+	return NULL;
+}
+
+const char *config_directive_name(size_t i)
+{
+	return i < CONFIG_NDIRECTIVES ? config_table[i].name : NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Value parsers. Every number goes through config_digits(), which refuses signs,
+ * spaces and overflow; callers then decide what may follow the digits.
+ */
+
+static int config_digits(const char *s, unsigned base, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p < (char)('0' + base); p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	if (p == s)
+		return -1;
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+static int config_parse_uint(const char *s, unsigned base, uint64_t *out)
+{
+	const char *end;
+
+	if (config_digits(s, base, &end, out) == -1 || *end != '\0')
+		return -1;
+	return 0;
+}
+
+struct config_unit {
+	const char *name;
+	uint64_t mul;
+};
+
+static const struct config_unit config_size_units[] = {
+	{"", 1},
+	{"b", 1},
+	{"k", 1000},
+	{"kb", CONFIG_KB},
+	{"m", 1000 * 1000},
+	{"mb", CONFIG_MB},
+	{"g", 1000 * 1000 * 1000},
+	{"gb", CONFIG_GB},
+};
+
+static const struct config_unit config_time_units[] = {
+	{"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000},
+};
+
+static int config_unit_find(const struct config_unit *u, size_t n, const char *name,
+			    uint64_t *mul)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(u[i].name, name) == 0) {
+			*mul = u[i].mul;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	const char *end;
+	uint64_t v, mul;
+
+	if (config_digits(s, 10, &end, &v) == -1)
+		return -1;
+	if (config_unit_find(config_size_units, sizeof(config_size_units) /
+			     sizeof(config_size_units[0]), end, &mul) == -1)
+		return -1;
+	if (v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+/*
+ * "90", "1.5m", "250ms". The fraction is kept exact (at most 9 significant digits) and
+ * must come to whole milliseconds: a value that would silently lose precision is refused.
+ */
+int config_parse_duration(const char *s, int64_t default_unit_ms, int64_t *out_ms)
+{
+	const char *p;
+	uint64_t whole, mul, frac = 0, scale = 1;
+
+	if (default_unit_ms <= 0 || config_digits(s, 10, &p, &whole) == -1)
+		return -1;
+	if (*p == '.') {
+		const char *start = ++p;
+
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (scale < 1000000000ULL) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				scale *= 10;
+			} else if (*p != '0') {
+				return -1;
+			}
+		}
+		if (p == start)
+			return -1;
+	}
+	if (*p == '\0')
+		mul = (uint64_t)default_unit_ms;
+	else if (config_unit_find(config_time_units, sizeof(config_time_units) /
+				  sizeof(config_time_units[0]), p, &mul) == -1)
+		return -1;
+	if (whole > (uint64_t)INT64_MAX / mul || (frac != 0 && mul > UINT64_MAX / frac))
+		return -1;
+	if (frac * mul % scale != 0)
+		return -1;
+	whole = whole * mul;
+	if (frac * mul / scale > (uint64_t)INT64_MAX - whole)
+		return -1;
+	*out_ms = (int64_t)(whole + frac * mul / scale);
+	return 0;
+}
+
+static int config_enum_find(const char *const *names, const char *s)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcasecmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *config_loglevel_name(int level)
+{
+	if (level < LOG_DEBUG_ || level > LOG_WARNING_)
+		return NULL;
+	return config_loglevel_names[level];
+}
+
+int config_loglevel_parse(const char *s)
+{
+	return config_enum_find(config_loglevel_names, s);
+}
+
+int config_parse_bool(const char *s, bool *out)
+{
+	if (strcasecmp(s, "yes") == 0)
+		*out = true;
+	else if (strcasecmp(s, "no") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Formatting: CONFIG GET values, and the bounds quoted in error messages.
+ */
+
+/* ms as a plain number of unit_ms units: 1500 ms in seconds is "1.5", 60000 is "60". */
+static void config_format_duration(int64_t ms, int64_t unit_ms, char *buf, size_t size)
+{
+	int64_t rem = ms % unit_ms;
+	int n = snprintf(buf, size, "%lld", (long long)(ms / unit_ms));
+
+	for (int digits = 0; rem != 0 && digits < 9 && n > 0 && (size_t)n + 2 < size; digits++) {
+		if (digits == 0)
+			buf[n++] = '.';
+		rem *= 10;
+		buf[n++] = (char)('0' + rem / unit_ms);
+		rem %= unit_ms;
+		buf[n] = '\0';
+	}
+}
+
+/* A size for people: "512mb" when it is a round number of kb, mb or gb, else bytes. */
+static void config_format_size(uint64_t v, char *buf, size_t size)
+{
+	if (v != 0 && v % CONFIG_GB == 0)
+		snprintf(buf, size, "%llugb", (unsigned long long)(v / CONFIG_GB));
+	else if (v != 0 && v % CONFIG_MB == 0)
+		snprintf(buf, size, "%llumb", (unsigned long long)(v / CONFIG_MB));
+	else if (v != 0 && v % CONFIG_KB == 0)
+		snprintf(buf, size, "%llukb", (unsigned long long)(v / CONFIG_KB));
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+}
+
+/* The value's text: the string field itself, or buf holding the formatted number. */
+static const char *config_value_text(const struct config *c, const struct config_directive *d,
+				     char *buf, size_t size)
+{
+	const void *f = config_field(c, d);
+
+	switch (d->type) {
+	case CONFIG_T_STRING:
+		return *(char *const *)f != NULL ? *(char *const *)f : "";
+	case CONFIG_T_MODE:
+		snprintf(buf, size, "%o", (unsigned)*(const mode_t *)f);
+		break;
+	case CONFIG_T_INT:
+		snprintf(buf, size, "%d", *(const int *)f);
+		break;
+	case CONFIG_T_COUNT:
+	case CONFIG_T_SIZE:
+		snprintf(buf, size, "%zu", *(const size_t *)f);
+		break;
+	case CONFIG_T_DURATION:
+		config_format_duration(*(const int64_t *)f, d->unit_ms, buf, size);
+		break;
+	case CONFIG_T_ENUM: {
+		int v = *(const int *)f;
+		int n = 0;
+
+		while (d->names[n] != NULL)
+			n++;
+		return v >= 0 && v < n ? d->names[v] : "";
+	}
+	}
+	return buf;
+}
+
+/* What the directive accepts, for "invalid value ... (expected ...)". */
+static void config_expected(const struct config_directive *d, char *buf, size_t size)
+{
+	char lo[32], hi[32];
+	size_t n;
+
+	switch (d->type) {
+	case CONFIG_T_STRING:
+		snprintf(buf, size, "%llu..%llu bytes", (unsigned long long)d->min,
+			 (unsigned long long)d->max);
+		break;
+	case CONFIG_T_MODE:
+		snprintf(buf, size, "an octal mode 0..0%llo", (unsigned long long)d->max);
+		break;
+	case CONFIG_T_INT:
+	case CONFIG_T_COUNT:
+		snprintf(buf, size, "an integer %llu..%llu", (unsigned long long)d->min,
+			 (unsigned long long)d->max);
+		break;
+	case CONFIG_T_SIZE:
+		config_format_size(d->min, lo, sizeof(lo));
+		config_format_size(d->max, hi, sizeof(hi));
+		if (d->max == SIZE_MAX)
+			snprintf(buf, size, "a size of at least %s, e.g. 4096, 64kb or 2gb", lo);
+		else
+			snprintf(buf, size, "a size %s..%s", lo, hi);
+		break;
+	case CONFIG_T_DURATION:
+		config_format_duration((int64_t)d->min, d->unit_ms, lo, sizeof(lo));
+		config_format_duration((int64_t)d->max, d->unit_ms, hi, sizeof(hi));
+		snprintf(buf, size, "a duration %s..%s seconds, or with a unit: ms s m h d", lo,
+			 hi);
+		break;
+	case CONFIG_T_ENUM:
+		n = (size_t)snprintf(buf, size, "one of");
+		for (int i = 0; d->names[i] != NULL && n < size; i++)
+			n += (size_t)snprintf(buf + n, size - n, "%s %s", i == 0 ? "" : ",",
+					      d->names[i]);
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Setting values.
+ */
+
+/* Parses value for d and stores it in c; on any failure c is unchanged. */
+static int config_apply(struct config *c, const struct config_directive *d, const char *value,
+			char *err)
+{
+	void *f = config_field(c, d);
+	uint64_t v = 0;
+	size_t sz;
+	int64_t ms;
+	int idx;
+	char *dup;
+	char expected[160];
+
+	switch (d->type) {
+	case CONFIG_T_STRING:
+		v = strlen(value);
+		if (v < d->min || v > d->max)
+			goto invalid;
+		dup = strdup(value);
+		if (dup == NULL) {
+			config_err(err, "out of memory");
+			return -1;
+		}
+		free(*(char **)f);
+		*(char **)f = dup;
+		return 0;
+	case CONFIG_T_MODE:
+	case CONFIG_T_INT:
+	case CONFIG_T_COUNT:
+		if (config_parse_uint(value, d->type == CONFIG_T_MODE ? 8 : 10, &v) == -1)
+			goto invalid;
+		break;
+	case CONFIG_T_SIZE:
+		if (config_parse_size(value, &sz) == -1)
+			goto invalid;
+		v = sz;
+		break;
+	case CONFIG_T_DURATION:
+		if (config_parse_duration(value, d->unit_ms, &ms) == -1)
+			goto invalid;
+		v = (uint64_t)ms;
+		break;
+	case CONFIG_T_ENUM:
+		idx = config_enum_find(d->names, value);
+		if (idx == -1)
+			goto invalid;
+		*(int *)f = idx;
+		return 0;
+	}
+	if (v < d->min || v > d->max)
+		goto invalid;
+	switch (d->type) {
+	case CONFIG_T_MODE:
+		*(mode_t *)f = (mode_t)v;
+		break;
+	case CONFIG_T_INT:
+		*(int *)f = (int)v;
+		break;
+	case CONFIG_T_COUNT:
+	case CONFIG_T_SIZE:
+		*(size_t *)f = (size_t)v;
+		break;
+	case CONFIG_T_DURATION:
+		*(int64_t *)f = (int64_t)v;
+		break;
+	case CONFIG_T_STRING:
+	case CONFIG_T_ENUM:
+		break;
+	}
+	return 0;
+invalid:
+	config_expected(d, expected, sizeof(expected));
+	config_err(err, "invalid value '%.*s%s' for '%s' (expected %s)", CONFIG_VALUE_SHOWN, value,
+		   strlen(value) > CONFIG_VALUE_SHOWN ? "..." : "", d->name, expected);
+	return -1;
+}
+
+int config_set(struct config *c, const char *name, const char *value, char *err)
+{
+	const struct config_directive *d = config_find(name);
+
+	if (d == NULL) {
+		if (strcasecmp(name, "include") == 0)
+			config_err(err, "'include' is only valid in a config file");
+		else
+			config_err(err, "unknown directive '%.*s'", CONFIG_VALUE_SHOWN, name);
+		return -1;
+	}
+	return config_apply(c, d, value, err);
+}
+
+void config_defaults(struct config *c)
+{
+	char err[CONFIG_ERR_MAX];
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
+		/* Either a default the table's own parser rejects (a bug in this file) or
+		 * no memory for a few short strings at startup: nothing worth running. */
+		if (config_apply(c, &config_table[i], config_table[i].def, err) == -1) {
+			fprintf(stderr, "%s:%d: default of '%s': %s\n", __FILE__, __LINE__,
+				config_table[i].name, err);
+			abort();
+		}
+	}
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
+		if (config_table[i].type == CONFIG_T_STRING) {
+			char **f = config_field(c, &config_table[i]);
+
+			free(*f);
+			*f = NULL;
+		}
+	}
+}
+
+int config_copy(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	/* Forget src's pointers first, so a failed strdup leaves dst safe to free. */
+	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++)
+		if (config_table[i].type == CONFIG_T_STRING)
+			*(char **)config_field(dst, &config_table[i]) = NULL;
+	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
+		const char *s;
+		char **df;
+
+		if (config_table[i].type != CONFIG_T_STRING)
+			continue;
+		s = *(char *const *)config_field(src, &config_table[i]);
+		df = config_field(dst, &config_table[i]);
+		if (s == NULL)
+			continue;
+		*df = strdup(s);
+		if (*df == NULL) {
+			config_free(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_validate(const struct config *c, char *err)
+{
+	/* A bulk argument of the maximum length, plus its header, must fit in the
+	 * query buffer, or the largest legal request would get its client dropped. */
+	if (c->client_query_buffer_limit <= c->proto_max_bulk_len) {
+		config_err(err, "client-query-buffer-limit (%zu) must be greater than "
+				"proto-max-bulk-len (%zu)",
+			   c->client_query_buffer_limit, c->proto_max_bulk_len);
+		return -1;
+	}
+	if (c->proto_inline_max > c->client_query_buffer_limit) {
+		config_err(err, "proto-inline-max (%zu) must not exceed client-query-buffer-limit "
+				"(%zu)",
+			   c->proto_inline_max, c->client_query_buffer_limit);
+		return -1;
+	}
+	return 0;
+}
+
+void config_get(const struct config *c, const char *pattern, config_get_fn *fn, void *ctx)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
+		const struct config_directive *d = &config_table[i];
+
+		if (glob_match(pattern, strlen(pattern), d->name, strlen(d->name), true))
+			fn(ctx, d->name, config_value_text(c, d, buf, sizeof(buf)));
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * The file reader.
+ */
+
+static bool config_is_hex(char c)
+{
+	return isxdigit((unsigned char)c) != 0;
+}
+
+static int config_hex_val(char c)
+{
+	return c <= '9' ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
+}
+
+static bool config_is_space(char c)
+{
+	return isspace((unsigned char)c) != 0;
+}
+
+/*
+ * Splits a line into arguments as Redis's sdssplitargs() does: "double quotes" with \n \r
+ * \t \b \a \xHH and \<any> escapes, 'single quotes' with only \' escaped, a closing quote
+ * must end the argument, and a quote inside a bare word opens a quoted part of it.
+ * Arguments are written NUL-terminated into out (strlen(line) + 1 bytes is always enough:
+ * an argument never grows and each one but the last is followed by a separator in line),
+ * argv[i] points into out, lens[i] is its length. 0, or -1 on unbalanced quotes.
+ */
+static int config_split(const char *line, char *out, char **argv, size_t *lens, size_t *argc)
+{
+	const char *p = line;
+
+	*argc = 0;
+	for (;;) {
+		bool inq = false, insq = false;
+		char *start = out;
+
+		while (config_is_space(*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		for (;;) {
+			if (inq) {
+				if (p[0] == '\\' && p[1] == 'x' && config_is_hex(p[2]) &&
+				    config_is_hex(p[3])) {
+					*out++ = (char)(config_hex_val(p[2]) * 16 +
+							config_hex_val(p[3]));
+					p += 3;
+				} else if (p[0] == '\\' && p[1] != '\0') {
+					p++;
+					switch (*p) {
+					case 'n':
+						*out++ = '\n';
+						break;
+					case 'r':
+						*out++ = '\r';
+						break;
+					case 't':
+						*out++ = '\t';
+						break;
+					case 'b':
+						*out++ = '\b';
+						break;
+					case 'a':
+						*out++ = '\a';
+						break;
+					default:
+						*out++ = *p;
+						break;
+					}
+				} else if (*p == '"') {
+					if (p[1] != '\0' && !config_is_space(p[1]))
+						return -1;
+					inq = false;
+					p++;
+					break;
+				} else if (*p == '\0') {
+					return -1;
+				} else {
+					*out++ = *p;
+				}
+			} else if (insq) {
+				if (p[0] == '\\' && p[1] == '\'') {
+					p++;
+					*out++ = '\'';
+				} else if (*p == '\'') {
+					if (p[1] != '\0' && !config_is_space(p[1]))
+						return -1;
+					insq = false;
+					p++;
+					break;
+				} else if (*p == '\0') {
+					return -1;
+				} else {
+					*out++ = *p;
+				}
+			} else if (config_is_space(*p) || *p == '\0') {
+				break;
+			} else if (*p == '"') {
+				inq = true;
+			} else if (*p == '\'') {
+				insq = true;
+			} else {
+				*out++ = *p;
+			}
+			p++;
+		}
+		lens[*argc] = (size_t)(out - start);
+		argv[(*argc)++] = start;
+		*out++ = '\0';
+	}
+}
+
+static int config_load(struct config *c, const char *path, int depth, const char *from,
+		       int from_line, char *err);
+
+/* The include's pattern, made relative to the directory of the file that names it. */
+static char *config_include_path(const char *from, const char *pattern)
+{
+	const char *slash = strrchr(from, '/');
+	size_t dlen = slash != NULL ? (size_t)(slash - from) + 1 : 0;
+	char *s;
+
+	if (pattern[0] == '/')
+		dlen = 0;
+	s = malloc(dlen + strlen(pattern) + 1);
+	if (s != NULL) {
+		memcpy(s, from, dlen);
+		strcpy(s + dlen, pattern);
+	}
+	return s;
+}
+
+static int config_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * `include PATTERN`. glob(3) is out of reach here (daemon/glob.h shadows <glob.h> on the
+ * include path), so the pattern is matched with glob_match() against the names in one
+ * directory: wildcards may appear in the last path component only. As with glob(3), the
+ * matches load in byte order, a leading dot must be matched explicitly, and a wildcard
+ * matching nothing (even in a missing directory) is no error; a literal name must exist.
+ */
+static int config_include(struct config *c, const char *from, int line, const char *pattern,
+			  int depth, char *err)
+{
+	const char *pslash = strrchr(pattern, '/');
+	char *full, *slash;
+	const char *base;
+	size_t dlen;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *dir;
+	struct dirent *de;
+	int rc = -1;
+
+	if (depth >= CONFIG_INCLUDE_DEPTH) {
+		config_err(err, "%s:%d: includes nested more than %d deep (an include loop?)",
+			   from, line, CONFIG_INCLUDE_DEPTH);
+		return -1;
+	}
+	if (pslash != NULL && strcspn(pattern, "*?[") < (size_t)(pslash - pattern)) {
+		config_err(err, "%s:%d: include '%s': wildcards are only allowed in the file name",
+			   from, line, pattern);
+		return -1;
+	}
+	full = config_include_path(from, pattern);
+	if (full == NULL) {
+		config_err(err, "%s:%d: out of memory", from, line);
+		return -1;
+	}
+	slash = strrchr(full, '/');
+	base = slash != NULL ? slash + 1 : full;
+	dlen = (size_t)(base - full);
+	if (strpbrk(base, "*?[") == NULL) {
+		rc = config_load(c, full, depth + 1, from, line, err);
+		free(full);
+		return rc;
+	}
+
+	/* Step 1: collect the matching names of the directory (full cut at its last '/'). */
+	if (slash == NULL) {
+		dir = opendir(".");
+	} else if (slash == full) {
+		dir = opendir("/");
+	} else {
+		*slash = '\0';
+		dir = opendir(full);
+	}
+	if (dir == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			rc = 0;
+		else
+			config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".",
+				   strerror(errno));
+		free(full);
+		return rc;
+	}
+	for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
+		const char *nm = de->d_name;
+
+		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
+		    (nm[0] == '.' && base[0] != '.') ||
+		    !glob_match(base, strlen(base), nm, strlen(nm), false))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char **grown = realloc(names, ncap * sizeof(*names));
+
+			if (grown == NULL)
+				goto oom;
+			names = grown;
+			cap = ncap;
+		}
+		names[n] = strdup(nm);
+		if (names[n] == NULL)
+			goto oom;
+		n++;
+	}
+	if (errno != 0) {
+		config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".", strerror(errno));
+		goto out;
+	}
+	if (slash != NULL)
+		*slash = '/';
+
+	/* Step 2: load them in order, each path rebuilt as directory + name. */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), config_name_cmp);
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *path = malloc(dlen + strlen(names[i]) + 1);
+
+		if (path == NULL)
+			goto oom;
+		memcpy(path, full, dlen);
+		strcpy(path + dlen, names[i]);
+		rc = config_load(c, path, depth + 1, from, line, err);
+		free(path);
+	}
+	goto out;
+oom:
+	config_err(err, "%s:%d: out of memory", from, line);
+	rc = -1;
+out:
+	closedir(dir);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(full);
+	return rc;
+}
+
+/* One line of a file: a blank or comment line, an include, or `directive value`. */
+static int config_line(struct config *c, const char *path, int line, char *text, int depth,
+		       char *err)
+{
+	char msg[CONFIG_ERR_MAX];
+	size_t len, argc;
+	char *out, **argv;
+	size_t *lens;
+	int rc = -1;
+
+	/* Blank and comment lines first: a comment need not have balanced quotes. */
+	text += strspn(text, " \t\r\n\v\f");
+	if (*text == '\0' || *text == '#')
+		return 0;
+	len = strlen(text);
+	out = malloc(len + 1);
+	argv = malloc((len / 2 + 1) * sizeof(*argv));
+	lens = malloc((len / 2 + 1) * sizeof(*lens));
+	if (out == NULL || argv == NULL || lens == NULL) {
+		config_err(err, "%s:%d: out of memory", path, line);
+		goto out;
+	}
+	if (config_split(text, out, argv, lens, &argc) == -1) {
+		config_err(err, "%s:%d: unbalanced quotes", path, line);
+		goto out;
+	}
+	for (size_t i = 0; i < argc; i++) {
+		if (strlen(argv[i]) != lens[i]) {
+			config_err(err, "%s:%d: NUL byte in argument %zu", path, line, i + 1);
+			goto out;
+		}
+	}
+	if (strcasecmp(argv[0], "include") != 0 && config_find(argv[0]) == NULL) {
+		config_err(err, "%s:%d: unknown directive '%.*s'", path, line, CONFIG_VALUE_SHOWN,
+			   argv[0]);
+		goto out;
+	}
+	if (argc != 2) {
+		config_err(err, "%s:%d: wrong number of arguments for '%s' (expected 1, got %zu)",
+			   path, line, argv[0], argc - 1);
+		goto out;
+	}
+	if (strcasecmp(argv[0], "include") == 0) {
+		rc = config_include(c, path, line, argv[1], depth, err);
+	} else {
+		rc = config_set(c, argv[0], argv[1], msg);
+		if (rc == -1)
+			config_err(err, "%s:%d: %s", path, line, msg);
+	}
+out:
+	free(out);
+	free(argv);
+	free(lens);
+	return rc;
+}
+
+/* Reads one file into c. from/from_line name the include that asked for it, if any. */
+static int config_load(struct config *c, const char *path, int depth, const char *from,
+		       int from_line, char *err)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int line = 0, rc = 0;
+
+	if (f == NULL) {
+		if (from != NULL)
+			config_err(err, "%s:%d: %s: %s", from, from_line, path, strerror(errno));
+		else
+			config_err(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (n = getline(&text, &cap, f)) != -1) {
+		line++;
+		if (memchr(text, '\0', (size_t)n) != NULL) {
+			config_err(err, "%s:%d: NUL byte in line", path, line);
+			rc = -1;
+		} else {
+			rc = config_line(c, path, line, text, depth, err);
+		}
+	}
+	/* getline() returns -1 for errors (EISDIR, ENOMEM...) as well as at the end. */
+	if (rc == 0 && !feof(f)) {
+		config_err(err, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(text);
+	fclose(f);
+	return rc;
+}
+
+int config_load_file(struct config *c, const char *path, char *err)
+{
+	struct config tmp;
+
+	/* Work on a copy so a file that fails halfway leaves c as it was. */
+	if (config_copy(&tmp, c) == -1) {
+		config_err(err, "%s: out of memory", path);
+		return -1;
+	}
+	if (config_load(&tmp, path, 0, NULL, 0, err) == -1) {
+		config_free(&tmp);
+		return -1;
+	}
+	config_free(c);
+	*c = tmp;
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* config.h - cachifyd's configuration: directives, defaults, parsing.
+ *
+ * One table describes every directive (name, type, default, bounds); the
+ * file parser (redis.conf syntax), the command line (--name value) and
+ * CONFIG GET all go through it. Applying a configuration to the running
+ * daemon is the server's business, not this module's.
+ */
+#ifndef CACHIFY_CONFIG_H
+#define CACHIFY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONFIG_PATH_DEFAULT   "/etc/cachifyd/cachifyd.conf"
+#define CONFIG_SOCKET_DEFAULT "/run/cachifyd/cachifyd.sock"
+#define CONFIG_INCLUDE_DEPTH  8    /* nested include limit */
+#define CONFIG_ERR_MAX	      512  /* bytes, room for "file:line: message" */
+
+enum log_level {
+	LOG_DEBUG_ = 0,
+	LOG_VERBOSE_ = 1,
+	LOG_NOTICE_ = 2,
+	LOG_WARNING_ = 3,
+};
+
+enum maxmemory_policy {
+	MAXMEMORY_NOEVICTION = 0,
+	MAXMEMORY_VOLATILE_LRU = 1,
+};
+
+struct config {
+	char *unixsocket;		  /* owned; socket path */
+	mode_t unixsocketperm;		  /* octal, default 0660 */
+	int maxclients;			  /* default 1024 */
+	size_t maxmemory;		  /* bytes, 0 = unlimited */
+	int maxmemory_policy;		  /* enum maxmemory_policy */
+	int loglevel;			  /* enum log_level, default notice */
+	char *logfile;			  /* owned; "" = stderr */
+	size_t proto_inline_max;	  /* bytes, default 64kb */
+	size_t proto_max_bulk_len;	  /* bytes, default 1mb, at most 512mb */
+	size_t proto_max_args;		  /* arguments per command, default 1024 */
+	size_t client_query_buffer_limit; /* bytes, default 32mb, > max bulk */
+	size_t client_output_buffer_limit; /* bytes, default 8mb (hard) */
+	int64_t client_request_timeout;	  /* ms a partial request may take; default 10s, 0 = off */
+	int64_t timeout;		  /* ms an idle client may stay; 0 = forever (default) */
+	int hz;				  /* background cycles per second, default 10 */
+	size_t lock_max_waiters;	  /* waiters per key, default 10000 */
+};
+
+/* Fills c with every directive's default. */
+void config_defaults(struct config *c);
+/* Frees the strings c owns (c itself is the caller's). */
+void config_free(struct config *c);
+/* Deep copy; 0 or -1 when out of memory. */
+int config_copy(struct config *dst, const struct config *src);
+
+/* Sets one directive from its text form (as in the file: "64kb", "10s",
+ * "0660", "yes", ...). 0, or -1 with a message in err (err has room for
+ * CONFIG_ERR_MAX bytes). Unknown names are errors. */
+int config_set(struct config *c, const char *name, const char *value, char *err);
+
+/* Reads a redis.conf-style file: one `directive value...` per line, `#`
+ * comments, double/single quoted strings, size units (k kb m mb g gb, 1k =
+ * 1000, 1kb = 1024 as in redis.conf), time units (ms s m h d; a bare number
+ * is the directive's natural unit), `include GLOB` (files in sorted order,
+ * relative to the including file's directory), last value wins.
+ * 0, or -1 with "file:line: message" in err. */
+int config_load_file(struct config *c, const char *path, char *err);
+
+/* Checks cross-directive rules (e.g. query buffer limit > max bulk length).
+ * 0, or -1 with a message in err. */
+int config_validate(const struct config *c, char *err);
+
+/* Calls fn for every directive whose name matches the glob pattern
+ * (CONFIG GET semantics: *, ?, [...] with \ escapes, case-insensitive),
+ * with the current value in the file's text form. */
+typedef void config_get_fn(void *ctx, const char *name, const char *value);
+void config_get(const struct config *c, const char *pattern, config_get_fn *fn, void *ctx);
+
+/* Name of a log level ("debug", ...) and back (-1 if unknown). */
+const char *config_loglevel_name(int level);
+int config_loglevel_parse(const char *s);
+
+/* Parse helpers also used for command arguments: size with units into
+ * bytes, and duration with units (bare number = default_unit_ms ms).
+ * 0 or -1. */
+int config_parse_size(const char *s, size_t *out);
+int config_parse_duration(const char *s, int64_t default_unit_ms, int64_t *out_ms);
+/* "yes" or "no" (any case), for boolean directives and arguments. 0 or -1. */
+int config_parse_bool(const char *s, bool *out);
+
+/* Name of the i-th directive of the table (static storage), NULL past the
+ * last one: lets tests check that the shipped cachifyd.conf covers them all. */
+const char *config_directive_name(size_t i);
+
+#endif /* CACHIFY_CONFIG_H */

@@ -1,0 +1,369 @@
+/* conn.c - client connections: read, frame, dispatch, write, close.
+ *
+ * A connection is only ever freed from one of its own event callbacks or
+ * from the server's cron/shutdown paths, never from inside a command, so a
+ * handler that touches another client (a lock grant, a write error) can
+ * only mark it CLOSING and wake it; its own callback then frees it.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "dispatch.h"
+#include "lock.h"
+#include "log.h"
+#include "server.h"
+#include "waitq.h"
+
+#define CONN_COMPACT_MIN (64 * 1024) /* bytes consumed before the input moves */
+#define CONN_OUT_KEEP	 (64 * 1024) /* output buffer kept allocated when idle */
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
+
+struct conn *conn_new(int fd)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	c->id = ++server.next_client_id;
+	c->pid = -1;
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+	}
+	c->created_ms = c->last_ms = clock_ms();
+	c->last_cmd = "NULL";
+	resp_req_init(&c->req, &server.lim);
+	resp_buf_init(&c->in);
+	resp_buf_init(&c->out);
+	c->ev_read = event_new(server.base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	c->ev_write = event_new(server.base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
+	if (!c->ev_read || !c->ev_write || event_add(c->ev_read, NULL) != 0) {
+		if (c->ev_read)
+			event_free(c->ev_read);
+		if (c->ev_write)
+			event_free(c->ev_write);
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	c->next = server.clients;
+	if (server.clients)
+		server.clients->prev = c;
+	server.clients = c;
+	server.nclients++;
+	server.stats.connections++;
+	log_debug("client %llu connected (pid %d uid %d)", (unsigned long long)c->id, (int)c->pid,
+		  (int)c->uid);
+	return c;
+}
+
+void conn_free(struct conn *c)
+{
+	log_debug("client %llu closed", (unsigned long long)c->id);
+	/* Give back what it waits for and holds; the next waiters are
+	 * granted in this same loop turn. */
+	c->flags |= CONN_CLOSING;
+	waitq_conn_gone(c);
+	lock_conn_gone(c);
+	waitq_run();
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		server.clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	server.nclients--;
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	close(c->fd);
+	resp_req_free(&c->req);
+	resp_buf_free(&c->in);
+	resp_buf_free(&c->out);
+	free(c->name);
+	server_conn_gone(c);
+	free(c);
+}
+
+/* Marks c for closing and wakes its read callback, which frees it. */
+static void conn_doom(struct conn *c)
+{
+	c->flags |= CONN_CLOSING;
+	event_active(c->ev_read, EV_READ, 0);
+}
+
+void conn_schedule(struct conn *c)
+{
+	event_active(c->ev_read, EV_READ, 0);
+}
+
+void conn_close_after_reply(struct conn *c)
+{
+	c->flags |= CONN_CLOSE_AFTER_REPLY;
+	if (conn_pending_out(c) == 0)
+		conn_doom(c);
+}
+
+void conn_flush(struct conn *c)
+{
+	while (conn_pending_out(c) > 0) {
+		ssize_t n = write(c->fd, c->out.data + c->out_pos, conn_pending_out(c));
+
+		if (n > 0) {
+			c->out_pos += (size_t)n;
+			server.stats.net_out += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!(c->flags & CONN_WRITE_ARMED)) {
+				event_add(c->ev_write, NULL);
+				c->flags |= CONN_WRITE_ARMED;
+			}
+			return;
+		}
+		log_verbose("client %llu: write: %s", (unsigned long long)c->id, strerror(errno));
+		conn_doom(c);
+		return;
+	}
+	/* All written: reset, and give back a buffer a big reply inflated. */
+	c->out.len = c->out_pos = 0;
+	if (c->out.cap > CONN_OUT_KEEP)
+		resp_buf_free(&c->out);
+	if (c->flags & CONN_WRITE_ARMED) {
+		event_del(c->ev_write);
+		c->flags &= ~CONN_WRITE_ARMED;
+	}
+	if (c->flags & CONN_CLOSE_AFTER_REPLY)
+		conn_doom(c);
+}
+
+/* An HTTP request or header sent to us: a browser or a cross-protocol
+ * attack (a web page posting to a local socket through a proxy). */
+static bool conn_is_http(const struct conn *c)
+{
+	const struct resp_arg *v = c->req.argv;
+	int argc = c->req.argc;
+
+	if ((v[0].len == 4 && strncasecmp(v[0].ptr, "post", 4) == 0) ||
+	    (v[0].len == 5 && strncasecmp(v[0].ptr, "host:", 5) == 0))
+		return true;
+	return c->req.is_inline && !(c->flags & CONN_SAW_COMMAND) && argc >= 3 &&
+	       v[argc - 1].len >= 5 && memcmp(v[argc - 1].ptr, "HTTP/", 5) == 0;
+}
+
+/* Runs the complete commands queued in c->in, up to CONN_CMDS_PER_TURN. */
+static void conn_process(struct conn *c)
+{
+	int ran = 0;
+
+	while (!(c->flags & (CONN_BLOCKED | CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) &&
+	       c->in_pos < c->in.len) {
+		size_t used = 0;
+		int rc;
+
+		if (ran == CONN_CMDS_PER_TURN) {
+			/* Let other clients run; we continue on the next turn. */
+			c->flags |= CONN_YIELDED;
+			conn_schedule(c);
+			break;
+		}
+		rc = resp_req_parse(&c->req, c->in.data + c->in_pos, c->in.len - c->in_pos, &used);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			server.stats.proto_errors++;
+			log_verbose("client %llu: protocol error: %s", (unsigned long long)c->id,
+				    c->req.err);
+			reply_errorf(c, "ERR Protocol error: %s", c->req.err);
+			conn_close_after_reply(c);
+			break;
+		}
+		c->in_pos += used;
+		c->partial_since_ms = 0;
+		if (c->req.argc == 0)
+			continue;
+		if (conn_is_http(c)) {
+			log_warning("client %llu (pid %d): HTTP request on the cachifyd socket; "
+				    "closing (possible cross-protocol attack)",
+				    (unsigned long long)c->id, (int)c->pid);
+			c->flags |= CONN_CLOSING;
+			break;
+		}
+		c->flags |= CONN_SAW_COMMAND;
+		dispatch(c, c->req.argc, c->req.argv);
+		waitq_run();
+		ran++;
+		if (conn_pending_out(c) > server.cfg.client_output_buffer_limit) {
+			log_notice("client %llu: output buffer over %zu bytes; closing",
+				   (unsigned long long)c->id, server.cfg.client_output_buffer_limit);
+			c->flags |= CONN_CLOSING;
+			break;
+		}
+	}
+
+	/* Keep the input compact: drop consumed bytes when it pays. */
+	if (c->in_pos == c->in.len) {
+		c->in.len = c->in_pos = 0;
+		c->partial_since_ms = 0;
+		if (c->in.cap > 4 * CONN_READ_CHUNK)
+			resp_buf_free(&c->in);
+	} else {
+		if (c->partial_since_ms == 0 && !(c->flags & CONN_BLOCKED))
+			c->partial_since_ms = clock_ms();
+		if (c->in_pos >= CONN_COMPACT_MIN && c->in_pos * 2 >= c->in.len) {
+			resp_buf_consume(&c->in, c->in_pos);
+			c->in_pos = 0;
+		}
+	}
+}
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	ssize_t n;
+
+	(void)what;
+	if (c->flags & CONN_CLOSING) {
+		conn_free(c);
+		return;
+	}
+	/* Back after a yield: run what is queued before reading more, or a
+	 * fast pipeliner would pile up input until the query buffer limit. */
+	if (c->flags & CONN_YIELDED) {
+		c->flags &= ~CONN_YIELDED;
+		goto process;
+	}
+	if (resp_buf_reserve(&c->in, CONN_READ_CHUNK) != 0) {
+		log_warning("client %llu: out of memory for input; closing",
+			    (unsigned long long)c->id);
+		conn_free(c);
+		return;
+	}
+	n = read(fd, c->in.data + c->in.len, CONN_READ_CHUNK);
+	if (n == 0) {
+		conn_free(c);
+		return;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		log_verbose("client %llu: read: %s", (unsigned long long)c->id, strerror(errno));
+		conn_free(c);
+		return;
+	}
+	if (n > 0) {
+		c->in.len += (size_t)n;
+		c->last_ms = clock_ms();
+		server.stats.net_in += (uint64_t)n;
+		if (c->in.len - c->in_pos > server.cfg.client_query_buffer_limit) {
+			log_notice("client %llu: query buffer over %zu bytes; closing",
+				   (unsigned long long)c->id, server.cfg.client_query_buffer_limit);
+			conn_free(c);
+			return;
+		}
+	}
+process:
+	conn_process(c);
+	if (c->flags & CONN_CLOSING) {
+		conn_free(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	conn_flush(c);
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static void reply_failed(struct conn *c)
+{
+	log_warning("client %llu: out of memory for a reply; closing", (unsigned long long)c->id);
+	conn_doom(c);
+}
+
+void reply_raw(struct conn *c, const char *s, size_t len)
+{
+	if (resp_buf_append(&c->out, s, len) != 0)
+		reply_failed(c);
+}
+
+void reply_ok(struct conn *c)
+{
+	reply_raw(c, "+OK\r\n", 5);
+}
+
+void reply_simple(struct conn *c, const char *s)
+{
+	if (resp_add_simple_cstr(&c->out, s) != 0)
+		reply_failed(c);
+}
+
+void reply_error(struct conn *c, const char *msg)
+{
+	if (resp_add_error(&c->out, msg, strlen(msg)) != 0)
+		reply_failed(c);
+}
+
+void reply_errorf(struct conn *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	reply_error(c, buf);
+}
+
+void reply_int(struct conn *c, long long v)
+{
+	if (resp_add_int(&c->out, v) != 0)
+		reply_failed(c);
+}
+
+void reply_bulk(struct conn *c, const char *p, size_t len)
+{
+	if (resp_add_bulk(&c->out, p, len) != 0)
+		reply_failed(c);
+}
+
+void reply_bulk_cstr(struct conn *c, const char *s)
+{
+	reply_bulk(c, s, strlen(s));
+}
+
+void reply_nil(struct conn *c)
+{
+	reply_raw(c, "$-1\r\n", 5);
+}
+
+void reply_array(struct conn *c, size_t n)
+{
+	if (resp_add_array(&c->out, n) != 0)
+		reply_failed(c);
+}

@@ -1,0 +1,21 @@
+/* log.h - leveled logging to stderr or the configured logfile. */
+#ifndef CACHIFY_LOG_H
+#define CACHIFY_LOG_H
+
+#include "config.h"
+
+/* Sets the minimum level written, and the file (NULL or "" = stderr).
+ * 0, or -1 if the file cannot be opened (the previous target is kept). */
+int log_open(int level, const char *path);
+void log_set_level(int level);
+int log_level(void);
+void log_close(void);
+
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...)	 log_msg(LOG_DEBUG_, __VA_ARGS__)
+#define log_verbose(...) log_msg(LOG_VERBOSE_, __VA_ARGS__)
+#define log_notice(...)	 log_msg(LOG_NOTICE_, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING_, __VA_ARGS__)
+
+#endif /* CACHIFY_LOG_H */

@@ -1,0 +1,86 @@
+/* server.h - the daemon's process-wide state and its life cycle.
+ *
+ * Owns the event loop, the listening socket, the client list, the keyspace
+ * and the background cycle (active expiry, rehashing, client timeouts).
+ * Connections, commands and the keyspace live in their own modules.
+ */
+#ifndef CACHIFY_SERVER_H
+#define CACHIFY_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "resp.h"
+
+#define CACHIFY_VERSION	      "0.1.0"
+#define REDIS_COMPAT_VERSION  "7.0.15" /* what INFO reports as redis_version */
+#define SERVER_LISTEN_BACKLOG 511
+#define SERVER_EMFILE_PAUSE   100 /* ms accept stays off after EMFILE */
+#define SERVER_SHUTDOWN_GRACE 5000 /* ms to flush replies on shutdown */
+#define SERVER_EXPIRE_BUDGET  1000 /* us, longest slice of active expiry */
+
+struct event_base;
+struct event;
+struct store;
+struct conn;
+
+struct server_stats {
+	uint64_t connections;	/* accepted since start */
+	uint64_t rejected;	/* refused: maxclients */
+	uint64_t commands;	/* processed */
+	uint64_t net_in;	/* bytes read */
+	uint64_t net_out;	/* bytes written */
+	uint64_t proto_errors;	/* connections closed on a protocol error */
+};
+
+struct server {
+	struct event_base *base;
+	struct config cfg;
+	char *config_file;		/* owned; NULL if started without one */
+	char **overrides;		/* borrowed from argv: name, value, ...; re-applied on reload */
+	size_t noverrides;		/* entries in overrides (twice the pairs) */
+	struct resp_limits lim;		/* from cfg, for new requests */
+	struct store *store;
+
+	int listen_fd;			/* -1 when not listening */
+	bool socket_created;		/* we bound it, so we unlink it */
+	struct event *ev_accept;
+	struct event *ev_accept_resume;	/* re-enables accept after EMFILE */
+	struct event *ev_cron;
+	struct event *ev_expire;
+	struct event *ev_signals[3];	/* SIGTERM, SIGINT, SIGHUP */
+	struct event *ev_shutdown;	/* grace timer */
+
+	struct conn *clients;		/* doubly linked, newest first */
+	size_t nclients;
+	uint64_t next_client_id;
+	int64_t start_ms;		/* ms, monotonic */
+	time_t start_wall;		/* s since the epoch */
+	bool shutting_down;
+	int exit_code;
+	struct server_stats stats;
+};
+
+extern struct server server;
+
+/* Sets up everything from server.cfg and binds the socket. 0 or -1 (logged). */
+int server_init(void);
+/* Runs the loop until shutdown; returns the exit code. */
+int server_run(void);
+/* Frees everything (the socket file we created is unlinked at shutdown). */
+void server_free(void);
+
+/* Fills c from defaults, the config file and the command-line overrides,
+ * then validates it. 0, or -1 with the reason in err (CONFIG_ERR_MAX). */
+int server_load_config(struct config *c, char *err);
+/* Applies server.cfg's runtime-changeable parts (log level, limits). */
+void server_apply_config(void);
+/* Re-reads the configuration file (SIGHUP). 0 or -1 (logged, nothing changed). */
+int server_reload(void);
+
+/* Called by conn_free: a connection left the client list. */
+void server_conn_gone(struct conn *c);
+
+#endif /* CACHIFY_SERVER_H */

@@ -1,0 +1,666 @@
+/* store.c - the keyspace: entries of 16 databases, expiry, accounting, eviction.
+ *
+ * Owns the entries and their memory; the hash tables are dict.c's. Every
+ * removal goes through the hook, then store_release(), so the hook, the
+ * per-database counters, the stats and the byte count never disagree.
+ */
+#include "store.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "dict.h"
+
+#define STORE_LRU_MAX       ((1u << 29) - 1) /* s: the lru field wraps after this */
+#define STORE_REUSE_SLACK   16               /* bytes: reuse an entry in place if it wastes fewer */
+#define STORE_EVICT_SAMPLES 16               /* candidates compared per eviction */
+#define STORE_EVICT_PROBES  64               /* random buckets tried per eviction */
+#define STORE_EVICT_WALK    1024 /* buckets walked in order when the probes met nothing */
+
+#define STORE_BUG(msg) store_bug(__FILE__, __LINE__, (msg))
+
+struct store_db {
+	struct dict dict;
+	size_t expires; /* entries with a TTL */
+};
+
+struct store {
+	struct store_db db[STORE_DBS];
+	size_t entry_bytes; /* malloc_usable_size() summed over the entries */
+	size_t maxmemory;   /* bytes, 0 = unlimited */
+	enum store_policy policy;
+	store_delete_hook *hook;
+	void *hook_ctx;
+	struct store_stats stats;
+	int expire_db;                   /* active expiry resumes in this database... */
+	size_t expire_idx;               /* ...at this bucket of its t[0] */
+	int evict_db;                    /* eviction's ordered walk resumes here... */
+	size_t evict_idx;                /* ...at this bucket of t[0] followed by t[1] */
+	const struct sentry *evict_keep; /* the entry a put replaces: never evicted under it */
+	uint64_t rng;                    /* xorshift state for eviction sampling */
+	bool in_callback;                /* a delete hook or scan callback is running */
+};
+
+static _Noreturn void store_bug(const char *file, int line, const char *msg)
+{
+	fprintf(stderr, "%s:%d: store: %s\n", file, line, msg);
+	abort();
+}
+
+static int store_check_db(int db)
+{
+	if (db < 0 || db >= STORE_DBS)
+		STORE_BUG("database index out of range");
+	return db;
+}
+
+static struct store_db *store_db_get(struct store *s, int db)
+{
+	return &s->db[store_check_db(db)];
+}
+
+/* Guards every call that may change a table: one made from a hook or a scan
+ * callback would unlink entries under a loop that is walking them. */
+static void store_enter(const struct store *s)
+{
+	if (s->in_callback)
+		STORE_BUG("store changed from inside a delete hook or scan callback");
+}
+
+static uint32_t store_lru_now(void)
+{
+	return (uint32_t)(clock_ms() / 1000) & STORE_LRU_MAX;
+}
+
+static bool store_is_expired(const struct sentry *e)
+{
+	return e->has_ttl && sentry_expire(e) <= clock_ms();
+}
+
+static size_t store_entry_size(bool ttl, size_t klen, size_t vlen)
+{
+	return offsetof(struct sentry, data) + (ttl ? sizeof(int64_t) : 0) + klen + vlen;
+}
+
+/* True when an allocation of have bytes may hold size bytes without wasting
+ * more than a fresh malloc of size would (glibc rounds to 16). */
+static bool store_fits(size_t size, size_t have)
+{
+	return size <= have && have - size < STORE_REUSE_SLACK;
+}
+
+static void store_call_hook(struct store *s, int db, struct sentry *e, enum store_reason why)
+{
+	bool was = s->in_callback;
+
+	if (!s->hook)
+		return;
+	s->in_callback = true;
+	s->hook(s->hook_ctx, db, e, why);
+	s->in_callback = was;
+}
+
+/* Accounts for and frees e, which the hook has seen and the table no longer
+ * holds. */
+static void store_release(struct store *s, int db, struct sentry *e, enum store_reason why)
+{
+	if (e->has_ttl)
+		s->db[db].expires--;
+	s->entry_bytes -= malloc_usable_size(e);
+	if (why == STORE_DEL_EXPIRED)
+		s->stats.expired++;
+	else if (why == STORE_DEL_EVICTED)
+		s->stats.evicted++;
+	free(e);
+}
+
+/* Removes the entry *link points at. Leaves shrinking to the caller, so that
+ * loops over a table never see it change under them. */
+static void store_remove(struct store *s, int db, struct sentry **link, enum store_reason why)
+{
+	struct sentry *e = *link;
+
+	store_call_hook(s, db, e, why);
+	dict_unlink(&s->db[db].dict, link);
+	store_release(s, db, e, why);
+}
+
+/* Sets e's expire time in place, moving the first keep bytes after the
+ * expire slot when it appears or disappears. The allocation must fit. */
+static void store_retime(struct store_db *sd, struct sentry *e, int64_t expire, size_t keep)
+{
+	bool ttl = expire != STORE_NO_EXPIRE;
+
+	if (ttl != e->has_ttl) {
+		memmove(e->data + (ttl ? sizeof expire : 0), e->data + (ttl ? 0 : sizeof expire),
+		        keep);
+		if (ttl)
+			sd->expires++;
+		else
+			sd->expires--;
+		e->has_ttl = ttl;
+	}
+	if (ttl)
+		memcpy(e->data, &expire, sizeof expire);
+}
+
+struct store *store_new(void)
+{
+	struct store *s = dict_calloc(1, sizeof *s);
+	int i;
+
+	if (!s)
+		return NULL;
+	dict_seed_init();
+	for (i = 0; i < STORE_DBS; i++)
+		dict_init(&s->db[i].dict);
+	s->rng = dict_hash("store_rng", 9) | 1;
+	return s;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	store_flushall(s);
+	free(s);
+}
+
+void store_set_delete_hook(struct store *s, store_delete_hook *fn, void *ctx)
+{
+	s->hook = fn;
+	s->hook_ctx = ctx;
+}
+
+void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy)
+{
+	s->maxmemory = bytes;
+	s->policy = policy;
+}
+
+/* The live entry for key, deleting it if it expired. */
+static struct sentry *store_lookup(struct store *s, int db, const void *key, size_t klen)
+{
+	struct store_db *sd = store_db_get(s, db);
+	struct sentry **link;
+
+	store_enter(s);
+	dict_step(&sd->dict);
+	link = dict_find(&sd->dict, dict_hash(key, klen), key, klen);
+	if (!link)
+		return NULL;
+	if (!store_is_expired(*link))
+		return *link;
+	store_remove(s, db, link, STORE_DEL_EXPIRED);
+	dict_maybe_shrink(&sd->dict);
+	return NULL;
+}
+
+struct sentry *store_find(struct store *s, int db, const void *key, size_t klen)
+{
+	struct sentry *e = store_lookup(s, db, key, klen);
+
+	if (!e) {
+		s->stats.misses++;
+		return NULL;
+	}
+	s->stats.hits++;
+	e->lru = store_lru_now();
+	return e;
+}
+
+struct sentry *store_find_write(struct store *s, int db, const void *key, size_t klen)
+{
+	struct sentry *e = store_lookup(s, db, key, klen);
+
+	if (e)
+		e->lru = store_lru_now();
+	return e;
+}
+
+/* No rehash step: a live key leaves the tables as they were. An expired one
+ * is deleted, as by store_find, so that callers that free what an entry
+ * owns through the hook (lock_conn_gone) see it go. */
+struct sentry *store_peek(struct store *s, int db, const void *key, size_t klen)
+{
+	struct store_db *sd = store_db_get(s, db);
+	struct sentry **link = dict_find(&sd->dict, dict_hash(key, klen), key, klen);
+
+	if (!link)
+		return NULL;
+	if (!store_is_expired(*link))
+		return *link;
+	store_enter(s);
+	store_remove(s, db, link, STORE_DEL_EXPIRED);
+	dict_maybe_shrink(&sd->dict);
+	return NULL;
+}
+
+static bool store_overlaps(const void *p, size_t len, const struct sentry *e, size_t size)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)e;
+
+	return len > 0 && a < b + size && b < a + len;
+}
+
+/* Overwrites the live string old with a string of the same allocation class;
+ * false when that is not possible. */
+static bool store_put_in_place(struct store *s, int db, struct sentry *old, const void *value,
+                               size_t vlen, enum store_type type, int64_t expire)
+{
+	size_t have = malloc_usable_size(old);
+
+	if (old->type != STORE_STRING || type != STORE_STRING ||
+	    !store_fits(store_entry_size(expire != STORE_NO_EXPIRE, old->klen, vlen), have) ||
+	    store_overlaps(value, vlen, old, have))
+		return false;
+	store_call_hook(s, db, old, STORE_DEL_REPLACED);
+	store_retime(&s->db[db], old, expire, old->klen);
+	old->vlen = (uint32_t)vlen;
+	old->lru = store_lru_now();
+	if (value && vlen)
+		memcpy(sentry_value(old), value, vlen);
+	return true;
+}
+
+/* Near maxmemory, chains may grow longer rather than a put evicting a whole
+ * new bucket array's worth of keys (and taking time for it). */
+static bool store_may_grow(const struct store *s, const struct dict *d, size_t bytes)
+{
+	return !s->maxmemory || store_used_memory(s) + bytes + dict_grow_bytes(d) <= s->maxmemory;
+}
+
+static struct sentry *store_entry_new(const void *key, size_t klen, const void *value, size_t vlen,
+                                      enum store_type type, int64_t expire)
+{
+	bool ttl = expire != STORE_NO_EXPIRE;
+	struct sentry *e = dict_malloc(store_entry_size(ttl, klen, vlen));
+
+	if (!e)
+		return NULL;
+	e->next = NULL;
+	e->klen = (uint32_t)klen;
+	e->vlen = (uint32_t)vlen;
+	e->type = type;
+	e->has_ttl = ttl;
+	e->lru = store_lru_now();
+	if (ttl)
+		memcpy(e->data, &expire, sizeof expire);
+	if (klen)
+		memcpy(e->data + (ttl ? sizeof expire : 0), key, klen);
+	if (value && vlen)
+		memcpy(sentry_value(e), value, vlen);
+	return e;
+}
+
+struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, const void *value,
+                         size_t vlen, enum store_type type, int64_t expire)
+{
+	struct store_db *sd = store_db_get(s, db);
+	struct sentry **link, *old, *e;
+	size_t bytes, old_bytes;
+	uint64_t hash, evicted;
+	enum store_reason why;
+	int rc;
+
+	store_enter(s);
+	if (klen > UINT32_MAX || vlen > UINT32_MAX)
+		return NULL;
+	dict_step(&sd->dict);
+	hash = dict_hash(key, klen);
+	link = dict_find(&sd->dict, hash, key, klen);
+	old = link ? *link : NULL;
+	why = old && store_is_expired(old) ? STORE_DEL_EXPIRED : STORE_DEL_REPLACED;
+	if (old && why == STORE_DEL_REPLACED &&
+	    store_put_in_place(s, db, old, value, vlen, type, expire))
+		return old;
+
+	/* Copy key and value before anything is evicted or freed: either may
+	 * point into an entry of this store, old included. */
+	e = store_entry_new(key, klen, value, vlen, type, expire);
+	if (!e)
+		return NULL;
+	bytes = malloc_usable_size(e);
+	old_bytes = old ? malloc_usable_size(old) : 0;
+	if (s->maxmemory && bytes > old_bytes) {
+		evicted = s->stats.evicted;
+		s->evict_keep = old;
+		rc = store_make_room(s, bytes - old_bytes);
+		s->evict_keep = NULL;
+		if (rc < 0) {
+			free(e);
+			return NULL;
+		}
+		if (old && s->stats.evicted != evicted)
+			link = dict_link_of(&sd->dict, old);
+	}
+
+	if (old) {
+		store_call_hook(s, db, old, why);
+		dict_replace(link, e);
+		store_release(s, db, old, why);
+	} else {
+		if (dict_insert(&sd->dict, hash, e, store_may_grow(s, &sd->dict, bytes)) < 0) {
+			free(e);
+			return NULL;
+		}
+	}
+	if (e->has_ttl)
+		sd->expires++;
+	s->entry_bytes += bytes;
+	return e;
+}
+
+/* Not held to maxmemory: the entry grows by the expire slot at most, and,
+ * as Redis's EXPIRE, a TTL change is never refused for memory. */
+struct sentry *store_set_expire(struct store *s, int db, struct sentry *e, int64_t expire)
+{
+	struct store_db *sd = store_db_get(s, db);
+	bool ttl = expire != STORE_NO_EXPIRE;
+	size_t have = malloc_usable_size(e);
+	struct sentry **link, *n;
+
+	store_enter(s);
+	if (ttl == e->has_ttl || store_fits(store_entry_size(ttl, e->klen, e->vlen), have)) {
+		store_retime(sd, e, expire, (size_t)e->klen + e->vlen);
+		return e;
+	}
+	link = dict_link_of(&sd->dict, e);
+	if (!link)
+		STORE_BUG("store_set_expire: entry is not in this database");
+	n = dict_malloc(store_entry_size(ttl, e->klen, e->vlen));
+	if (!n)
+		return NULL;
+	memcpy(n, e, offsetof(struct sentry, data));
+	n->has_ttl = ttl;
+	if (ttl)
+		memcpy(n->data, &expire, sizeof expire);
+	memcpy(n->data + (ttl ? sizeof expire : 0), sentry_key(e), (size_t)e->klen + e->vlen);
+	dict_replace(link, n);
+	if (ttl)
+		sd->expires++;
+	else
+		sd->expires--;
+	s->entry_bytes += malloc_usable_size(n);
+	s->entry_bytes -= have;
+	free(e);
+	return n;
+}
+
+int store_delete(struct store *s, int db, const void *key, size_t klen, enum store_reason why)
+{
+	struct store_db *sd = store_db_get(s, db);
+	struct sentry **link;
+	bool live;
+
+	store_enter(s);
+	dict_step(&sd->dict);
+	link = dict_find(&sd->dict, dict_hash(key, klen), key, klen);
+	if (!link)
+		return 0;
+	live = !store_is_expired(*link);
+	store_remove(s, db, link, live ? why : STORE_DEL_EXPIRED);
+	dict_maybe_shrink(&sd->dict);
+	return live ? 1 : 0;
+}
+
+void store_delete_entry(struct store *s, int db, struct sentry *e, enum store_reason why)
+{
+	struct store_db *sd = store_db_get(s, db);
+	struct sentry **link;
+
+	store_enter(s);
+	link = dict_link_of(&sd->dict, e);
+	if (!link)
+		STORE_BUG("store_delete_entry: entry is not in this database");
+	store_remove(s, db, link, why);
+	dict_maybe_shrink(&sd->dict);
+}
+
+struct store_flush {
+	struct store *s;
+	int db;
+};
+
+static void store_flush_cb(void *ctx, struct sentry *e)
+{
+	struct store_flush *f = ctx;
+
+	store_call_hook(f->s, f->db, e, STORE_DEL_FLUSHED);
+	store_release(f->s, f->db, e, STORE_DEL_FLUSHED);
+}
+
+void store_flushdb(struct store *s, int db)
+{
+	struct store_flush f = {s, db};
+
+	store_enter(s);
+	dict_clear(&store_db_get(s, db)->dict, store_flush_cb, &f);
+}
+
+void store_flushall(struct store *s)
+{
+	int db;
+
+	for (db = 0; db < STORE_DBS; db++)
+		store_flushdb(s, db);
+}
+
+size_t store_dbsize(const struct store *s, int db)
+{
+	return s->db[store_check_db(db)].dict.count;
+}
+
+size_t store_expires(const struct store *s, int db)
+{
+	return s->db[store_check_db(db)].expires;
+}
+
+struct store_scan_ctx {
+	store_scan_fn *fn;
+	void *ctx;
+	int64_t now; /* ms, monotonic */
+};
+
+static void store_scan_cb(void *arg, struct sentry *e)
+{
+	struct store_scan_ctx *c = arg;
+
+	if (!e->has_ttl || sentry_expire(e) > c->now)
+		c->fn(c->ctx, e);
+}
+
+uint64_t store_scan(struct store *s, int db, uint64_t cursor, size_t count, store_scan_fn *fn,
+                    void *ctx)
+{
+	struct store_scan_ctx c = {fn, ctx, clock_ms()};
+	bool was = s->in_callback;
+	uint64_t next;
+
+	s->in_callback = true;
+	next = dict_scan(&store_db_get(s, db)->dict, cursor, count, store_scan_cb, &c);
+	s->in_callback = was;
+	return next;
+}
+
+static size_t store_expire_chain(struct store *s, int db, struct sentry **link, int64_t now)
+{
+	size_t n = 0;
+
+	while (*link) {
+		if ((*link)->has_ttl && sentry_expire(*link) <= now) {
+			store_remove(s, db, link, STORE_DEL_EXPIRED);
+			n++;
+		} else {
+			link = &(*link)->next;
+		}
+	}
+	return n;
+}
+
+size_t store_expire_cycle(struct store *s, int64_t now, size_t max_buckets)
+{
+	size_t visited = 0, deleted = 0, n;
+	unsigned touched = 0;
+	int switches = 0, db;
+	struct store_db *sd;
+
+	store_enter(s);
+	/* One pass may wrap once around all databases; switches bounds the
+	 * loop when none has keys with a TTL. */
+	while (visited < max_buckets && switches <= STORE_DBS) {
+		sd = &s->db[s->expire_db];
+		if (sd->expires == 0 ||
+		    (!dict_is_rehashing(&sd->dict) && s->expire_idx >= sd->dict.size[0])) {
+			s->expire_db = (s->expire_db + 1) % STORE_DBS;
+			s->expire_idx = 0;
+			switches++;
+			continue;
+		}
+		/* Entries move between tables while rehashing; finishing the
+		 * move first means the sweep below only ever sees one table. */
+		if (dict_is_rehashing(&sd->dict)) {
+			visited += dict_rehash(&sd->dict, SIZE_MAX, max_buckets - visited);
+			continue;
+		}
+		n = store_expire_chain(s, s->expire_db, &sd->dict.tab[0][s->expire_idx++], now);
+		if (n) {
+			deleted += n;
+			touched |= 1u << s->expire_db;
+		}
+		visited++;
+	}
+	s->stats.expire_buckets += visited;
+	for (db = 0; db < STORE_DBS; db++)
+		if (touched & 1u << db)
+			dict_maybe_shrink(&s->db[db].dict);
+	return deleted;
+}
+
+bool store_rehash_step(struct store *s, size_t max_buckets)
+{
+	size_t visited = 0;
+	bool busy = false;
+	int db;
+
+	store_enter(s);
+	for (db = 0; db < STORE_DBS; db++) {
+		struct dict *d = &s->db[db].dict;
+
+		if (visited < max_buckets)
+			visited += dict_rehash(d, SIZE_MAX, max_buckets - visited);
+		/* Eviction does not shrink as it goes, and a finished rehash
+		 * may leave a table sparse enough for the next: catch up here,
+		 * so that false means no table wants work. */
+		dict_maybe_shrink(d);
+		busy = busy || dict_is_rehashing(d);
+	}
+	return busy;
+}
+
+size_t store_used_memory(const struct store *s)
+{
+	size_t bytes = s->entry_bytes;
+	int db;
+
+	for (db = 0; db < STORE_DBS; db++)
+		bytes += dict_bytes(&s->db[db].dict);
+	return bytes;
+}
+
+static uint64_t store_rand(struct store *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* The oldest-accessed eviction candidate seen so far. */
+struct store_pick {
+	struct sentry *e;
+	int db;
+	uint32_t idle; /* s since last access */
+	uint32_t now;  /* s, the lru clock */
+	size_t seen;
+};
+
+static void store_pick_from(struct store *s, int db, struct sentry *e, struct store_pick *p)
+{
+	uint32_t idle;
+
+	for (; e; e = e->next) {
+		/* Locks and pools have owners and waiters: only their TTL or an
+		 * explicit release may end them. */
+		if (!e->has_ttl || e->type != STORE_STRING || e == s->evict_keep)
+			continue;
+		idle = (p->now - e->lru) & STORE_LRU_MAX;
+		if (!p->e || idle > p->idle) {
+			p->e = e;
+			p->db = db;
+			p->idle = idle;
+		}
+		p->seen++;
+	}
+}
+
+/* Bucket i of t[0] followed by t[1]. */
+static struct sentry *store_bucket(const struct dict *d, size_t i)
+{
+	return i < d->size[0] ? dict_bucket(d, 0, i) : dict_bucket(d, 1, i - d->size[0]);
+}
+
+static int store_evict_one(struct store *s)
+{
+	struct store_pick p = {.now = store_lru_now()};
+	int dbs[STORE_DBS], ndbs = 0, i, db;
+	const struct dict *d;
+	size_t buckets;
+
+	for (db = 0; db < STORE_DBS; db++)
+		if (s->db[db].expires)
+			dbs[ndbs++] = db;
+	if (!ndbs)
+		return -1;
+	for (i = 0; i < STORE_EVICT_PROBES && p.seen < STORE_EVICT_SAMPLES; i++) {
+		db = dbs[store_rand(s) % (unsigned)ndbs];
+		d = &s->db[db].dict;
+		buckets = d->size[0] + d->size[1];
+		if (buckets)
+			store_pick_from(s, db, store_bucket(d, store_rand(s) % buckets), &p);
+	}
+	/* Random probes miss keys with a TTL when they are rare; an ordered
+	 * walk that resumes where the last one stopped reaches them all. */
+	for (i = 0; !p.e && i < STORE_EVICT_WALK; i++) {
+		d = &s->db[s->evict_db].dict;
+		if (s->db[s->evict_db].expires == 0 || s->evict_idx >= d->size[0] + d->size[1]) {
+			s->evict_db = (s->evict_db + 1) % STORE_DBS;
+			s->evict_idx = 0;
+			continue;
+		}
+		store_pick_from(s, s->evict_db, store_bucket(d, s->evict_idx++), &p);
+	}
+	if (!p.e)
+		return -1;
+	store_remove(s, p.db, dict_link_of(&s->db[p.db].dict, p.e), STORE_DEL_EVICTED);
+	return 0;
+}
+
+int store_make_room(struct store *s, size_t need)
+{
+	store_enter(s);
+	if (!s->maxmemory)
+		return 0;
+	while (need > s->maxmemory || store_used_memory(s) > s->maxmemory - need) {
+		if (s->policy == STORE_NOEVICTION || need > s->maxmemory || store_evict_one(s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+const struct store_stats *store_stats(const struct store *s)
+{
+	return &s->stats;
+}

@@ -1,0 +1,162 @@
+/* store.h - the keyspace: 16 databases of binary-safe keys with TTLs.
+ *
+ * Owns the entries, the hash tables (incrementally rehashed), lazy and
+ * active expiry, memory accounting and eviction. Knows nothing of clients,
+ * replies, locks or pools: an entry's type and value bytes are opaque to it,
+ * and every removal is reported through one hook so the owners of lock and
+ * pool values can free them and wake waiters.
+ */
+#ifndef CACHIFY_STORE_H
+#define CACHIFY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define STORE_DBS	16	/* databases, as Redis */
+#define STORE_NO_EXPIRE (-1)	/* expire value meaning "never" */
+
+enum store_type {
+	STORE_STRING = 0,
+	STORE_LOCK = 1, /* value: a pointer owned by the lock module */
+	STORE_POOL = 2, /* value: a pointer owned by the pool module */
+};
+
+/* Why an entry leaves the keyspace (passed to the delete hook). */
+enum store_reason {
+	STORE_DEL_DELETED,  /* DEL, or a command that removes the key */
+	STORE_DEL_REPLACED, /* overwritten by a put (the new entry is not in yet) */
+	STORE_DEL_EXPIRED,  /* its TTL passed (lazily or by the sweep) */
+	STORE_DEL_EVICTED,  /* maxmemory eviction */
+	STORE_DEL_FLUSHED,  /* FLUSHDB / FLUSHALL */
+	STORE_DEL_RELEASED, /* given back by its owner (LOCK.RELEASE, a slot, a session end) */
+};
+
+/* One key. A single allocation holds header, expire time, key and value. */
+struct sentry {
+	struct sentry *next; /* hash chain */
+	uint32_t klen;
+	uint32_t vlen;
+	uint32_t type : 2;    /* enum store_type */
+	uint32_t has_ttl : 1; /* data starts with an int64_t expire time */
+	uint32_t lru : 29;    /* s, store's coarse clock at last access */
+	char data[];	      /* [int64_t expire (ms, monotonic)][key][value] */
+};
+
+static inline int64_t sentry_expire(const struct sentry *e)
+{
+	int64_t at;
+
+	if (!e->has_ttl)
+		return STORE_NO_EXPIRE;
+	memcpy(&at, e->data, sizeof at);
+	return at;
+}
+
+static inline const char *sentry_key(const struct sentry *e)
+{
+	return e->data + (e->has_ttl ? sizeof(int64_t) : 0);
+}
+
+static inline char *sentry_value(struct sentry *e)
+{
+	return e->data + (e->has_ttl ? sizeof(int64_t) : 0) + e->klen;
+}
+
+/* Called for every entry that leaves the keyspace, just before it is freed.
+ * The hook must not call back into the store (queue the work instead). */
+typedef void store_delete_hook(void *ctx, int db, struct sentry *e, enum store_reason why);
+
+enum store_policy {
+	STORE_NOEVICTION,   /* writes past maxmemory fail (-OOM) */
+	STORE_VOLATILE_LRU, /* evict approximately-LRU keys that have a TTL */
+};
+
+struct store_stats {
+	uint64_t expired; /* keys removed because their TTL passed */
+	uint64_t evicted; /* keys removed by maxmemory eviction */
+	uint64_t hits;	  /* store_find found a live key */
+	uint64_t misses;  /* store_find found nothing */
+	uint64_t expire_buckets; /* buckets store_expire_cycle visited (swept or rehashed) */
+};
+
+struct store;
+
+/* A new, empty keyspace; NULL when out of memory. */
+struct store *store_new(void);
+/* Frees every entry (calling the delete hook with STORE_DEL_FLUSHED). */
+void store_free(struct store *s);
+
+void store_set_delete_hook(struct store *s, store_delete_hook *fn, void *ctx);
+/* maxmemory in bytes (0 = unlimited) and the policy that applies past it. */
+void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy);
+
+/* The live entry for key in db, or NULL. An expired entry found here is
+ * deleted (hook: STORE_DEL_EXPIRED) and NULL returned. Updates the LRU clock
+ * and the hit/miss counters. The pointer stays valid until the next call
+ * that modifies the store. */
+struct sentry *store_find(struct store *s, int db, const void *key, size_t klen);
+
+/* store_find for commands that write: touches LRU, counts no hit or miss
+ * (INFO's keyspace_hits/misses are about reads, as in Redis). */
+struct sentry *store_find_write(struct store *s, int db, const void *key, size_t klen);
+
+/* Like store_find but neither touches LRU nor counts a hit or miss. */
+struct sentry *store_peek(struct store *s, int db, const void *key, size_t klen);
+
+/* Inserts or replaces key with value, type and expire (ms, monotonic, or
+ * STORE_NO_EXPIRE). A replaced entry goes through the hook first
+ * (STORE_DEL_REPLACED). Returns the new entry, or NULL when out of memory or
+ * over maxmemory with nothing evictable (the old entry, if any, is then left
+ * untouched). value may be NULL to leave vlen bytes uninitialised. */
+struct sentry *store_put(struct store *s, int db, const void *key, size_t klen,
+			 const void *value, size_t vlen, enum store_type type, int64_t expire);
+
+/* Sets or clears (STORE_NO_EXPIRE) the expire time of e, which must be a live
+ * entry of db. May move the entry: returns its new address, or NULL when out
+ * of memory (e is then unchanged and still valid). */
+struct sentry *store_set_expire(struct store *s, int db, struct sentry *e, int64_t expire);
+
+/* Removes key (hook: why). Returns 1 if it existed and was live, else 0. */
+int store_delete(struct store *s, int db, const void *key, size_t klen, enum store_reason why);
+/* Removes the entry e of db (hook: why). */
+void store_delete_entry(struct store *s, int db, struct sentry *e, enum store_reason why);
+
+/* Removes every entry of one database, or of all (hook: STORE_DEL_FLUSHED). */
+void store_flushdb(struct store *s, int db);
+void store_flushall(struct store *s);
+
+/* Keys in db (expired but not yet collected ones included, as Redis), and
+ * how many of them have a TTL. */
+size_t store_dbsize(const struct store *s, int db);
+size_t store_expires(const struct store *s, int db);
+
+/* SCAN: calls fn for the entries of about count buckets starting at cursor
+ * and returns the next cursor (0 when the iteration is complete). Every key
+ * present for the whole iteration is reported at least once, even across a
+ * resize (Redis's reverse-binary cursor). Expired entries are skipped. fn
+ * must not modify the store. */
+typedef void store_scan_fn(void *ctx, struct sentry *e);
+uint64_t store_scan(struct store *s, int db, uint64_t cursor, size_t count, store_scan_fn *fn,
+		    void *ctx);
+
+/* Active expiry: visits at most max_buckets buckets (across the databases
+ * that have keys with a TTL), continuing where the previous call stopped,
+ * and deletes the entries whose expire time is <= now (ms, monotonic).
+ * Returns the number deleted. The daemon calls it in time-boxed slices. */
+size_t store_expire_cycle(struct store *s, int64_t now, size_t max_buckets);
+
+/* Incremental rehashing: moves at most max_buckets buckets. Returns true
+ * while some table is still being rehashed. */
+bool store_rehash_step(struct store *s, size_t max_buckets);
+
+/* Bytes the store accounts for: entries plus hash tables. */
+size_t store_used_memory(const struct store *s);
+/* Frees memory until used memory is under maxmemory plus need bytes, by the
+ * policy. 0 if under the limit (or unlimited), -1 if it cannot get there. */
+int store_make_room(struct store *s, size_t need);
+
+const struct store_stats *store_stats(const struct store *s);
+
+#endif /* CACHIFY_STORE_H */

@@ -1,0 +1,26 @@
+/* check_main.c - the one Check runner: every module's suite, in order.
+ *
+ * Each tests/check_<module>.c exports one <module>_suite(). Set
+ * CK_RUN_SUITE=<name> to run one suite, CK_FORK=no to debug in-process.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "check_suites.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(resp_suite());
+	int failed;
+
+	srunner_add_suite(sr, glob_suite());
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, store_suite());
+	srunner_add_suite(sr, server_suite());
+	srunner_add_suite(sr, compat_suite());
+	srunner_add_suite(sr, lock_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

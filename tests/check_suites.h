@@ -1,0 +1,15 @@
+/* check_suites.h - one constructor per test suite (see check_main.c). */
+#ifndef CACHIFY_CHECK_SUITES_H
+#define CACHIFY_CHECK_SUITES_H
+
+#include <check.h>
+
+Suite *resp_suite(void);
+Suite *glob_suite(void);
+Suite *config_suite(void);
+Suite *store_suite(void);
+Suite *server_suite(void);
+Suite *compat_suite(void);
+Suite *lock_suite(void);
+
+#endif /* CACHIFY_CHECK_SUITES_H */
