@@ -33,8 +33,10 @@ int grant_opts_parse(struct conn *c, int argc, struct resp_arg *argv, int first,
  * it cannot. */
 int grant_wait(struct conn *c, struct waiter *w, int db, const struct resp_arg *key,
 	       int64_t wait_ms);
-/* Replies the holder fields of LOCK.INFO / POOL.INFO (7 pairs). */
+/* Reply the holder fields of LOCK.INFO / POOL.INFO: client-id pid uid
+ * name held-ms ttl-ms (6 pairs), and session (1 pair). */
 void reply_holder(struct conn *c, const struct holder *h, int64_t expire);
+void reply_session(struct conn *c, const struct holder *h);
 
 /* True when arg equals the ASCII word w, ignoring case. */
 bool arg_is(const struct resp_arg *arg, const char *w);

@@ -193,12 +193,16 @@ void reply_holder(struct conn *c, const struct holder *h, int64_t expire)
 	reply_int(c, now - h->since_ms);
 	reply_bulk_cstr(c, "ttl-ms");
 	reply_int(c, expire == STORE_NO_EXPIRE ? -1 : (expire > now ? expire - now : 0));
+}
+
+void reply_session(struct conn *c, const struct holder *h)
+{
 	reply_bulk_cstr(c, "session");
 	reply_int(c, h->owner != NULL);
 }
 
 /* LOCK.INFO key -> nil, or token fence client-id pid uid name held-ms
- * ttl-ms waiters session as field/value pairs. */
+ * ttl-ms waiters session as field/value pairs (DESIGN.md's order). */
 void cmd_lock_info(struct conn *c, int argc, struct resp_arg *argv)
 {
 	struct sentry *e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
@@ -222,6 +226,7 @@ void cmd_lock_info(struct conn *c, int argc, struct resp_arg *argv)
 	reply_holder(c, &l->h, sentry_expire(e));
 	reply_bulk_cstr(c, "waiters");
 	reply_int(c, (long long)waitq_count(c->db, argv[1].ptr, argv[1].len));
+	reply_session(c, &l->h);
 }
 
 /* LOCK.CHECK key fence -> :1 if fence is the current holder's. */

@@ -155,5 +155,6 @@ void cmd_pool_info(struct conn *c, int argc, struct resp_arg *argv)
 		reply_bulk_cstr(c, "fence");
 		reply_int(c, (long long)s->fence);
 		reply_holder(c, &s->h, s->expire);
+		reply_session(c, &s->h);
 	}
 }

@@ -163,6 +163,9 @@ int waitq_add(const struct waiter *tmpl, int db, const char *key, size_t klen, i
 	if (wait_ms > 0) {
 		struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
 
+		/* libevent times a new timer from the loop turn's cached clock,
+		 * which may be a little old: a WAIT must never end early. */
+		event_base_update_cache_time(server.base);
 		w->timer = evtimer_new(server.base, waiter_timeout_cb, w);
 		if (!w->timer || evtimer_add(w->timer, &tv) != 0)
 			goto fail;
