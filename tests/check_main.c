@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, glob_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, store_suite());
+	srunner_add_suite(sr, dispatch_suite());
 	srunner_add_suite(sr, server_suite());
 	srunner_add_suite(sr, compat_suite());
 	srunner_add_suite(sr, lock_suite());

@@ -8,6 +8,7 @@ Suite *resp_suite(void);
 Suite *glob_suite(void);
 Suite *config_suite(void);
 Suite *store_suite(void);
+Suite *dispatch_suite(void);
 Suite *server_suite(void);
 Suite *compat_suite(void);
 Suite *lock_suite(void);
