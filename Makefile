@@ -27,8 +27,8 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 PROTO_SRC  := $(wildcard proto/*.c)
-LIB_SRC    := $(filter-out client/cli%.c,$(wildcard client/*.c))
-CLI_SRC    := $(wildcard client/cli*.c)
+CLI_SRC    := $(wildcard client/cli.c client/cli_*.c)
+LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard client/*.c))
 EXAMPLE_SRC := $(wildcard examples/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 TEST_SRC   := $(wildcard tests/check_*.c) tests/harness.c
@@ -75,19 +75,19 @@ $(LIBA): $(LIB_OBJ) $(PROTO_OBJ)
 	$(AR) rcs $@ $^
 
 $(LIBSO): $(LIB_PIC)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcachify.so.0 -o $@ $^ -pthread
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcachify.so.0 -o $@ $^ -pthread -lm
 	ln -sf libcachify.so.0 $(BUILD)/libcachify.so
 
 $(LIBPC): Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: libcachify\nDescription: caching, locks, once and pools (py-cachify API in C)\nVersion: 0.1.0\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lcachify\nLibs.private: -pthread\n' \
+	printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: libcachify\nDescription: caching, locks, once and pools (py-cachify API in C)\nVersion: 0.1.0\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lcachify\nLibs.private: -pthread -lm\n' \
 		"$(CURDIR)" "$(CURDIR)/client/include" "$(abspath $(BUILD))" > $@
 
 $(CLI): $(CLI_OBJ) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
 
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
 
 $(CHECKBIN): $(TEST_OBJ) $(DAEMON_OBJ) $(PROTO_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(EVENT_LIBS) -lm -pthread
@@ -111,7 +111,7 @@ check-asan: deps
 
 ## run: install missing packages, build, start cachifyd in the foreground
 run: deps all
-	@mkdir -p run
+	@mkdir -p -m 0755 run && chmod 0755 run
 	@echo "cachifyd: socket $(CURDIR)/run/cachifyd.sock"
 	@echo "connect:  redis-cli -s $(CURDIR)/run/cachifyd.sock"
 	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock
@@ -142,30 +142,87 @@ fuzz-smoke: fuzz
 	done
 
 ## bench: compare cachifyd with redis-server (and flock) in one run
-bench: deps all $(BUILD)/lockbench
+bench: deps all $(BUILD)/lockbench $(BUILD)/libbench
 	@for b in bench/*.sh; do bash $$b || exit 1; done
 
 # bench/lock.sh's load generator (speaks RESP through proto/).
 $(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 
-BINDIR     ?= $(PREFIX)/bin
-SBINDIR    ?= $(PREFIX)/sbin
-SYSCONFDIR ?= /etc
+# bench/lib.sh's load generator (lock_run/pooled through libcachify).
+$(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
 
-## install: cachifyd and cachifyd.conf under DESTDIR/PREFIX (an existing config is kept)
+# Install layout; every directory can be overridden, and DESTDIR is put in
+# front of all of them (staged installs, packaging).
+BINDIR       ?= $(PREFIX)/bin
+SBINDIR      ?= $(PREFIX)/sbin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+SYSCONFDIR   ?= /etc
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Where systemd looks, as its own pkg-config file says (Debian's fallbacks).
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+SYSUSERSDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
+TMPFILESDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+
+MANPAGES := $(wildcard man/*.[1-8])
+MANPAGES_KNOWN := man/cachifyd.8 man/cachifyd.conf.5 man/libcachify.3 man/cachify.1
+# The units name the default paths; installing elsewhere rewrites them.
+UNIT_SED := -e 's|/usr/local/sbin/cachifyd|$(SBINDIR)/cachifyd|g' \
+	-e 's|/etc/cachifyd/|$(SYSCONFDIR)/cachifyd/|g'
+
+## install: everything under DESTDIR + PREFIX and the systemd dirs (an existing config is kept)
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/cachifyd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(SYSCONFDIR)/cachifyd \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(CACHIFYD) $(DESTDIR)$(SBINDIR)/cachifyd
+	@if [ -f $(CLI) ]; then \
+		echo "install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/cachify"; \
+		install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/cachify; \
+	fi
+	install -m 0644 $(LIBA) $(DESTDIR)$(LIBDIR)/libcachify.a
+	install -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libcachify.so.0
+	ln -sf libcachify.so.0 $(DESTDIR)$(LIBDIR)/libcachify.so
+	install -m 0644 client/include/cachify.h $(DESTDIR)$(INCLUDEDIR)/cachify.h
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
+		-e 's|^libdir=.*|libdir=$(LIBDIR)|' $(LIBPC) > $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf"; \
 	else \
+		echo "install -m 0644 cachifyd.conf $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf"; \
 		install -m 0644 cachifyd.conf $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf; \
+	fi
+	for u in cachifyd.service cachifyd.socket; do \
+		sed $(UNIT_SED) systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 systemd/cachifyd.sysusers $(DESTDIR)$(SYSUSERSDIR)/cachifyd.conf
+	install -m 0644 systemd/cachifyd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cachifyd.conf
+	for m in $(MANPAGES); do \
+		sec=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec && \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/ || exit 1; \
+	done
+	@if [ -z "$(DESTDIR)" ]; then \
+		command -v ldconfig >/dev/null 2>&1 && ldconfig || true; \
+		echo "next: systemd-sysusers; systemd-tmpfiles --create cachifyd.conf;"; \
+		echo "      systemctl daemon-reload; systemctl enable --now cachifyd.socket"; \
 	fi
 
 ## uninstall: remove what install put there (the config stays)
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/cachifyd
+	rm -f $(DESTDIR)$(SBINDIR)/cachifyd $(DESTDIR)$(BINDIR)/cachify \
+		$(DESTDIR)$(LIBDIR)/libcachify.a $(DESTDIR)$(LIBDIR)/libcachify.so.0 \
+		$(DESTDIR)$(LIBDIR)/libcachify.so $(DESTDIR)$(INCLUDEDIR)/cachify.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/cachifyd.service $(DESTDIR)$(SYSTEMDUNITDIR)/cachifyd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/cachifyd.conf $(DESTDIR)$(TMPFILESDIR)/cachifyd.conf
+	for m in $(sort $(MANPAGES) $(MANPAGES_KNOWN)); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
 
 ## clean: remove build outputs
 clean:

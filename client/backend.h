@@ -78,4 +78,43 @@ void lc_client_ref(cachify_client *cl);
  * return lc_set_error(CACHIFY_EIO, "connect %s: %s", path, strerror(errno))). */
 int lc_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- generic.c: the reference's algorithms over get/set/delete ----------
+ * Expiries here are whole seconds as in cachify_client_set (0 = none).
+ * On failure a grant is left empty (id NULL), as native acquires must too.
+ * Replies (cachify_client_call): every node, its str and its element array
+ * are separate malloc blocks, freed by cachify_reply_free (core.c). */
+
+#define LC_TOKEN_HEX 32 /* hex digits of a token or slot id: 128 random bits */
+
+/* ms on CLOCK_MONOTONIC (waits) and on the wall clock (pool slot expiry,
+ * shared between processes). lc_set_wall_clock replaces the wall clock
+ * (tests; NULL restores it); call it while no other thread uses pools. */
+int64_t lc_mono_ms(void);
+int64_t lc_wall_ms(void);
+void lc_set_wall_clock(int64_t (*now_ms)(void));
+void lc_sleep_s(double s);
+/* 128 random bits (getrandom, else /dev/urandom) as NUL-terminated hex. */
+int lc_token(char out[LC_TOKEN_HEX + 1]);
+/* Frees g->id and zeroes g (not the session: see session_end). */
+void lc_grant_clear(struct backend_grant *g);
+
+/* SET key token NX EX ex, polling every poll s while w allows: 0 with g
+ * filled (fence from key+"-fence" when want_fence, else 0), ELOCKED,
+ * ETIMEOUT, or the backend's code. May block. */
+int lc_generic_lock_acquire(cachify_client *cl, const char *key, size_t klen, int64_t ex,
+			    const struct backend_wait *w, double poll, bool want_fence,
+			    struct backend_grant *g);
+/* Owner-checked (GET == token, then DEL / SET): 0 or ENOTOWNER. */
+int lc_generic_lock_release(cachify_client *cl, const char *key, size_t klen,
+			    const struct backend_grant *g);
+int lc_generic_lock_renew(cachify_client *cl, const char *key, size_t klen,
+			  const struct backend_grant *g, int64_t ex);
+/* Pools: a slot list at key under the meta-lock key+"-meta". acquire: 0 or
+ * EFULL (never waits for a slot); ex 0 = slots never expire. */
+int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, long max, int64_t ex,
+			    double poll, struct backend_grant *g);
+int lc_generic_pool_release(cachify_client *cl, const char *key, size_t klen, double poll,
+			    const struct backend_grant *g);
+long lc_generic_pool_size(cachify_client *cl, const char *key, size_t klen);
+
 #endif /* CACHIFY_BACKEND_H */

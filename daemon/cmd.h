@@ -11,7 +11,7 @@
 
 /* cmd_server.c: connection and server commands */
 cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_flushall,
-	cmd_info, cmd_client, cmd_command, cmd_config;
+	cmd_info, cmd_client, cmd_command, cmd_config, cmd_shutdown;
 
 /* cmd_keys.c: keys and strings */
 cmd_proc cmd_get, cmd_set, cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl,

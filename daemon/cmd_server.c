@@ -1,5 +1,5 @@
 /* cmd_server.c - connection and server commands: PING, ECHO, QUIT, SELECT,
- * DBSIZE, FLUSHDB, FLUSHALL, INFO, CLIENT, COMMAND and CONFIG GET.
+ * DBSIZE, FLUSHDB, FLUSHALL, INFO, CLIENT, COMMAND, CONFIG GET and SHUTDOWN.
  * Replies follow Redis 7 so stock clients and tools work unchanged.
  */
 #include <stdarg.h>
@@ -180,13 +180,15 @@ static void info_stats(struct resp_buf *b)
 
 	info_add(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
 		    "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
-		    "rejected_connections:%llu\r\ntotal_error_replies_protocol:%llu\r\n"
+		    "rejected_connections:%llu\r\nrejected_peer_connections:%llu\r\n"
+		    "total_error_replies_protocol:%llu\r\n"
 		    "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
 		    "keyspace_misses:%llu\r\n",
 		 (unsigned long long)server.stats.connections,
 		 (unsigned long long)server.stats.commands,
 		 (unsigned long long)server.stats.net_in, (unsigned long long)server.stats.net_out,
 		 (unsigned long long)server.stats.rejected,
+		 (unsigned long long)server.stats.rejected_peer,
 		 (unsigned long long)server.stats.proto_errors, (unsigned long long)st->expired,
 		 (unsigned long long)st->evicted, (unsigned long long)st->hits,
 		 (unsigned long long)st->misses);
@@ -481,4 +483,21 @@ void cmd_config(struct conn *c, int argc, struct resp_arg *argv)
 	reply_raw(c, r.b.data ? r.b.data : "", r.b.len);
 	resp_buf_free(&r.b);
 	free(r.seen);
+}
+
+/* SHUTDOWN [NOSAVE|SAVE]: the graceful stop of SIGTERM (there is nothing
+ * to save, so both words mean the same). As in Redis, success has no
+ * reply: the caller sees its connection close once its earlier replies
+ * are flushed. */
+void cmd_shutdown(struct conn *c, int argc, struct resp_arg *argv)
+{
+	char why[64];
+
+	if (argc > 2 || (argc == 2 && !arg_is(&argv[1], "nosave") && !arg_is(&argv[1], "save"))) {
+		reply_error(c, ERR_SYNTAX);
+		return;
+	}
+	snprintf(why, sizeof why, "SHUTDOWN from client %llu (uid %u)", (unsigned long long)c->id,
+		 (unsigned)c->uid);
+	server_shutdown(why);
 }

@@ -30,6 +30,7 @@ enum config_type {
 	CONFIG_T_SIZE,	   /* size_t bytes, with optional k kb m mb g gb */
 	CONFIG_T_DURATION, /* int64_t ms, with optional ms s m h d */
 	CONFIG_T_ENUM,	   /* int index into names */
+	CONFIG_T_IDS,	   /* char *, user/group names or ids (see config_parse_ids) */
 };
 
 struct config_directive {
@@ -38,7 +39,8 @@ struct config_directive {
 	size_t offset;		  /* of the field in struct config */
 	uint64_t min, max;	  /* inclusive; bytes, ms or length as the type says */
 	const char *def;	  /* default, in the file's text form */
-	const char *const *names; /* CONFIG_T_ENUM: the values, in enum order */
+	const char *const *names; /* CONFIG_T_ENUM: the values, in enum order;
+				   * CONFIG_T_IDS: the keywords allowed besides ids */
 	int64_t unit_ms;	  /* CONFIG_T_DURATION: what a bare number counts */
 };
 
@@ -57,6 +59,9 @@ struct config_directive {
 #define CONFIG_DURATION(n, f, unit, hi, def)                                                       \
 	{n, CONFIG_T_DURATION, CONFIG_FIELD(int64_t, f), 0, hi, def, NULL, unit}
 #define CONFIG_ENUM(n, f, names, def) {n, CONFIG_T_ENUM, CONFIG_FIELD(int, f), 0, 0, def, names, 0}
+/* max is the most items: 1 for a single user. */
+#define CONFIG_IDS(n, f, hi, words, def)                                                           \
+	{n, CONFIG_T_IDS, CONFIG_FIELD(char *, f), 0, hi, def, words, 0}
 
 #define CONFIG_KB	    1024ULL
 #define CONFIG_MB	    (1024ULL * 1024)
@@ -69,6 +74,9 @@ struct config_directive {
 static const char *const config_policy_names[] = {"noeviction", "volatile-lru", NULL};
 static const char *const config_loglevel_names[] = {"debug", "verbose", "notice", "warning",
 						    NULL};
+static const char *const config_uid_words[] = {CONFIG_ID_ANY, CONFIG_ID_SELF, NULL};
+static const char *const config_gid_words[] = {CONFIG_ID_ANY, CONFIG_ID_SOCKET, NULL};
+static const char *const config_no_words[] = {NULL};
 
 static const struct config_directive config_table[] = {
 	CONFIG_STRING("unixsocket", unixsocket, 1, CONFIG_SUN_PATH_MAX, CONFIG_SOCKET_DEFAULT),
@@ -91,6 +99,10 @@ static const struct config_directive config_table[] = {
 	CONFIG_DURATION("timeout", timeout, CONFIG_SECOND, CONFIG_DURATION_MAX, "0"),
 	CONFIG_INT("hz", hz, 1, 500, "10"),
 	CONFIG_COUNT("lock-max-waiters", lock_max_waiters, 1, 10000000, "10000"),
+	CONFIG_IDS("user", user, 1, config_no_words, ""),
+	CONFIG_IDS("allow-uid", allow_uid, CONFIG_IDS_MAX, config_uid_words, "self,root"),
+	CONFIG_IDS("allow-gid", allow_gid, CONFIG_IDS_MAX, config_gid_words, "socket"),
+	CONFIG_IDS("admin-uid", admin_uid, CONFIG_IDS_MAX, config_uid_words, "self,root"),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -107,6 +119,12 @@ __attribute__((format(printf, 2, 3))) static void config_err(char *err, const ch
 static void *config_field(const struct config *c, const struct config_directive *d)
 {
 	return (char *)c + d->offset;
+}
+
+/* Directives whose field is an owned char *. */
+static bool config_is_string(const struct config_directive *d)
+{
+	return d->type == CONFIG_T_STRING || d->type == CONFIG_T_IDS;
 }
 
 static const struct config_directive *config_find(const char *name)
@@ -316,6 +334,7 @@ static const char *config_value_text(const struct config *c, const struct config
 
 	switch (d->type) {
 	case CONFIG_T_STRING:
+	case CONFIG_T_IDS:
 		return *(char *const *)f != NULL ? *(char *const *)f : "";
 	case CONFIG_T_MODE:
 		snprintf(buf, size, "%o", (unsigned)*(const mode_t *)f);
@@ -381,7 +400,97 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 			n += (size_t)snprintf(buf + n, size - n, "%s %s", i == 0 ? "" : ",",
 					      d->names[i]);
 		break;
+	case CONFIG_T_IDS:
+		if (d->max == 1) {
+			snprintf(buf, size, "a user name or uid, or \"\"");
+			break;
+		}
+		n = (size_t)snprintf(buf, size, "up to %llu %s names or ids separated by commas",
+				     (unsigned long long)d->max,
+				     d->names == config_gid_words ? "group" : "user");
+		for (int i = 0; d->names[i] != NULL && n < size; i++)
+			n += (size_t)snprintf(buf + n, size - n, ", %s", d->names[i]);
+		break;
 	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Lists of users or groups.
+ */
+
+/* A user or group name as useradd(8) and groupadd(8) accept it (and
+ * Samba's trailing '$'), or a decimal id below (uid_t)-1. */
+static bool config_id_ok(const char *s, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0 || len > CONFIG_ID_NAME_MAX)
+		return false;
+	if (strspn(s, "0123456789") >= len) {
+		for (i = 0; i < len; i++) {
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			if (v >= UINT32_MAX)
+				return false;
+		}
+		return true;
+	}
+	if (s[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!(isalnum((unsigned char)ch) || ch == '_' || ch == '.' || ch == '-' ||
+		      (ch == '$' && i == len - 1)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Checks and normalizes a list of user or group names and ids ("a, 1000 b" -> "a,1000,b"):
+ * items separated by commas or blanks, each a name, a decimal id or one of words (compared
+ * without case, written in lower case); at most max items, and "*" only alone. out has room
+ * for strlen(s) + 1 bytes. Names are looked up later, by the daemon (security.c). 0 or -1.
+ */
+static int config_parse_ids(const char *s, const char *const *words, size_t max, char *out)
+{
+	size_t n = 0, o = 0;
+	bool any = false;
+
+	for (;;) {
+		size_t len, sep = strspn(s, ", \t"), commas = 0;
+		bool word = false;
+
+		/* One comma at most between items, none before the first or
+		 * after the last: "a,,b" or "a," is a slip of the pen. */
+		for (size_t i = 0; i < sep; i++)
+			commas += s[i] == ',';
+		if (commas > 1 || (commas == 1 && (n == 0 || s[sep] == '\0')))
+			return -1;
+		s += sep;
+		if (*s == '\0')
+			break;
+		len = strcspn(s, ", \t");
+		for (size_t i = 0; words[i] != NULL; i++)
+			if (strlen(words[i]) == len && strncasecmp(words[i], s, len) == 0)
+				word = true;
+		if (!word && !config_id_ok(s, len))
+			return -1;
+		if (++n > max)
+			return -1;
+		any |= len == 1 && s[0] == '*';
+		if (o > 0)
+			out[o++] = ',';
+		for (size_t i = 0; i < len; i++)
+			out[o++] = word ? (char)tolower((unsigned char)s[i]) : s[i];
+		s += len;
+	}
+	/* "*" says everyone: anything beside it would be a mistake. */
+	if (any && n > 1)
+		return -1;
+	out[o] = '\0';
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -409,6 +518,22 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 		if (dup == NULL) {
 			config_err(err, "out of memory");
 			return -1;
+		}
+		free(*(char **)f);
+		*(char **)f = dup;
+		return 0;
+	case CONFIG_T_IDS:
+		/* The normalized list is never longer than the text. */
+		if (strlen(value) > CONFIG_IDS_TEXT_MAX)
+			goto invalid;
+		dup = malloc(strlen(value) + 1);
+		if (dup == NULL) {
+			config_err(err, "out of memory");
+			return -1;
+		}
+		if (config_parse_ids(value, d->names, d->max, dup) == -1) {
+			free(dup);
+			goto invalid;
 		}
 		free(*(char **)f);
 		*(char **)f = dup;
@@ -454,6 +579,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 		break;
 	case CONFIG_T_STRING:
 	case CONFIG_T_ENUM:
+	case CONFIG_T_IDS:
 		break;
 	}
 	return 0;
@@ -497,7 +623,7 @@ void config_defaults(struct config *c)
 void config_free(struct config *c)
 {
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
-		if (config_table[i].type == CONFIG_T_STRING) {
+		if (config_is_string(&config_table[i])) {
 			char **f = config_field(c, &config_table[i]);
 
 			free(*f);
@@ -511,13 +637,13 @@ int config_copy(struct config *dst, const struct config *src)
 	*dst = *src;
 	/* Forget src's pointers first, so a failed strdup leaves dst safe to free. */
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++)
-		if (config_table[i].type == CONFIG_T_STRING)
+		if (config_is_string(&config_table[i]))
 			*(char **)config_field(dst, &config_table[i]) = NULL;
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
 		const char *s;
 		char **df;
 
-		if (config_table[i].type != CONFIG_T_STRING)
+		if (!config_is_string(&config_table[i]))
 			continue;
 		s = *(char *const *)config_field(src, &config_table[i]);
 		df = config_field(dst, &config_table[i]);

@@ -17,6 +17,15 @@
 #define CONFIG_SOCKET_DEFAULT "/run/cachifyd/cachifyd.sock"
 #define CONFIG_INCLUDE_DEPTH  8    /* nested include limit */
 #define CONFIG_ERR_MAX	      512  /* bytes, room for "file:line: message" */
+#define CONFIG_IDS_MAX	      64   /* names or ids in one allow-uid/allow-gid/admin-uid */
+#define CONFIG_IDS_TEXT_MAX   4096 /* bytes of such a list as written */
+#define CONFIG_ID_NAME_MAX    64   /* bytes of one user or group name */
+
+/* Keywords of the id lists: everyone, the daemon's own uid (after the
+ * `user` switch), the group of the listening socket's file. */
+#define CONFIG_ID_ANY	 "*"
+#define CONFIG_ID_SELF	 "self"
+#define CONFIG_ID_SOCKET "socket"
 
 enum log_level {
 	LOG_DEBUG_ = 0,
@@ -47,6 +56,10 @@ struct config {
 	int64_t timeout;		  /* ms an idle client may stay; 0 = forever (default) */
 	int hz;				  /* background cycles per second, default 10 */
 	size_t lock_max_waiters;	  /* waiters per key, default 10000 */
+	char *user;			  /* owned; switch to it after binding (root only); "" = stay */
+	char *allow_uid;		  /* owned; peers accepted by uid: "self,root" */
+	char *allow_gid;		  /* owned; peers accepted by group: "socket" */
+	char *admin_uid;		  /* owned; who may run admin commands: "self,root" */
 };
 
 /* Fills c with every directive's default. */

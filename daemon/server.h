@@ -20,6 +20,12 @@
 #define SERVER_EMFILE_PAUSE   100 /* ms accept stays off after EMFILE */
 #define SERVER_SHUTDOWN_GRACE 5000 /* ms to flush replies on shutdown */
 #define SERVER_EXPIRE_BUDGET  1000 /* us, longest slice of active expiry */
+#define SERVER_STATUS_PERIOD  2000 /* ms between STATUS= updates to systemd */
+#define SERVER_RESERVED_FDS   32   /* descriptors kept beyond maxclients */
+#define SERVER_REJECT_LOG_GAP 1000 /* ms between two logged peer rejections */
+#define SERVER_REJECT_LINGER  1000 /* ms a rejected peer's input is drained before close */
+#define SERVER_REJECT_MAX     64   /* rejected peers draining at once; more close at once */
+#define SERVER_LISTEN_FDS_START 3  /* first socket passed by systemd (SD_LISTEN_FDS_START) */
 
 struct event_base;
 struct event;
@@ -29,6 +35,7 @@ struct conn;
 struct server_stats {
 	uint64_t connections;	/* accepted since start */
 	uint64_t rejected;	/* refused: maxclients */
+	uint64_t rejected_peer;	/* refused: credentials not in allow-uid/allow-gid */
 	uint64_t commands;	/* processed */
 	uint64_t net_in;	/* bytes read */
 	uint64_t net_out;	/* bytes written */
@@ -46,12 +53,17 @@ struct server {
 
 	int listen_fd;			/* -1 when not listening */
 	bool socket_created;		/* we bound it, so we unlink it */
+	bool socket_activated;		/* adopted from systemd (LISTEN_FDS): never unlinked */
 	struct event *ev_accept;
 	struct event *ev_accept_resume;	/* re-enables accept after EMFILE */
 	struct event *ev_cron;
 	struct event *ev_expire;
 	struct event *ev_signals[3];	/* SIGTERM, SIGINT, SIGHUP */
 	struct event *ev_shutdown;	/* grace timer */
+	struct event *ev_watchdog;	/* WATCHDOG=1 pings, when systemd asks for them */
+	int64_t status_ms;		/* ms, monotonic: last STATUS= sent */
+	int64_t reject_log_ms;		/* ms, monotonic: last rejected peer logged */
+	uint64_t reject_unlogged;	/* rejections since then, not logged */
 
 	struct conn *clients;		/* doubly linked, newest first */
 	size_t nclients;
@@ -79,6 +91,11 @@ int server_load_config(struct config *c, char *err);
 void server_apply_config(void);
 /* Re-reads the configuration file (SIGHUP). 0 or -1 (logged, nothing changed). */
 int server_reload(void);
+
+/* Graceful stop, as on SIGTERM: stop accepting, flush replies, exit 0
+ * once every client is gone (or after SERVER_SHUTDOWN_GRACE). why names
+ * the cause in the log. Safe to call from a command handler. */
+void server_shutdown(const char *why);
 
 /* Called by conn_free: a connection left the client list. */
 void server_conn_gone(struct conn *c);

@@ -162,9 +162,14 @@ START_TEST(test_config_defaults_are_the_documented_values)
 	ck_assert_int_eq(c.timeout, 0);
 	ck_assert_int_eq(c.hz, 10);
 	ck_assert_uint_eq(c.lock_max_waiters, 10000);
+	ck_assert_str_eq(c.user, "");
+	ck_assert_str_eq(c.allow_uid, "self,root");
+	ck_assert_str_eq(c.allow_gid, "socket");
+	ck_assert_str_eq(c.admin_uid, "self,root");
 	config_free(&c);
 	ck_assert_ptr_null(c.unixsocket);
 	ck_assert_ptr_null(c.logfile);
+	ck_assert_ptr_null(c.allow_uid);
 }
 END_TEST
 
@@ -181,10 +186,11 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 16);
+	ck_assert_uint_eq(ndirectives(), 20);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(15), "lock-max-waiters");
-	ck_assert_ptr_null(config_directive_name(16));
+	ck_assert_str_eq(config_directive_name(19), "admin-uid");
+	ck_assert_ptr_null(config_directive_name(20));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -241,6 +247,21 @@ static const struct {
 	{"hz", "500", "500"},
 	{"lock-max-waiters", "1", "1"},
 	{"lock-max-waiters", "10000000", "10000000"},
+	{"user", "", ""},
+	{"user", "cachifyd", "cachifyd"},
+	{"user", "65534", "65534"},
+	{"user", " nobody ", "nobody"},
+	{"allow-uid", "self,root", "self,root"},
+	{"allow-uid", "SELF  root, 1000", "self,root,1000"},
+	{"allow-uid", "*", "*"},
+	{"allow-uid", "", ""},
+	{"allow-uid", "svc-a,svc.b,_x,host$", "svc-a,svc.b,_x,host$"},
+	{"allow-uid", "4294967294", "4294967294"},
+	{"allow-gid", "socket", "socket"},
+	{"allow-gid", "cachify,Socket,0", "cachify,socket,0"},
+	{"allow-gid", " * ", "*"},
+	{"admin-uid", "self,root", "self,root"},
+	{"admin-uid", "0", "0"},
 };
 
 START_TEST(test_config_set_accepts_valid_values_of_every_directive)
@@ -331,6 +352,20 @@ static const struct {
 	{"hz", "501"},
 	{"lock-max-waiters", "0"},
 	{"lock-max-waiters", "10000001"},
+	{"user", "a,b"},
+	{"user", "a b"},
+	{"user", "-rf"},
+	{"allow-uid", "root,,daemon"},
+	{"allow-uid", "root;id"},
+	{"allow-uid", "*,root"},
+	{"allow-uid", "4294967295"},
+	{"allow-uid", "a/b"},
+	{"allow-uid", "x$y"},
+	{"allow-gid", ",root"},
+	{"allow-gid", "root,"},
+	{"allow-gid", "-1"},
+	{"admin-uid", "\"root\""},
+	{"admin-uid", ","},
 };
 
 START_TEST(test_config_set_rejects_invalid_values_and_keeps_the_old_one)
@@ -428,6 +463,34 @@ START_TEST(test_config_set_string_length_limits)
 	path[PATH_MAX] = '\0';
 	ck_assert_int_eq(config_set(&c, "logfile", path, err), -1);
 	ck_assert_uint_eq(strlen(c.logfile), PATH_MAX - 1);
+	config_free(&c);
+}
+END_TEST
+
+/* allow-uid and friends: CONFIG_IDS_MAX items, CONFIG_ID_NAME_MAX bytes per name. */
+START_TEST(test_config_set_id_list_limits)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+	char list[CONFIG_IDS_MAX * 4 + 8], name[CONFIG_ID_NAME_MAX + 2];
+	size_t n = 0;
+
+	config_defaults(&c);
+	for (int i = 0; i < CONFIG_IDS_MAX; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d", i ? "," : "", i);
+	ck_assert_msg(config_set(&c, "allow-uid", list, err) == 0, "%s", err);
+	ck_assert_str_eq(c.allow_uid, list);
+	snprintf(list + n, sizeof(list) - n, ",%d", CONFIG_IDS_MAX);
+	ck_assert_int_eq(config_set(&c, "allow-uid", list, err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "for 'allow-uid' (expected up to 64 user names"));
+
+	memset(name, 'u', sizeof(name));
+	name[CONFIG_ID_NAME_MAX] = '\0';
+	ck_assert_msg(config_set(&c, "admin-uid", name, err) == 0, "%s", err);
+	name[CONFIG_ID_NAME_MAX] = 'u';
+	name[CONFIG_ID_NAME_MAX + 1] = '\0';
+	ck_assert_int_eq(config_set(&c, "admin-uid", name, err), -1);
+	ck_assert_uint_eq(strlen(c.admin_uid), CONFIG_ID_NAME_MAX);
 	config_free(&c);
 }
 END_TEST
@@ -617,6 +680,10 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"timeout", "0"},
 		{"hz", "10"},
 		{"lock-max-waiters", "10000"},
+		{"user", ""},
+		{"allow-uid", "self,root"},
+		{"allow-gid", "socket"},
+		{"admin-uid", "self,root"},
 	};
 	struct config c;
 	struct got g = {0};
@@ -1219,6 +1286,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_config_set_every_directive_has_an_invalid_case);
 	tcase_add_test(tc, test_config_set_invalid_messages_name_the_accepted_range);
 	tcase_add_test(tc, test_config_set_string_length_limits);
+	tcase_add_test(tc, test_config_set_id_list_limits);
 	tcase_add_test(tc, test_config_set_names_are_case_insensitive);
 	tcase_add_test(tc, test_config_set_unknown_directive_is_named);
 	tcase_add_test(tc, test_config_parse_size_units);

@@ -12,5 +12,9 @@ Suite *dispatch_suite(void);
 Suite *server_suite(void);
 Suite *compat_suite(void);
 Suite *lock_suite(void);
+Suite *ops_suite(void);
+Suite *client_suite(void);
+Suite *client_daemon_suite(void);
+Suite *cli_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */

@@ -306,6 +306,14 @@ void cachify_pool_free(cachify_pool *p);
 /* Takes a slot: *out is a new handle (release with cachify_slot_release,
  * which frees it). EFULL when max_size slots are taken. */
 int cachify_pool_acquire(cachify_pool *p, cachify_slot **out);
+/* Like cachify_pool_acquire, but waits up to timeout seconds for a free
+ * slot (CACHIFY_WAIT_FOREVER: no limit; 0: do not wait). cachifyd waits
+ * server-side in arrival order; other clients poll every
+ * lock_poll_interval. ETIMEOUT when the time ran out. */
+int cachify_pool_acquire_wait(cachify_pool *p, double timeout, cachify_slot **out);
+/* The slot's id (NUL-terminated) and fence. Borrowed from the handle. */
+const char *cachify_slot_id(const cachify_slot *s);
+uint64_t cachify_slot_fence(const cachify_slot *s);
 /* Gives the slot back and frees the handle. ENOTOWNER if it had expired. */
 int cachify_slot_release(cachify_slot *s);
 /* Live slots of the pool (expired ones never count), or a negative code. */

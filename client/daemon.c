@@ -1,0 +1,785 @@
+/* daemon.c - the cachifyd backend: address parsing, a small pool of idle
+ * connections shared by threads, and the backend ops (GET/SET/DEL, any
+ * command, and LOCK.* / POOL.* as native lock and pool operations).
+ *
+ * Each call takes a connection of its own (an idle one, or a new one), so a
+ * thread blocked in a server-side WAIT never holds up another thread. A
+ * session-bound grant keeps its connection out of the pool until the API
+ * ends the session: the lock lives exactly as long as that connection.
+ * Socket I/O and RESP buffers are daemon_conn.c's.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "backend.h"
+#include "daemon_conn.h"
+
+#define DAEMON_DEFAULT_PATH     "/run/cachifyd/cachifyd.sock"
+#define DAEMON_ENV              "CACHIFY_URL"
+#define DAEMON_CONNECT_TIMEOUT  5.0             /* s */
+#define DAEMON_IO_TIMEOUT       30.0            /* s */
+#define DAEMON_MAX_IDLE         4               /* connections */
+#define DAEMON_RETRIES          3               /* reconnect attempts per call */
+#define DAEMON_IDLE_CEILING     1024            /* highest max_idle accepted */
+#define DAEMON_BACKOFF_FIRST_MS 10              /* first pause before reconnecting */
+#define DAEMON_BACKOFF_MAX_MS   1000            /* longest pause */
+#define DAEMON_MS_MAX           (INT64_MAX / 4) /* the daemon's bound on PX and WAIT */
+#define DAEMON_ARGS_INLINE      8               /* call() arguments kept on the stack */
+#define DAEMON_DEL_BATCH        256             /* names per DEL command */
+
+struct dctx {
+	char path[LC_DCONN_PATH_MAX];
+	struct cachify_daemon_options o;
+	pthread_mutex_t mu;     /* guards idle/nidle */
+	struct lc_dconn **idle; /* o.max_idle slots; most recently used last */
+	unsigned nidle;
+};
+
+#define ARG_LIT(s) arg((s), sizeof(s) - 1)
+
+static struct resp_arg arg(const char *p, size_t n)
+{
+	return (struct resp_arg){p, n};
+}
+
+void cachify_daemon_options_init(struct cachify_daemon_options *o)
+{
+	o->connect_timeout = DAEMON_CONNECT_TIMEOUT;
+	o->io_timeout = DAEMON_IO_TIMEOUT;
+	o->max_idle = DAEMON_MAX_IDLE;
+	o->retries = DAEMON_RETRIES;
+	o->db = 0;
+}
+
+/* ---- one command, one reply ---------------------------------------------------- */
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The reply's error class ("LOCKED" of "LOCKED the key is held") as a
+ * code; the server's words become the thread's error text. */
+static int server_error(const struct resp_reply *r)
+{
+	static const struct {
+		const char *word;
+		int err;
+	} classes[] = {
+	    {"LOCKED", CACHIFY_ELOCKED},
+	    {"TIMEOUT", CACHIFY_ETIMEOUT},
+	    {"NOTOWNER", CACHIFY_ENOTOWNER},
+	    {"FULL", CACHIFY_EFULL},
+	};
+	size_t wlen = strcspn(r->str, " ");
+
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+		if (wlen == strlen(classes[i].word) && memcmp(r->str, classes[i].word, wlen) == 0)
+			return lc_set_error(classes[i].err, "%s", r->str);
+	return lc_set_error(CACHIFY_ESERVER, "%s", r->str);
+}
+
+static int unexpected(const struct dctx *x, const char *cmd)
+{
+	return lc_set_error(CACHIFY_EPROTO, "cachifyd at %s: unexpected reply to %s", x->path, cmd);
+}
+
+/* Sends one command on c and reads its reply, the send bounded by the io
+ * timeout and the reply by reply_timeout (s; <= 0: none). On failure c is
+ * broken. */
+static int exchange(struct dctx *x, struct lc_dconn *c, int argc, const struct resp_arg *argv,
+                    double reply_timeout, struct resp_reply **out)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = lc_dconn_encode(c, argc, argv)) != 0) {
+		lc_dconn_break(c);
+		return rc;
+	}
+	if ((rc = lc_dconn_flush(c, lc_dconn_deadline(x->o.io_timeout), NULL)) != 0)
+		return rc;
+	return lc_dconn_read(c, lc_dconn_deadline(reply_timeout), out);
+}
+
+/* Selects the configured database on a new connection. */
+static int conn_select(struct dctx *x, struct lc_dconn *c)
+{
+	char num[24];
+	struct resp_arg argv[2] = {ARG_LIT("SELECT"), arg(num, 0)};
+	struct resp_reply *r;
+	int rc;
+
+	if (x->o.db == 0)
+		return 0;
+	argv[1].len = resp_ll_to_str(num, x->o.db);
+	rc = exchange(x, c, 2, argv, x->o.io_timeout, &r);
+	if (rc != 0)
+		return rc;
+	if (r->type == RESP_STRING)
+		rc = 0;
+	else if (r->type == RESP_ERROR)
+		rc = lc_set_error(CACHIFY_ESERVER, "cachifyd at %s: SELECT %d: %s", c->path,
+		                  x->o.db, r->str);
+	else
+		rc = unexpected(x, "SELECT");
+	resp_reply_free(r);
+	return rc;
+}
+
+/* ---- the idle pool ----------------------------------------------------------- */
+
+/* A new connection, ready for commands: connect (and SELECT), retrying
+ * failed attempts o.retries times with doubling pauses. Nothing has been
+ * asked of the server yet, so retrying is always safe. */
+static int conn_open(struct dctx *x, struct lc_dconn **out)
+{
+	int64_t pause = DAEMON_BACKOFF_FIRST_MS;
+
+	for (unsigned attempt = 0;; attempt++) {
+		int rc = lc_dconn_open(x->path, lc_dconn_deadline(x->o.connect_timeout), out);
+
+		if (rc == 0 && (rc = conn_select(x, *out)) != 0) {
+			lc_dconn_close(*out);
+			*out = NULL;
+		}
+		if (rc != CACHIFY_EIO || attempt >= x->o.retries)
+			return rc;
+		sleep_ms(pause);
+		pause = pause * 2 > DAEMON_BACKOFF_MAX_MS ? DAEMON_BACKOFF_MAX_MS : pause * 2;
+	}
+}
+
+/* A connection for one call: the most recently used idle one that is still
+ * sound (stale ones, e.g. after a daemon restart, are dropped), or a new one. */
+static int conn_get(struct dctx *x, struct lc_dconn **out)
+{
+	for (;;) {
+		struct lc_dconn *c = NULL;
+
+		pthread_mutex_lock(&x->mu);
+		if (x->nidle > 0)
+			c = x->idle[--x->nidle];
+		pthread_mutex_unlock(&x->mu);
+		if (!c)
+			return conn_open(x, out);
+		if (lc_dconn_is_usable(c)) {
+			*out = c;
+			return 0;
+		}
+		lc_dconn_close(c);
+	}
+}
+
+/* Gives a connection back: pooled if sound and there is room, else closed
+ * (closing ends any session-bound grant on it, on the server). */
+static void conn_put(struct dctx *x, struct lc_dconn *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0 && !c->holds) {
+		pthread_mutex_lock(&x->mu);
+		if (x->nidle < x->o.max_idle) {
+			x->idle[x->nidle++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&x->mu);
+	}
+	lc_dconn_close(c);
+}
+
+/* One command on a pooled connection. reply_timeout: s to wait for the
+ * reply after sending (<= 0: no limit). Resends on another connection only
+ * when the request cannot have reached the server (the send failed before
+ * any byte left: the idle connection was found dead). On success *out is
+ * the reply and *conn the connection, for the caller to conn_put or keep. */
+static int call_on(struct dctx *x, int argc, const struct resp_arg *argv, double reply_timeout,
+                   struct resp_reply **out, struct lc_dconn **conn)
+{
+	struct lc_dconn *c;
+	bool sent;
+	int rc;
+
+	*out = NULL;
+	*conn = NULL;
+	for (unsigned resend = 0;; resend++) {
+		if ((rc = conn_get(x, &c)) != 0)
+			return rc;
+		if ((rc = lc_dconn_encode(c, argc, argv)) != 0) {
+			conn_put(x, c);
+			return rc;
+		}
+		if ((rc = lc_dconn_flush(c, lc_dconn_deadline(x->o.io_timeout), &sent)) == 0)
+			break;
+		lc_dconn_close(c);
+		if (sent || resend >= x->o.retries)
+			return rc;
+	}
+	if ((rc = lc_dconn_read(c, lc_dconn_deadline(reply_timeout), out)) != 0) {
+		/* The request may have been carried out: never resend it. */
+		lc_dconn_close(c);
+		return rc;
+	}
+	*conn = c;
+	return 0;
+}
+
+/* call_on with the io timeout, giving the connection back at once. */
+static int call(struct dctx *x, int argc, const struct resp_arg *argv, struct resp_reply **out)
+{
+	struct lc_dconn *c;
+	int rc = call_on(x, argc, argv, x->o.io_timeout, out, &c);
+
+	conn_put(x, c);
+	return rc;
+}
+
+/* ---- SyncClient: get / set / delete ---------------------------------------- */
+
+static int d_get(void *ctx, const char *name, size_t nlen, char **value, size_t *len)
+{
+	struct resp_arg argv[2] = {ARG_LIT("GET"), arg(name, nlen)};
+	struct resp_reply *r;
+	int rc = call(ctx, 2, argv, &r);
+
+	if (rc != 0)
+		return rc;
+	switch (r->type) {
+	case RESP_BULK:
+		*value = r->str; /* taken from the reply */
+		*len = r->len;
+		r->str = NULL;
+		rc = 1;
+		break;
+	case RESP_NIL:
+		rc = 0;
+		break;
+	case RESP_ERROR:
+		rc = server_error(r);
+		break;
+	default:
+		rc = unexpected(ctx, "GET");
+	}
+	resp_reply_free(r);
+	return rc;
+}
+
+static int d_set(void *ctx, const char *name, size_t nlen, const char *value, size_t len,
+                 int64_t ex, bool nx)
+{
+	char num[24];
+	struct resp_arg argv[6] = {ARG_LIT("SET"), arg(name, nlen), arg(value, len)};
+	struct resp_reply *r;
+	int argc = 3, rc;
+
+	if (ex < 0)
+		return lc_set_error(CACHIFY_EINVAL, "set: negative expiry %lld s", (long long)ex);
+	if (ex > 0) {
+		argv[argc++] = ARG_LIT("EX");
+		argv[argc++] = arg(num, resp_ll_to_str(num, ex));
+	}
+	if (nx)
+		argv[argc++] = ARG_LIT("NX");
+	if ((rc = call(ctx, argc, argv, &r)) != 0)
+		return rc;
+	if (r->type == RESP_STRING)
+		rc = 1;
+	else if (r->type == RESP_NIL)
+		rc = 0;
+	else if (r->type == RESP_ERROR)
+		rc = server_error(r);
+	else
+		rc = unexpected(ctx, "SET");
+	resp_reply_free(r);
+	return rc;
+}
+
+static int d_del(void *ctx, size_t n, const char *const *names, const size_t *nlens)
+{
+	struct resp_arg stack[DAEMON_DEL_BATCH + 1];
+	long long total = 0;
+
+	/* In batches: the daemon's proto-max-args (1024 by default) bounds
+	 * one command. */
+	for (size_t done = 0; done < n;) {
+		size_t batch = n - done > DAEMON_DEL_BATCH ? DAEMON_DEL_BATCH : n - done;
+		struct resp_reply *r;
+		int rc;
+
+		stack[0] = ARG_LIT("DEL");
+		for (size_t i = 0; i < batch; i++)
+			stack[i + 1] = arg(names[done + i], nlens[done + i]);
+		if ((rc = call(ctx, (int)batch + 1, stack, &r)) != 0)
+			return rc;
+		if (r->type == RESP_INTEGER && r->integer >= 0)
+			total += r->integer;
+		else if (r->type == RESP_ERROR)
+			rc = server_error(r);
+		else
+			rc = unexpected(ctx, "DEL");
+		resp_reply_free(r);
+		if (rc != 0)
+			return rc;
+		done += batch;
+	}
+	return total > INT_MAX ? INT_MAX : (int)total;
+}
+
+static void d_destroy(void *ctx)
+{
+	struct dctx *x = ctx;
+
+	if (!x)
+		return;
+	for (unsigned i = 0; i < x->nidle; i++)
+		lc_dconn_close(x->idle[i]);
+	pthread_mutex_destroy(&x->mu);
+	free(x->idle);
+	free(x);
+}
+
+/* ---- native locks and pools -------------------------------------------------- */
+
+/* Appends [PX ttl] [WAIT ms] to argv and says how long the reply may take:
+ * the wait plus the io timeout, or no limit for a wait without one. */
+static int grant_args(struct dctx *x, int64_t ttl_ms, const struct backend_wait *w,
+                      struct resp_arg *argv, int *argc, char *pxbuf, char *waitbuf,
+                      double *reply_timeout)
+{
+	*reply_timeout = x->o.io_timeout;
+	if (ttl_ms >= 0) {
+		argv[(*argc)++] = ARG_LIT("PX");
+		argv[(*argc)++] = arg(pxbuf, resp_ll_to_str(pxbuf, ttl_ms));
+	}
+	if (!w || w->nowait)
+		return 0;
+	if (isnan(w->timeout))
+		return lc_set_error(CACHIFY_EINVAL, "wait timeout is not a number");
+	if (w->timeout < 0) { /* CACHIFY_WAIT_FOREVER: WAIT 0 is forever */
+		argv[(*argc)++] = ARG_LIT("WAIT");
+		argv[(*argc)++] = ARG_LIT("0");
+		*reply_timeout = 0;
+	} else if (w->timeout > 0) {
+		double ms = ceil(w->timeout * 1000.0);
+		int64_t wait = ms >= (double)DAEMON_MS_MAX ? DAEMON_MS_MAX : (int64_t)ms;
+
+		argv[(*argc)++] = ARG_LIT("WAIT");
+		argv[(*argc)++] = arg(waitbuf, resp_ll_to_str(waitbuf, wait));
+		*reply_timeout = x->o.io_timeout > 0 ? w->timeout + x->o.io_timeout : 0;
+	}
+	/* timeout 0: one try, as without a wait. */
+	return 0;
+}
+
+/* LOCK.ACQUIRE / POOL.ACQUIRE: on a grant, the connection becomes the
+ * grant's session and stays out of the pool. */
+static int acquire(struct dctx *x, const char *cmd, int argc, struct resp_arg *argv,
+                   double reply_timeout, struct backend_grant *g)
+{
+	struct resp_reply *r;
+	struct lc_dconn *c;
+	int rc;
+
+	memset(g, 0, sizeof *g);
+	/* A request that may have reached the server is never resent: a lost
+	 * reply to a grant would leave a lock nobody knows the token of (until
+	 * the connection closes, which call_on does on any failure). */
+	if ((rc = call_on(x, argc, argv, reply_timeout, &r, &c)) != 0)
+		return rc;
+	if (r->type == RESP_ARRAY && r->elements == 2 && r->element[0]->type == RESP_BULK &&
+	    r->element[1]->type == RESP_INTEGER) {
+		g->id = r->element[0]->str; /* taken from the reply */
+		g->idlen = r->element[0]->len;
+		r->element[0]->str = NULL;
+		g->fence = (uint64_t)r->element[1]->integer;
+		g->session = c;
+		c->holds = true;
+		c = NULL;
+	} else if (r->type == RESP_ERROR) {
+		rc = server_error(r);
+	} else {
+		rc = unexpected(x, cmd);
+		lc_dconn_break(c);
+	}
+	resp_reply_free(r);
+	conn_put(x, c);
+	return rc;
+}
+
+static int d_lock_acquire(void *ctx, const char *key, size_t klen, int64_t ttl_ms,
+                          const struct backend_wait *w, struct backend_grant *g)
+{
+	char px[24], wait[24];
+	struct resp_arg argv[6] = {ARG_LIT("LOCK.ACQUIRE"), arg(key, klen)};
+	int argc = 2, rc;
+	double reply_timeout;
+
+	if ((rc = grant_args(ctx, ttl_ms, w, argv, &argc, px, wait, &reply_timeout)) != 0)
+		return rc;
+	return acquire(ctx, "LOCK.ACQUIRE", argc, argv, reply_timeout, g);
+}
+
+static int d_pool_acquire(void *ctx, const char *key, size_t klen, long max, int64_t ttl_ms,
+                          const struct backend_wait *w, struct backend_grant *g)
+{
+	char num[24], px[24], wait[24];
+	struct resp_arg argv[7] = {ARG_LIT("POOL.ACQUIRE"), arg(key, klen)};
+	int argc = 3, rc;
+	double reply_timeout;
+
+	if (max < 1)
+		return lc_set_error(CACHIFY_EINVAL, "pool max size %ld: must be at least 1", max);
+	argv[2] = arg(num, resp_ll_to_str(num, max));
+	if ((rc = grant_args(ctx, ttl_ms, w, argv, &argc, px, wait, &reply_timeout)) != 0)
+		return rc;
+	return acquire(ctx, "POOL.ACQUIRE", argc, argv, reply_timeout, g);
+}
+
+/* A command about a grant (release, renew), on its session connection.
+ * Any failure of that connection means the grant is gone: the server ends
+ * session-bound grants with their connection. */
+static int on_session(struct dctx *x, const struct backend_grant *g, const char *cmd, int argc,
+                      const struct resp_arg *argv, struct resp_reply **out)
+{
+	struct lc_dconn *c = g->session;
+	char why[256];
+	int rc;
+
+	if (!c) /* not session-bound: any connection will do */
+		return call(x, argc, argv, out);
+	if (!lc_dconn_is_usable(c))
+		return lc_set_error(
+		    CACHIFY_ELOST,
+		    "cachifyd at %s: %s: the connection holding it is gone, and with "
+		    "it the grant",
+		    c->path, cmd);
+	if ((rc = exchange(x, c, argc, argv, x->o.io_timeout, out)) == 0)
+		return 0;
+	if (rc == CACHIFY_ENOMEM)
+		return rc;
+	snprintf(why, sizeof why, "%s", cachify_last_error());
+	return lc_set_error(CACHIFY_ELOST, "%s: %s: the grant ended with its connection", why, cmd);
+}
+
+/* :1 -> 0; -NOTOWNER -> ENOTOWNER; others as server_error. Frees r. */
+static int int_one(struct dctx *x, struct resp_reply *r, const char *cmd)
+{
+	int rc;
+
+	if (r->type == RESP_INTEGER && r->integer == 1)
+		rc = 0;
+	else if (r->type == RESP_ERROR)
+		rc = server_error(r);
+	else
+		rc = unexpected(x, cmd);
+	resp_reply_free(r);
+	return rc;
+}
+
+static int release(struct dctx *x, const char *cmd, const char *key, size_t klen,
+                   const struct backend_grant *g)
+{
+	struct resp_arg argv[3] = {arg(cmd, strlen(cmd)), arg(key, klen), arg(g->id, g->idlen)};
+	struct lc_dconn *c = g->session;
+	struct resp_reply *r;
+	int rc;
+
+	if ((rc = on_session(x, g, cmd, 3, argv, &r)) != 0)
+		return rc;
+	rc = int_one(x, r, cmd);
+	/* Released, or not ours (any more): nothing is held on it now. */
+	if (c && (rc == 0 || rc == CACHIFY_ENOTOWNER))
+		c->holds = false;
+	return rc;
+}
+
+static int d_lock_release(void *ctx, const char *key, size_t klen, const struct backend_grant *g)
+{
+	return release(ctx, "LOCK.RELEASE", key, klen, g);
+}
+
+static int d_pool_release(void *ctx, const char *key, size_t klen, const struct backend_grant *g)
+{
+	return release(ctx, "POOL.RELEASE", key, klen, g);
+}
+
+static int d_lock_renew(void *ctx, const char *key, size_t klen, const struct backend_grant *g,
+                        int64_t ttl_ms)
+{
+	char px[24];
+	struct resp_arg argv[5] = {ARG_LIT("LOCK.RENEW"), arg(key, klen), arg(g->id, g->idlen),
+	                           ARG_LIT("PX"), arg(px, 0)};
+	struct resp_reply *r;
+	int rc;
+
+	/* LOCK.RENEW replaces the TTL with another one; there is no
+	 * owner-checked way to take it away. */
+	if (ttl_ms <= 0)
+		return lc_set_error(CACHIFY_EINVAL,
+		                    "cachifyd renews locks to a TTL of at least 1 ms "
+		                    "(got %lld ms)",
+		                    (long long)ttl_ms);
+	argv[4].len = resp_ll_to_str(px, ttl_ms > DAEMON_MS_MAX ? DAEMON_MS_MAX : ttl_ms);
+	if ((rc = on_session(ctx, g, "LOCK.RENEW", 5, argv, &r)) != 0)
+		return rc;
+	return int_one(ctx, r, "LOCK.RENEW");
+}
+
+static void d_session_end(void *ctx, void *session)
+{
+	conn_put(ctx, session);
+}
+
+static long d_pool_size(void *ctx, const char *key, size_t klen)
+{
+	struct resp_arg argv[2] = {ARG_LIT("POOL.SIZE"), arg(key, klen)};
+	struct resp_reply *r;
+	long rc = call(ctx, 2, argv, &r);
+
+	if (rc != 0)
+		return rc;
+	if (r->type == RESP_INTEGER && r->integer >= 0)
+		rc = r->integer > LONG_MAX ? LONG_MAX : (long)r->integer;
+	else if (r->type == RESP_ERROR)
+		rc = server_error(r);
+	else
+		rc = unexpected(ctx, "POOL.SIZE");
+	resp_reply_free(r);
+	return rc;
+}
+
+/* ---- any command ------------------------------------------------------------- */
+
+static bool arg_is(const struct resp_arg *a, const char *word)
+{
+	return a->len == strlen(word) && strncasecmp(a->ptr, word, a->len) == 0;
+}
+
+/* Commands after which a connection is not like the others any more (another
+ * database, a name, a grant, closed): it is closed rather than pooled. A
+ * session-bound grant made through a plain call ends with the call. */
+static bool leaves_state(int argc, const struct resp_arg *argv)
+{
+	static const char *const words[] = {"SELECT", "QUIT",         "RESET",        "HELLO",
+	                                    "AUTH",   "LOCK.ACQUIRE", "POOL.ACQUIRE", "MULTI",
+	                                    "WATCH",  "SUBSCRIBE",    "PSUBSCRIBE",   "MONITOR"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (arg_is(&argv[0], words[i]))
+			return true;
+	return argc >= 2 && arg_is(&argv[0], "CLIENT") && arg_is(&argv[1], "SETNAME");
+}
+
+/* The reply timeout of a call (s): a LOCK/POOL.ACQUIRE with WAIT ms may
+ * take that long plus the io timeout (WAIT 0: forever). */
+static double call_timeout(const struct dctx *x, int argc, const struct resp_arg *argv)
+{
+	if (!arg_is(&argv[0], "LOCK.ACQUIRE") && !arg_is(&argv[0], "POOL.ACQUIRE"))
+		return x->o.io_timeout;
+	for (int i = 2; i + 1 < argc; i++) {
+		long long ms;
+
+		if (arg_is(&argv[i], "WAIT") &&
+		    resp_parse_ll(argv[i + 1].ptr, argv[i + 1].len, &ms) == 0 && ms >= 0)
+			return ms == 0 || x->o.io_timeout <= 0 ? 0 : ms / 1000.0 + x->o.io_timeout;
+	}
+	return x->o.io_timeout;
+}
+
+static void reply_free(cachify_reply *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->elements; i++)
+		reply_free(r->element[i]);
+	free(r->element);
+	free(r->str);
+	free(r);
+}
+
+/* The public form of a reply tree; strings are taken from r. NULL when out
+ * of memory. */
+static cachify_reply *reply_convert(struct resp_reply *r)
+{
+	cachify_reply *o = calloc(1, sizeof *o);
+
+	if (!o)
+		return NULL;
+	switch (r->type) {
+	case RESP_STRING:
+		o->type = CACHIFY_REPLY_STRING;
+		break;
+	case RESP_ERROR:
+		o->type = CACHIFY_REPLY_ERROR;
+		break;
+	case RESP_INTEGER:
+		o->type = CACHIFY_REPLY_INTEGER;
+		break;
+	case RESP_BULK:
+		o->type = CACHIFY_REPLY_BULK;
+		break;
+	case RESP_NIL:
+		o->type = CACHIFY_REPLY_NIL;
+		break;
+	case RESP_ARRAY:
+		o->type = CACHIFY_REPLY_ARRAY;
+		break;
+	}
+	o->integer = r->integer;
+	o->str = r->str;
+	o->len = r->len;
+	r->str = NULL;
+	if (r->type == RESP_ARRAY && r->elements > 0) {
+		if (!(o->element = calloc(r->elements, sizeof *o->element))) {
+			reply_free(o);
+			return NULL;
+		}
+		for (size_t i = 0; i < r->elements; i++) {
+			o->elements = i + 1;
+			if (!(o->element[i] = reply_convert(r->element[i]))) {
+				reply_free(o);
+				return NULL;
+			}
+		}
+	}
+	return o;
+}
+
+static int d_call(void *ctx, int argc, const char *const *argv, const size_t *argvlen,
+                  cachify_reply **out)
+{
+	struct dctx *x = ctx;
+	struct resp_arg stack[DAEMON_ARGS_INLINE], *args = stack;
+	struct resp_reply *r = NULL;
+	struct lc_dconn *c;
+	int rc;
+
+	*out = NULL;
+	if (argc <= 0 || !argv)
+		return lc_set_error(CACHIFY_EINVAL, "call: no command");
+	if (argc > RESP_ARGS_MAX_CEILING)
+		return lc_set_error(CACHIFY_EINVAL, "call: %d arguments is too many", argc);
+	if (argc > DAEMON_ARGS_INLINE && !(args = malloc((size_t)argc * sizeof *args)))
+		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
+	for (int i = 0; i < argc; i++)
+		args[i] = arg(argv[i], argvlen ? argvlen[i] : strlen(argv[i]));
+	rc = call_on(x, argc, args, call_timeout(x, argc, args), &r, &c);
+	if (rc == 0 && leaves_state(argc, args))
+		lc_dconn_break(c);
+	if (args != stack)
+		free(args);
+	conn_put(x, c);
+	if (rc != 0)
+		return rc;
+	*out = reply_convert(r);
+	resp_reply_free(r);
+	return *out ? 0 : lc_set_error(CACHIFY_ENOMEM, "out of memory");
+}
+
+/* ---- the client ---------------------------------------------------------------- */
+
+static const struct backend_ops daemon_ops = {
+    .name = "cachifyd",
+    .get = d_get,
+    .set = d_set,
+    .del = d_del,
+    .destroy = d_destroy,
+    .lock_acquire = d_lock_acquire,
+    .lock_release = d_lock_release,
+    .lock_renew = d_lock_renew,
+    .session_end = d_session_end,
+    .pool_acquire = d_pool_acquire,
+    .pool_release = d_pool_release,
+    .pool_size = d_pool_size,
+    .call = d_call,
+};
+
+/* Splits address into the socket path and an optional ?db=N (which beats
+ * o->db). 0, or CACHIFY_EINVAL with the reason recorded. */
+static int parse_address(const char *address, char *path, int *db)
+{
+	const char *p = address, *q;
+	size_t plen;
+
+	if (strncmp(p, "unix://", 7) == 0)
+		p += 7;
+	else if (strncmp(p, "unix:", 5) == 0)
+		p += 5;
+	else if (strstr(p, "://"))
+		return lc_set_error(CACHIFY_EINVAL,
+		                    "cachifyd address '%s': only Unix sockets (PATH, unix:PATH, "
+		                    "unix://PATH) are supported",
+		                    address);
+	q = strchr(p, '?');
+	plen = q ? (size_t)(q - p) : strlen(p);
+	if (q) {
+		long long v;
+
+		if (strncmp(q + 1, "db=", 3) != 0 || resp_parse_ll(q + 4, strlen(q + 4), &v) != 0 ||
+		    v < 0 || v > INT_MAX)
+			return lc_set_error(CACHIFY_EINVAL,
+			                    "cachifyd address '%s': the only parameter is ?db=N "
+			                    "(N a database number)",
+			                    address);
+		*db = (int)v;
+	}
+	if (plen == 0)
+		return lc_set_error(CACHIFY_EINVAL, "cachifyd address '%s': no socket path",
+		                    address);
+	if (plen >= LC_DCONN_PATH_MAX)
+		return lc_set_error(
+		    CACHIFY_EINVAL,
+		    "cachifyd address: socket path too long (%zu bytes, at most %d)", plen,
+		    LC_DCONN_PATH_MAX - 1);
+	memcpy(path, p, plen);
+	path[plen] = '\0';
+	return 0;
+}
+
+cachify_client *cachify_client_daemon(const char *address,
+                                      const struct cachify_daemon_options *opts)
+{
+	struct cachify_daemon_options o;
+	struct dctx *x;
+
+	if (opts)
+		o = *opts;
+	else
+		cachify_daemon_options_init(&o);
+	if (!address) {
+		const char *env = getenv(DAEMON_ENV);
+
+		address = env && *env ? env : DAEMON_DEFAULT_PATH;
+	}
+	if (isnan(o.connect_timeout) || o.connect_timeout < 0 || isnan(o.io_timeout) ||
+	    o.io_timeout < 0 || o.db < 0 || o.max_idle > DAEMON_IDLE_CEILING) {
+		lc_set_error(CACHIFY_EINVAL,
+		             "cachifyd options: timeouts must be >= 0, db >= 0, max_idle <= %d",
+		             DAEMON_IDLE_CEILING);
+		return NULL;
+	}
+	if (!(x = calloc(1, sizeof *x)) ||
+	    (o.max_idle > 0 && !(x->idle = calloc(o.max_idle, sizeof *x->idle)))) {
+		free(x);
+		lc_set_error(CACHIFY_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (parse_address(address, x->path, &o.db) != 0) {
+		free(x->idle);
+		free(x);
+		return NULL;
+	}
+	x->o = o;
+	pthread_mutex_init(&x->mu, NULL);
+	return lc_client_new(&daemon_ops, x);
+}
