@@ -1,6 +1,6 @@
 /* server.h - the daemon's process-wide state and its life cycle.
  *
- * Owns the event loop, the listening socket, the client list, the keyspace
+ * Owns the event loop, the client list, the keyspace
  * and the background cycle (active expiry, rehashing, client timeouts).
  * Connections, commands and the keyspace live in their own modules.
  */

@@ -1,0 +1,380 @@
+/* config_file.c - the redis.conf-style file reader behind config_load_file().
+ *
+ * Owns line splitting and quoting, comments, `include` (directory listing, glob
+ * matching, the depth limit) and "file:line: message" errors. Every value goes
+ * through config_set(); the directive table and value parsing are config.c's.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "config_int.h"
+#include "glob.h"
+
+static bool config_is_hex(char c)
+{
+	return isxdigit((unsigned char)c) != 0;
+}
+
+static int config_hex_val(char c)
+{
+	return c <= '9' ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
+}
+
+static bool config_is_space(char c)
+{
+	return isspace((unsigned char)c) != 0;
+}
+
+/*
+ * Splits a line into arguments as Redis's sdssplitargs() does: "double quotes" with \n \r
+ * \t \b \a \xHH and \<any> escapes, 'single quotes' with only \' escaped, a closing quote
+ * must end the argument, and a quote inside a bare word opens a quoted part of it.
+ * Arguments are written NUL-terminated into out (strlen(line) + 1 bytes is always enough:
+ * an argument never grows and each one but the last is followed by a separator in line),
+ * argv[i] points into out, lens[i] is its length. 0, or -1 on unbalanced quotes.
+ */
+static int config_split(const char *line, char *out, char **argv, size_t *lens, size_t *argc)
+{
+	const char *p = line;
+
+	*argc = 0;
+	for (;;) {
+		bool inq = false, insq = false;
+		char *start = out;
+
+		while (config_is_space(*p))
+			p++;
+		if (*p == '\0')
+			return 0;
+		for (;;) {
+			if (inq) {
+				if (p[0] == '\\' && p[1] == 'x' && config_is_hex(p[2]) &&
+				    config_is_hex(p[3])) {
+					*out++ = (char)(config_hex_val(p[2]) * 16 +
+							config_hex_val(p[3]));
+					p += 3;
+				} else if (p[0] == '\\' && p[1] != '\0') {
+					p++;
+					switch (*p) {
+					case 'n':
+						*out++ = '\n';
+						break;
+					case 'r':
+						*out++ = '\r';
+						break;
+					case 't':
+						*out++ = '\t';
+						break;
+					case 'b':
+						*out++ = '\b';
+						break;
+					case 'a':
+						*out++ = '\a';
+						break;
+					default:
+						*out++ = *p;
+						break;
+					}
+				} else if (*p == '"') {
+					if (p[1] != '\0' && !config_is_space(p[1]))
+						return -1;
+					inq = false;
+					p++;
+					break;
+				} else if (*p == '\0') {
+					return -1;
+				} else {
+					*out++ = *p;
+				}
+			} else if (insq) {
+				if (p[0] == '\\' && p[1] == '\'') {
+					p++;
+					*out++ = '\'';
+				} else if (*p == '\'') {
+					if (p[1] != '\0' && !config_is_space(p[1]))
+						return -1;
+					insq = false;
+					p++;
+					break;
+				} else if (*p == '\0') {
+					return -1;
+				} else {
+					*out++ = *p;
+				}
+			} else if (config_is_space(*p) || *p == '\0') {
+				break;
+			} else if (*p == '"') {
+				inq = true;
+			} else if (*p == '\'') {
+				insq = true;
+			} else {
+				*out++ = *p;
+			}
+			p++;
+		}
+		lens[*argc] = (size_t)(out - start);
+		argv[(*argc)++] = start;
+		*out++ = '\0';
+	}
+}
+
+static int config_load(struct config *c, const char *path, int depth, const char *from,
+		       int from_line, char *err);
+
+/* The include's pattern, made relative to the directory of the file that names it. */
+static char *config_include_path(const char *from, const char *pattern)
+{
+	const char *slash = strrchr(from, '/');
+	size_t dlen = slash != NULL ? (size_t)(slash - from) + 1 : 0;
+	char *s;
+
+	if (pattern[0] == '/')
+		dlen = 0;
+	s = malloc(dlen + strlen(pattern) + 1);
+	if (s != NULL) {
+		memcpy(s, from, dlen);
+		strcpy(s + dlen, pattern);
+	}
+	return s;
+}
+
+static int config_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * `include PATTERN`. glob(3) is out of reach here (daemon/glob.h shadows <glob.h> on the
+ * include path), so the pattern is matched with glob_match() against the names in one
+ * directory: wildcards may appear in the last path component only. As with glob(3), the
+ * matches load in byte order, a leading dot must be matched explicitly, and a wildcard
+ * matching nothing (even in a missing directory) is no error; a literal name must exist.
+ */
+static int config_include(struct config *c, const char *from, int line, const char *pattern,
+			  int depth, char *err)
+{
+	const char *pslash = strrchr(pattern, '/');
+	char *full, *slash;
+	const char *base;
+	size_t dlen;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *dir;
+	struct dirent *de;
+	int rc = -1;
+
+	if (depth >= CONFIG_INCLUDE_DEPTH) {
+		config_err(err, "%s:%d: includes nested more than %d deep (an include loop?)",
+			   from, line, CONFIG_INCLUDE_DEPTH);
+		return -1;
+	}
+	if (pslash != NULL && strcspn(pattern, "*?[") < (size_t)(pslash - pattern)) {
+		config_err(err, "%s:%d: include '%s': wildcards are only allowed in the file name",
+			   from, line, pattern);
+		return -1;
+	}
+	full = config_include_path(from, pattern);
+	if (full == NULL) {
+		config_err(err, "%s:%d: out of memory", from, line);
+		return -1;
+	}
+	slash = strrchr(full, '/');
+	base = slash != NULL ? slash + 1 : full;
+	dlen = (size_t)(base - full);
+	if (strpbrk(base, "*?[") == NULL) {
+		rc = config_load(c, full, depth + 1, from, line, err);
+		free(full);
+		return rc;
+	}
+
+	/* Step 1: collect the matching names of the directory (full cut at its last '/'). */
+	if (slash == NULL) {
+		dir = opendir(".");
+	} else if (slash == full) {
+		dir = opendir("/");
+	} else {
+		*slash = '\0';
+		dir = opendir(full);
+	}
+	if (dir == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			rc = 0;
+		else
+			config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".",
+				   strerror(errno));
+		free(full);
+		return rc;
+	}
+	for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
+		const char *nm = de->d_name;
+
+		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
+		    (nm[0] == '.' && base[0] != '.') ||
+		    !glob_match(base, strlen(base), nm, strlen(nm), false))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char **grown = realloc(names, ncap * sizeof(*names));
+
+			if (grown == NULL)
+				goto oom;
+			names = grown;
+			cap = ncap;
+		}
+		names[n] = strdup(nm);
+		if (names[n] == NULL)
+			goto oom;
+		n++;
+	}
+	if (errno != 0) {
+		config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".", strerror(errno));
+		goto out;
+	}
+	if (slash != NULL)
+		*slash = '/';
+
+	/* Step 2: load them in order, each path rebuilt as directory + name. */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), config_name_cmp);
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *path = malloc(dlen + strlen(names[i]) + 1);
+
+		if (path == NULL)
+			goto oom;
+		memcpy(path, full, dlen);
+		strcpy(path + dlen, names[i]);
+		rc = config_load(c, path, depth + 1, from, line, err);
+		free(path);
+	}
+	goto out;
+oom:
+	config_err(err, "%s:%d: out of memory", from, line);
+	rc = -1;
+out:
+	closedir(dir);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(full);
+	return rc;
+}
+
+/* One line of a file: a blank or comment line, an include, or `directive value`. */
+static int config_line(struct config *c, const char *path, int line, char *text, int depth,
+		       char *err)
+{
+	char msg[CONFIG_ERR_MAX];
+	size_t len, argc;
+	char *out, **argv;
+	size_t *lens;
+	int rc = -1;
+
+	/* Blank and comment lines first: a comment need not have balanced quotes. */
+	text += strspn(text, " \t\r\n\v\f");
+	if (*text == '\0' || *text == '#')
+		return 0;
+	len = strlen(text);
+	out = malloc(len + 1);
+	argv = malloc((len / 2 + 1) * sizeof(*argv));
+	lens = malloc((len / 2 + 1) * sizeof(*lens));
+	if (out == NULL || argv == NULL || lens == NULL) {
+		config_err(err, "%s:%d: out of memory", path, line);
+		goto out;
+	}
+	if (config_split(text, out, argv, lens, &argc) == -1) {
+		config_err(err, "%s:%d: unbalanced quotes", path, line);
+		goto out;
+	}
+	for (size_t i = 0; i < argc; i++) {
+		if (strlen(argv[i]) != lens[i]) {
+			config_err(err, "%s:%d: NUL byte in argument %zu", path, line, i + 1);
+			goto out;
+		}
+	}
+	if (strcasecmp(argv[0], "include") != 0 && config_find(argv[0]) == NULL) {
+		config_err(err, "%s:%d: unknown directive '%.*s'", path, line, CONFIG_VALUE_SHOWN,
+			   argv[0]);
+		goto out;
+	}
+	if (argc != 2) {
+		config_err(err, "%s:%d: wrong number of arguments for '%s' (expected 1, got %zu)",
+			   path, line, argv[0], argc - 1);
+		goto out;
+	}
+	if (strcasecmp(argv[0], "include") == 0) {
+		rc = config_include(c, path, line, argv[1], depth, err);
+	} else {
+		rc = config_set(c, argv[0], argv[1], msg);
+		if (rc == -1)
+			config_err(err, "%s:%d: %s", path, line, msg);
+	}
+out:
+	free(out);
+	free(argv);
+	free(lens);
+	return rc;
+}
+
+/* Reads one file into c. from/from_line name the include that asked for it, if any. */
+static int config_load(struct config *c, const char *path, int depth, const char *from,
+		       int from_line, char *err)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int line = 0, rc = 0;
+
+	if (f == NULL) {
+		if (from != NULL)
+			config_err(err, "%s:%d: %s: %s", from, from_line, path, strerror(errno));
+		else
+			config_err(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (n = getline(&text, &cap, f)) != -1) {
+		line++;
+		if (memchr(text, '\0', (size_t)n) != NULL) {
+			config_err(err, "%s:%d: NUL byte in line", path, line);
+			rc = -1;
+		} else {
+			rc = config_line(c, path, line, text, depth, err);
+		}
+	}
+	/* getline() returns -1 for errors (EISDIR, ENOMEM...) as well as at the end. */
+	if (rc == 0 && !feof(f)) {
+		config_err(err, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(text);
+	fclose(f);
+	return rc;
+}
+
+int config_load_file(struct config *c, const char *path, char *err)
+{
+	struct config tmp;
+
+	/* Work on a copy so a file that fails halfway leaves c as it was. */
+	if (config_copy(&tmp, c) == -1) {
+		config_err(err, "%s: out of memory", path);
+		return -1;
+	}
+	if (config_load(&tmp, path, 0, NULL, 0, err) == -1) {
+		config_free(&tmp);
+		return -1;
+	}
+	config_free(c);
+	*c = tmp;
+	return 0;
+}
