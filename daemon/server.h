@@ -1,8 +1,9 @@
 /* server.h - the daemon's process-wide state and its life cycle.
  *
- * Owns the event loop, the client list, the keyspace
- * and the background cycle (active expiry, rehashing, client timeouts).
- * Connections, commands and the keyspace live in their own modules.
+ * Owns the event loop, the client list, the keyspace and the background
+ * cycle (active expiry, rehashing, client timeouts). The listening socket
+ * is listen.c's; connections, commands and the keyspace have their own
+ * modules.
  */
 #ifndef CACHIFY_SERVER_H
 #define CACHIFY_SERVER_H
