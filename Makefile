@@ -49,7 +49,7 @@ CLI   := $(BUILD)/cachify
 CACHIFYD := $(BUILD)/cachifyd
 CHECKBIN := $(BUILD)/check_cachify
 
-.PHONY: all check check-asan run fuzz fuzz-smoke bench install uninstall clean help deps test-run
+.PHONY: all check check-asan check-valgrind run fuzz fuzz-smoke bench install uninstall clean help deps test-run
 
 all: $(CACHIFYD) $(LIBA) $(LIBSO) $(LIBPC) $(if $(CLI_SRC),$(CLI)) $(EXAMPLES)
 
@@ -108,6 +108,17 @@ check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 CFLAGS="-O1 -g" test-run \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
+VALGRIND_SUITES := server lock client_daemon cli compat
+check-valgrind: deps
+	@$(MAKE) --no-print-directory $(CHECKBIN) all
+	@for s in $(VALGRIND_SUITES); do \
+		CK_RUN_SUITE=$$s CACHIFYD=$(CURDIR)/scripts/valgrind-cachifyd \
+		CACHIFYD_REAL=$(abspath $(CACHIFYD)) CACHIFY_CLI=$(abspath $(CLI)) \
+		CACHIFY_BUILD=$(abspath $(BUILD)) CACHIFY_SRC=$(CURDIR) \
+		$(abspath $(CHECKBIN)) || exit 1; \
+	done
 
 ## run: install missing packages, build, start cachifyd in the foreground
 run: deps all
