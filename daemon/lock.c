@@ -7,6 +7,7 @@
  */
 #include "lock.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,18 @@ void holder_init(struct holder *h, struct conn *c, bool detach)
 	h->since_ms = clock_ms();
 }
 
+size_t holder_bytes(const struct holder *h)
+{
+	return h->name ? malloc_usable_size(h->name) : 0;
+}
+
+/* What a lock owns outside its keyspace entry (counted against maxmemory). */
+static size_t lock_bytes(const struct lock *l)
+{
+	return malloc_usable_size((void *)l) + malloc_usable_size(l->key) +
+	       malloc_usable_size(l->token) + holder_bytes(&l->h);
+}
+
 static void lock_free(struct lock *l)
 {
 	free(l->key);
@@ -133,6 +146,7 @@ int lock_grant(const struct waiter *w, int db, const char *key, size_t klen)
 			c->locks->cprev = l;
 		c->locks = l;
 	}
+	store_account(server.store, lock_bytes(l), 0);
 	nlocks++;
 	stats.grants++;
 	reply_grant(c, l->token, l->toklen, l->fence);
@@ -161,6 +175,7 @@ void lock_entry_gone(struct sentry *e, enum store_reason why)
 		if (l->cnext)
 			l->cnext->cprev = l->cprev;
 	}
+	store_account(server.store, 0, lock_bytes(l));
 	nlocks--;
 	lock_free(l);
 }

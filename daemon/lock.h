@@ -113,6 +113,8 @@ size_t lock_held_by(const struct conn *c);
 /* Shared by lock.c and pool.c: records who is granted something, and
  * replies *2 [id, fence] to a grant. */
 void holder_init(struct holder *h, struct conn *c, bool detach);
+/* Bytes a holder record owns (its name copy). */
+size_t holder_bytes(const struct holder *h);
 void reply_grant(struct conn *c, const char *id, size_t len, uint64_t fence);
 struct lock_stats *lock_stats_mut(void);
 

@@ -5,6 +5,7 @@
  * key. Expired slots are dropped whenever the pool is looked at, so they
  * never count; the wait queue's timer looks at it when the earliest one ends.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ static void slot_free(struct slot *s)
 	}
 	p->n--;
 	nslots--;
+	store_account(server.store, 0, malloc_usable_size(s) + holder_bytes(&s->h));
 	free(s->h.name);
 	free(s);
 }
@@ -139,6 +141,7 @@ static struct pool *pool_create(int db, const char *key, size_t klen)
 		free(p);
 		return NULL;
 	}
+	store_account(server.store, malloc_usable_size(p) + malloc_usable_size(p->key), 0);
 	npools++;
 	return p;
 }
@@ -175,6 +178,7 @@ int pool_grant(const struct waiter *w, int db, const char *key, size_t klen)
 	p->n++;
 	p->max = w->max;
 	nslots++;
+	store_account(server.store, malloc_usable_size(s) + holder_bytes(&s->h), 0);
 	lock_stats_mut()->pool_grants++;
 	pool_update_ttl(p);
 	reply_grant(c, s->id, LOCK_TOKEN_HEX, s->fence);
@@ -212,6 +216,7 @@ void pool_entry_gone(struct sentry *e, enum store_reason why)
 	while (p->slots)
 		slot_free(p->slots);
 	npools--;
+	store_account(server.store, 0, malloc_usable_size(p) + malloc_usable_size(p->key));
 	free(p->key);
 	free(p);
 }

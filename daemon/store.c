@@ -29,6 +29,7 @@ struct store_db {
 struct store {
 	struct store_db db[STORE_DBS];
 	size_t entry_bytes; /* malloc_usable_size() summed over the entries */
+	size_t value_bytes; /* reported by value owners through store_account */
 	size_t maxmemory;   /* bytes, 0 = unlimited */
 	enum store_policy policy;
 	store_delete_hook *hook;
@@ -560,9 +561,15 @@ bool store_rehash_step(struct store *s, size_t max_buckets)
 	return busy;
 }
 
+void store_account(struct store *s, size_t add, size_t sub)
+{
+	s->value_bytes += add;
+	s->value_bytes -= sub;
+}
+
 size_t store_used_memory(const struct store *s)
 {
-	size_t bytes = s->entry_bytes;
+	size_t bytes = s->entry_bytes + s->value_bytes;
 	int db;
 
 	for (db = 0; db < STORE_DBS; db++)

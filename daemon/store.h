@@ -151,8 +151,12 @@ size_t store_expire_cycle(struct store *s, int64_t now, size_t max_buckets);
  * while some table is still being rehashed. */
 bool store_rehash_step(struct store *s, size_t max_buckets);
 
-/* Bytes the store accounts for: entries plus hash tables. */
+/* Bytes the store accounts for: entries, hash tables, and what owners of
+ * entry values (locks, pools) report with store_account. */
 size_t store_used_memory(const struct store *s);
+/* Adds add and removes sub bytes of memory that entries' values own
+ * outside the store, so maxmemory sees it. */
+void store_account(struct store *s, size_t add, size_t sub);
 /* Frees memory until used memory is under maxmemory plus need bytes, by the
  * policy. 0 if under the limit (or unlimited), -1 if it cannot get there. */
 int store_make_room(struct store *s, size_t need);

@@ -4,6 +4,7 @@
  */
 #include <check.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +232,32 @@ START_TEST(test_pool_slot_expiry_runs_on_the_fake_clock)
 }
 END_TEST
 
+START_TEST(test_locks_and_pools_count_against_used_memory)
+{
+	size_t base, held;
+	char cmd[512];
+
+	/* The table's first buckets stay once made: measure from there. */
+	ck_assert_str_eq(run("SET x y"), "+OK\r\n");
+	base = store_used_memory(server.store);
+	/* A 250-byte token lives in the lock object, not in the entry. */
+	snprintf(cmd, sizeof cmd, "LOCK.ACQUIRE L TOKEN %0250d", 7);
+	ck_assert(strncmp(run(cmd), "*2\r\n$250\r\n", 10) == 0);
+	held = store_used_memory(server.store);
+	ck_assert_msg(held >= base + 250 + sizeof(struct lock), "%zu -> %zu", base, held);
+	snprintf(cmd, sizeof cmd, "LOCK.RELEASE L %0250d", 7);
+	ck_assert_str_eq(run(cmd), ":1\r\n");
+	ck_assert_uint_eq(store_used_memory(server.store), base);
+
+	ck_assert(strncmp(run("POOL.ACQUIRE P 3"), "*2\r\n", 4) == 0);
+	ck_assert(strncmp(run("POOL.ACQUIRE P 3"), "*2\r\n", 4) == 0);
+	held = store_used_memory(server.store);
+	ck_assert(held >= base + sizeof(struct pool) + 2 * sizeof(struct slot));
+	ck_assert_str_eq(run("DEL P"), ":1\r\n");
+	ck_assert_uint_eq(store_used_memory(server.store), base);
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -248,6 +275,7 @@ Suite *dispatch_suite(void)
 	tcase_add_test(tc, test_set_option_errors);
 	tcase_add_test(tc, test_lock_ttl_runs_on_the_fake_clock);
 	tcase_add_test(tc, test_pool_slot_expiry_runs_on_the_fake_clock);
+	tcase_add_test(tc, test_locks_and_pools_count_against_used_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }
