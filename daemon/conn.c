@@ -29,11 +29,9 @@
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 
-struct conn *conn_new(int fd)
+struct conn *conn_new(int fd, const struct ucred *cred)
 {
 	struct conn *c = calloc(1, sizeof *c);
-	struct ucred cred;
-	socklen_t len = sizeof cred;
 
 	if (!c) {
 		close(fd);
@@ -41,14 +39,9 @@ struct conn *conn_new(int fd)
 	}
 	c->fd = fd;
 	c->id = ++server.next_client_id;
-	c->pid = -1;
-	c->uid = (uid_t)-1;
-	c->gid = (gid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		c->pid = cred.pid;
-		c->uid = cred.uid;
-		c->gid = cred.gid;
-	}
+	c->pid = cred->pid;
+	c->uid = cred->uid;
+	c->gid = cred->gid;
 	c->created_ms = c->last_ms = clock_ms();
 	c->last_cmd = "NULL";
 	resp_req_init(&c->req, &server.lim);

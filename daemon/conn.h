@@ -59,8 +59,10 @@ struct conn {
 	struct conn *prev, *next;	/* server.clients */
 };
 
-/* Adopts an accepted socket; NULL (fd closed) on failure. */
-struct conn *conn_new(int fd);
+struct ucred;
+/* Adopts an accepted socket whose peer credentials (SO_PEERCRED, read by
+ * the listener's allow-list check) are cred; NULL (fd closed) on failure. */
+struct conn *conn_new(int fd, const struct ucred *cred);
 /* Closes now: frees everything the client holds. */
 void conn_free(struct conn *c);
 /* Runs queued input (after being unblocked, or after a yield). */

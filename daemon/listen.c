@@ -383,21 +383,20 @@ static void listen_reject_peer(int fd, const struct ucred *cr)
 	}
 }
 
-/* The credentials check on every accepted socket; false when it was
- * rejected (and closed). */
-static bool listen_peer_ok(int fd)
+/* The credentials check on every accepted socket: fills *cr (the peer's,
+ * or -1s if unknown) and returns false when it was rejected (and closed). */
+static bool listen_peer_ok(int fd, struct ucred *cr)
 {
-	struct ucred cr;
-	socklen_t len = sizeof cr;
+	socklen_t len = sizeof *cr;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
-		cr.pid = -1;
-		cr.uid = (uid_t)-1;
-		cr.gid = (gid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &len) != 0) {
+		cr->pid = -1;
+		cr->uid = (uid_t)-1;
+		cr->gid = (gid_t)-1;
 	}
-	if (security_peer_is_allowed(fd, cr.uid, cr.gid))
+	if (security_peer_is_allowed(fd, cr->uid, cr->gid))
 		return true;
-	listen_reject_peer(fd, &cr);
+	listen_reject_peer(fd, cr);
 	return false;
 }
 
@@ -411,6 +410,7 @@ void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	 * clients already connected. */
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cr;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
@@ -426,7 +426,7 @@ void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		if (!listen_peer_ok(fd))
+		if (!listen_peer_ok(fd, &cr))
 			continue;
 		if (server.nclients >= (size_t)server.cfg.maxclients) {
 			server.stats.rejected++;
@@ -435,6 +435,6 @@ void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			close(fd);
 			continue;
 		}
-		conn_new(fd);
+		conn_new(fd, &cr);
 	}
 }
