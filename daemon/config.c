@@ -280,17 +280,6 @@ int config_loglevel_parse(const char *s)
 	return config_enum_find(config_loglevel_names, s);
 }
 
-int config_parse_bool(const char *s, bool *out)
-{
-	if (strcasecmp(s, "yes") == 0)
-		*out = true;
-	else if (strcasecmp(s, "no") == 0)
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
 /* ---------------------------------------------------------------------------
  * Formatting: CONFIG GET values, and the bounds quoted in error messages.
  */

@@ -101,8 +101,6 @@ int config_loglevel_parse(const char *s);
  * 0 or -1. */
 int config_parse_size(const char *s, size_t *out);
 int config_parse_duration(const char *s, int64_t default_unit_ms, int64_t *out_ms);
-/* "yes" or "no" (any case), for boolean directives and arguments. 0 or -1. */
-int config_parse_bool(const char *s, bool *out);
 
 /* Name of the i-th directive of the table (static storage), NULL past the
  * last one: lets tests check that the shipped cachifyd.conf covers them all. */

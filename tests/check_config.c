@@ -625,23 +625,6 @@ START_TEST(test_config_parse_duration_rejects_junk_overflow_and_lost_precision)
 }
 END_TEST
 
-START_TEST(test_config_parse_bool_yes_no)
-{
-	bool b = false;
-
-	ck_assert_int_eq(config_parse_bool("yes", &b), 0);
-	ck_assert(b);
-	ck_assert_int_eq(config_parse_bool("NO", &b), 0);
-	ck_assert(!b);
-	ck_assert_int_eq(config_parse_bool("Yes", &b), 0);
-	ck_assert(b);
-	ck_assert_int_eq(config_parse_bool("true", &b), -1);
-	ck_assert_int_eq(config_parse_bool("1", &b), -1);
-	ck_assert_int_eq(config_parse_bool("", &b), -1);
-	ck_assert(b);
-}
-END_TEST
-
 START_TEST(test_config_loglevel_names_round_trip)
 {
 	ck_assert_str_eq(config_loglevel_name(LOG_DEBUG_), "debug");
@@ -1293,7 +1276,6 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_config_parse_size_rejects_junk_and_overflow);
 	tcase_add_test(tc, test_config_parse_duration_units);
 	tcase_add_test(tc, test_config_parse_duration_rejects_junk_overflow_and_lost_precision);
-	tcase_add_test(tc, test_config_parse_bool_yes_no);
 	tcase_add_test(tc, test_config_loglevel_names_round_trip);
 	tcase_add_test(tc, test_config_get_formats_defaults_as_redis_does);
 	tcase_add_test(tc, test_config_get_matches_glob_patterns_case_insensitively);
