@@ -12,7 +12,9 @@
 
 #include "clock.h"
 #include "cmd.h"
-#include "conn.h"
+#include "client.h"
+#include "cmd_args.h"
+#include "reply.h"
 #include "glob.h"
 #include "lock.h"
 #include "server.h"
@@ -20,21 +22,6 @@
 #include "waitq.h"
 
 #define SCAN_COUNT_DEFAULT 10 /* buckets per SCAN call, as Redis */
-
-bool arg_is(const struct resp_arg *arg, const char *w)
-{
-	size_t n = strlen(w);
-
-	return arg->len == n && strncasecmp(arg->ptr, w, n) == 0;
-}
-
-int arg_ll(struct conn *c, const struct resp_arg *arg, long long *out)
-{
-	if (resp_parse_ll(arg->ptr, arg->len, out) == 0)
-		return 0;
-	reply_error(c, ERR_NOT_INT);
-	return -1;
-}
 
 static const char *type_name(const struct sentry *e)
 {

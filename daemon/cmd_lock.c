@@ -1,124 +1,33 @@
 /* cmd_lock.c - LOCK.ACQUIRE, LOCK.RELEASE, LOCK.RENEW, LOCK.INFO, LOCK.CHECK.
  *
  * Argument parsing and replies only: grants live in lock.c, queues in
- * waitq.c. The option parser for PX/WAIT/TOKEN/DETACH is shared with
- * cmd_pool.c.
+ * waitq.c, the acquire path shared with POOL.ACQUIRE in cmd_grant.c.
  */
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "clock.h"
 #include "cmd.h"
-#include "conn.h"
+#include "cmd_args.h"
+#include "cmd_grant.h"
 #include "lock.h"
+#include "reply.h"
 #include "server.h"
 #include "store.h"
 #include "waitq.h"
 
 #define ERR_NOTOWNER "NOTOWNER not the holder (wrong token, not held, or expired)"
 
-/* Reads a positive millisecond count for PX; replies and returns -1 if bad. */
-static int arg_ttl_ms(struct conn *c, const struct resp_arg *a, const char *cmd, int64_t *out)
-{
-	long long v;
-
-	if (arg_ll(c, a, &v) != 0)
-		return -1;
-	if (v <= 0 || v > INT64_MAX / 4) {
-		reply_errorf(c, "ERR invalid expire time in '%s' command", cmd);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-int grant_opts_parse(struct conn *c, int argc, struct resp_arg *argv, int first, const char *cmd,
-		     bool allow_token, struct waiter *w, int64_t *wait_ms)
-{
-	*wait_ms = -1;
-	w->ttl_ms = -1;
-	for (int i = first; i < argc; i++) {
-		const struct resp_arg *a = &argv[i];
-		bool has_value = i + 1 < argc;
-
-		if (arg_is(a, "detach")) {
-			w->detach = true;
-		} else if (arg_is(a, "px") && has_value) {
-			if (arg_ttl_ms(c, &argv[++i], cmd, &w->ttl_ms) != 0)
-				return -1;
-		} else if (arg_is(a, "wait") && has_value) {
-			long long v;
-
-			if (arg_ll(c, &argv[++i], &v) != 0)
-				return -1;
-			if (v < 0 || v > INT64_MAX / 4) {
-				reply_error(c, "ERR WAIT timeout must be 0 (forever) or a positive "
-					       "number of milliseconds");
-				return -1;
-			}
-			*wait_ms = v;
-		} else if (allow_token && arg_is(a, "token") && has_value) {
-			const struct resp_arg *t = &argv[++i];
-
-			if (t->len == 0 || t->len > LOCK_TOKEN_MAX) {
-				reply_errorf(c, "ERR TOKEN must be 1 to %d bytes", LOCK_TOKEN_MAX);
-				return -1;
-			}
-			w->token = (char *)t->ptr;
-			w->toklen = t->len;
-		} else {
-			reply_error(c, ERR_SYNTAX);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Queues w (copying its token, which still points into the request);
- * replies an error if that is impossible. */
-int grant_wait(struct conn *c, struct waiter *w, int db, const struct resp_arg *key,
-	       int64_t wait_ms)
-{
-	char *borrowed = w->token;
-
-	if (borrowed) {
-		if (!(w->token = malloc(w->toklen))) {
-			reply_error(c, ERR_OOM);
-			return -1;
-		}
-		memcpy(w->token, borrowed, w->toklen);
-	}
-	if (waitq_add(w, db, key->ptr, key->len, wait_ms) != 0) {
-		free(w->token);
-		reply_errorf(c, "ERR too many waiters on this key (lock-max-waiters %zu) or out of "
-				"memory",
-			     server.cfg.lock_max_waiters);
-		return -1;
-	}
-	return 0;
-}
-
 /* LOCK.ACQUIRE key [PX ttl-ms] [WAIT timeout-ms] [TOKEN token] [DETACH] */
 void cmd_lock_acquire(struct conn *c, int argc, struct resp_arg *argv)
 {
-	struct waiter w = {.c = c, .kind = WAIT_LOCK};
+	struct grant_req r = {.c = c, .kind = &lock_kind};
 	int64_t wait_ms;
 
-	if (grant_opts_parse(c, argc, argv, 2, "lock.acquire", true, &w, &wait_ms) != 0)
+	if (cmd_grant_opts(c, argc, argv, 2, "lock.acquire", true, &r, &wait_ms) != 0)
 		return;
-	/* Free and nobody queued first: grant now. A queue means a release is
-	 * being handed to the head; newcomers go behind it (FIFO). */
-	if (!store_find_write(server.store, c->db, argv[1].ptr, argv[1].len) &&
-	    !waitq_has_waiters(c->db, argv[1].ptr, argv[1].len)) {
-		lock_grant(&w, c->db, argv[1].ptr, argv[1].len);
-		return;
-	}
-	if (wait_ms < 0) {
+	if (cmd_grant_acquire(c, &r, &argv[1], wait_ms) == 1)
 		reply_error(c, "LOCKED the key is held");
-		return;
-	}
-	grant_wait(c, &w, c->db, &argv[1], wait_ms);
 }
 
 /* The lock at key if token owns it, else NULL (after counting a NOTOWNER
@@ -176,31 +85,6 @@ void cmd_lock_renew(struct conn *c, int argc, struct resp_arg *argv)
 	reply_int(c, 1);
 }
 
-/* Replies the fields shared by LOCK.INFO and POOL.INFO slots. */
-void reply_holder(struct conn *c, const struct holder *h, int64_t expire)
-{
-	int64_t now = clock_ms();
-
-	reply_bulk_cstr(c, "client-id");
-	reply_int(c, (long long)h->client_id);
-	reply_bulk_cstr(c, "pid");
-	reply_int(c, h->pid);
-	reply_bulk_cstr(c, "uid");
-	reply_int(c, (long long)h->uid);
-	reply_bulk_cstr(c, "name");
-	reply_bulk_cstr(c, h->name ? h->name : "");
-	reply_bulk_cstr(c, "held-ms");
-	reply_int(c, now - h->since_ms);
-	reply_bulk_cstr(c, "ttl-ms");
-	reply_int(c, expire == STORE_NO_EXPIRE ? -1 : (expire > now ? expire - now : 0));
-}
-
-void reply_session(struct conn *c, const struct holder *h)
-{
-	reply_bulk_cstr(c, "session");
-	reply_int(c, h->owner != NULL);
-}
-
 /* LOCK.INFO key -> nil, or token fence client-id pid uid name held-ms
  * ttl-ms waiters session as field/value pairs (DESIGN.md's order). */
 void cmd_lock_info(struct conn *c, int argc, struct resp_arg *argv)
@@ -223,10 +107,10 @@ void cmd_lock_info(struct conn *c, int argc, struct resp_arg *argv)
 	reply_bulk(c, l->token, l->toklen);
 	reply_bulk_cstr(c, "fence");
 	reply_int(c, (long long)l->fence);
-	reply_holder(c, &l->h, sentry_expire(e));
+	grant_reply_holder(c, &l->h, sentry_expire(e));
 	reply_bulk_cstr(c, "waiters");
 	reply_int(c, (long long)waitq_count(c->db, argv[1].ptr, argv[1].len));
-	reply_session(c, &l->h);
+	grant_reply_session(c, &l->h);
 }
 
 /* LOCK.CHECK key fence -> :1 if fence is the current holder's. */

@@ -1,15 +1,17 @@
 /* cmd_pool.c - POOL.ACQUIRE, POOL.RELEASE, POOL.RENEW, POOL.SIZE, POOL.INFO.
  *
  * Argument parsing and replies only; slots live in pool.c, queues in
- * waitq.c, the option parser in cmd_lock.c.
+ * waitq.c, the acquire path shared with LOCK.ACQUIRE in cmd_grant.c.
  */
-#include <string.h>
+#include <sys/queue.h>
 
+#include "client.h"
 #include "clock.h"
 #include "cmd.h"
-#include "conn.h"
-#include "lock.h"
-#include "server.h"
+#include "cmd_args.h"
+#include "cmd_grant.h"
+#include "pool.h"
+#include "reply.h"
 #include "waitq.h"
 
 /* The pool at key, purged of expired slots; replies WRONGTYPE (and returns
@@ -28,33 +30,26 @@ static struct pool *pool_arg(struct conn *c, const struct resp_arg *key, bool *b
 /* POOL.ACQUIRE key max-size [PX slot-ttl-ms] [WAIT timeout-ms] [DETACH] */
 void cmd_pool_acquire(struct conn *c, int argc, struct resp_arg *argv)
 {
-	struct waiter w = {.c = c, .kind = WAIT_POOL};
+	struct grant_req r = {.c = c, .kind = &pool_kind};
 	int64_t wait_ms;
 	struct pool *p;
 	bool bad;
 
-	if (arg_ll(c, &argv[2], &w.max) != 0)
+	if (arg_ll(c, &argv[2], &r.max) != 0)
 		return;
-	if (w.max < 1 || w.max > POOL_MAX_SIZE) {
+	if (r.max < 1 || r.max > POOL_MAX_SIZE) {
 		reply_error(c, "ERR max-size must be a positive integer");
 		return;
 	}
-	if (grant_opts_parse(c, argc, argv, 3, "pool.acquire", false, &w, &wait_ms) != 0)
+	if (cmd_grant_opts(c, argc, argv, 3, "pool.acquire", false, &r, &wait_ms) != 0)
 		return;
 	p = pool_arg(c, &argv[1], &bad);
 	if (bad)
 		return;
-	if ((!p || (long long)p->n < w.max) &&
-	    !waitq_has_waiters(c->db, argv[1].ptr, argv[1].len)) {
-		pool_grant(&w, c->db, argv[1].ptr, argv[1].len);
-		return;
+	if (cmd_grant_acquire(c, &r, &argv[1], wait_ms) == 1) {
+		pool_stats_mut()->full++;
+		reply_errorf(c, "FULL pool has %zu of %lld slots in use", p ? p->n : 0, r.max);
 	}
-	if (wait_ms < 0) {
-		lock_stats_mut()->pool_full++;
-		reply_errorf(c, "FULL pool has %zu of %lld slots in use", p ? p->n : 0, w.max);
-		return;
-	}
-	grant_wait(c, &w, c->db, &argv[1], wait_ms);
 }
 
 /* The slot id names in the pool at key, or NULL after replying NOTOWNER. */
@@ -66,11 +61,11 @@ static struct slot *owned_slot(struct conn *c, const struct resp_arg *key,
 
 	if (bad)
 		return NULL;
-	if (p && id->len == LOCK_TOKEN_HEX)
-		for (struct slot *s = p->slots; s; s = s->next)
-			if (memcmp(s->id, id->ptr, LOCK_TOKEN_HEX) == 0)
-				return s;
-	lock_stats_mut()->pool_notowner++;
+	struct slot *s = p ? pool_slot(p, id->ptr, id->len) : NULL;
+
+	if (s)
+		return s;
+	pool_stats_mut()->notowner++;
 	reply_error(c, "NOTOWNER no such slot (wrong id, released, or expired)");
 	return NULL;
 }
@@ -83,7 +78,7 @@ void cmd_pool_release(struct conn *c, int argc, struct resp_arg *argv)
 	(void)argc;
 	if (!s)
 		return;
-	lock_stats_mut()->pool_releases++;
+	pool_stats_mut()->releases++;
 	pool_release_slot(s);
 	reply_int(c, 1);
 }
@@ -91,7 +86,7 @@ void cmd_pool_release(struct conn *c, int argc, struct resp_arg *argv)
 /* POOL.RENEW key slot-id PX ms */
 void cmd_pool_renew(struct conn *c, int argc, struct resp_arg *argv)
 {
-	long long ms;
+	int64_t ms;
 	struct slot *s;
 
 	(void)argc;
@@ -99,18 +94,11 @@ void cmd_pool_renew(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_SYNTAX);
 		return;
 	}
-	if (arg_ll(c, &argv[4], &ms) != 0)
+	if (arg_ttl_ms(c, &argv[4], "pool.renew", &ms) != 0)
 		return;
-	if (ms <= 0 || ms > INT64_MAX / 4) {
-		reply_error(c, "ERR invalid expire time in 'pool.renew' command");
-		return;
-	}
 	if (!(s = owned_slot(c, &argv[1], &argv[2])))
 		return;
-	s->expire = clock_ms() + ms;
-	pool_update_ttl(s->pool);
-	/* A shorter TTL may move the earliest expiry the waiters' timer uses. */
-	waitq_wake(c->db, argv[1].ptr, argv[1].len);
+	pool_renew_slot(s, clock_ms() + ms);
 	reply_int(c, 1);
 }
 
@@ -131,6 +119,7 @@ void cmd_pool_info(struct conn *c, int argc, struct resp_arg *argv)
 {
 	bool bad;
 	struct pool *p = pool_arg(c, &argv[1], &bad);
+	const struct slot *s;
 
 	(void)argc;
 	if (bad)
@@ -148,13 +137,13 @@ void cmd_pool_info(struct conn *c, int argc, struct resp_arg *argv)
 	reply_int(c, (long long)waitq_count(c->db, argv[1].ptr, argv[1].len));
 	reply_bulk_cstr(c, "slots");
 	reply_array(c, p->n);
-	for (struct slot *s = p->slots; s; s = s->next) {
+	LIST_FOREACH(s, &p->slots, in_pool) {
 		reply_array(c, 18);
 		reply_bulk_cstr(c, "id");
-		reply_bulk(c, s->id, LOCK_TOKEN_HEX);
+		reply_bulk(c, s->id, GRANT_TOKEN_HEX);
 		reply_bulk_cstr(c, "fence");
 		reply_int(c, (long long)s->fence);
-		reply_holder(c, &s->h, s->expire);
-		reply_session(c, &s->h);
+		grant_reply_holder(c, &s->h, s->expire);
+		grant_reply_session(c, &s->h);
 	}
 }

@@ -11,9 +11,12 @@
 #include "clock.h"
 #include "cmd.h"
 #include "config.h"
-#include "conn.h"
+#include "client.h"
 #include "glob.h"
+#include "cmd_args.h"
 #include "lock.h"
+#include "pool.h"
+#include "reply.h"
 #include "server.h"
 #include "store.h"
 #include "waitq.h"
@@ -39,7 +42,8 @@ void cmd_quit(struct conn *c, int argc, struct resp_arg *argv)
 	(void)argc;
 	(void)argv;
 	reply_ok(c);
-	conn_close_after_reply(c);
+	/* conn.c stops reading, flushes the +OK, then closes. */
+	c->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
 void cmd_select(struct conn *c, int argc, struct resp_arg *argv)
@@ -151,8 +155,9 @@ static void info_server(struct resp_buf *b)
 static void info_clients(struct resp_buf *b)
 {
 	size_t blocked = 0;
+	const struct conn *c;
 
-	for (struct conn *c = server.clients; c; c = c->next)
+	LIST_FOREACH(c, &server.clients, link)
 		blocked += (c->flags & CONN_BLOCKED) != 0;
 	info_add(b, "# Clients\r\nconnected_clients:%zu\r\nmaxclients:%d\r\nblocked_clients:%zu\r\n",
 		 server.nclients, server.cfg.maxclients, blocked);
@@ -223,16 +228,15 @@ static void info_locks(struct resp_buf *b)
 
 static void info_pools(struct resp_buf *b)
 {
-	const struct lock_stats *ls = lock_stats();
+	const struct pool_stats *ps = pool_stats();
 
 	info_add(b, "# Pools\r\npools:%zu\r\nslots_held:%zu\r\nslot_grants:%llu\r\n"
 		    "slot_releases:%llu\r\nfull:%llu\r\nnotowner:%llu\r\n"
 		    "session_releases:%llu\r\nslots_expired:%llu\r\nslots_forced:%llu\r\n",
-		 pool_count(), pool_slot_count(), (unsigned long long)ls->pool_grants,
-		 (unsigned long long)ls->pool_releases, (unsigned long long)ls->pool_full,
-		 (unsigned long long)ls->pool_notowner,
-		 (unsigned long long)ls->pool_session_releases,
-		 (unsigned long long)ls->pool_expired, (unsigned long long)ls->pool_forced);
+		 pool_count(), pool_slot_count(), (unsigned long long)ps->grants,
+		 (unsigned long long)ps->releases, (unsigned long long)ps->full,
+		 (unsigned long long)ps->notowner, (unsigned long long)ps->session_releases,
+		 (unsigned long long)ps->expired, (unsigned long long)ps->forced);
 }
 
 static const struct {
@@ -296,7 +300,7 @@ static void client_describe(struct resp_buf *b, const struct conn *x, int64_t no
 		 (long long)((now - x->created_ms) / 1000), (long long)((now - x->last_ms) / 1000),
 		 (x->flags & CONN_BLOCKED) ? "b" : "N", x->db, (int)x->pid, (int)x->uid,
 		 (int)x->gid, x->in.len - x->in_pos, conn_pending_out(x), x->last_cmd,
-		 lock_held_by(x), wkey ? shown : "");
+		 lock_held_by(x) + pool_held_by(x), wkey ? shown : "");
 }
 
 /* Names are shown in CLIENT LIST: printable ASCII without spaces, as Redis. */
@@ -314,6 +318,7 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 {
 	const struct resp_arg *sub = &argv[1];
 	int64_t now = clock_ms();
+	const struct conn *x;
 
 	if (arg_is(sub, "id") && argc == 2) {
 		reply_int(c, (long long)c->id);
@@ -344,7 +349,7 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 		if (arg_is(sub, "info"))
 			client_describe(&b, c, now);
 		else
-			for (struct conn *x = server.clients; x; x = x->next)
+			LIST_FOREACH(x, &server.clients, link)
 				client_describe(&b, x, now);
 		reply_bulk(c, b.data ? b.data : "", b.len);
 		resp_buf_free(&b);

@@ -20,6 +20,8 @@
 #include "dispatch.h"
 #include "lock.h"
 #include "log.h"
+#include "pool.h"
+#include "reply.h"
 #include "server.h"
 #include "waitq.h"
 
@@ -58,10 +60,9 @@ struct conn *conn_new(int fd, const struct ucred *cred)
 		free(c);
 		return NULL;
 	}
-	c->next = server.clients;
-	if (server.clients)
-		server.clients->prev = c;
-	server.clients = c;
+	LIST_INIT(&c->locks);
+	LIST_INIT(&c->slots);
+	LIST_INSERT_HEAD(&server.clients, c, link);
 	server.nclients++;
 	server.stats.connections++;
 	log_debug("client %llu connected (pid %d uid %d)", (unsigned long long)c->id, (int)c->pid,
@@ -77,13 +78,9 @@ void conn_free(struct conn *c)
 	c->flags |= CONN_CLOSING;
 	waitq_conn_gone(c);
 	lock_conn_gone(c);
+	pool_conn_gone(c);
 	waitq_run();
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		server.clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	server.nclients--;
 	event_free(c->ev_read);
 	event_free(c->ev_write);
@@ -100,11 +97,6 @@ void conn_free(struct conn *c)
 static void conn_doom(struct conn *c)
 {
 	c->flags |= CONN_CLOSING;
-	event_active(c->ev_read, EV_READ, 0);
-}
-
-void conn_schedule(struct conn *c)
-{
 	event_active(c->ev_read, EV_READ, 0);
 }
 
@@ -176,8 +168,7 @@ static void conn_process(struct conn *c)
 
 		if (ran == CONN_CMDS_PER_TURN) {
 			/* Let other clients run; we continue on the next turn. */
-			c->flags |= CONN_YIELDED;
-			conn_schedule(c);
+			client_wake(c);
 			break;
 		}
 		rc = resp_req_parse(&c->req, c->in.data + c->in_pos, c->in.len - c->in_pos, &used);
@@ -240,10 +231,11 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	/* Back after a yield: run what is queued before reading more, or a
-	 * fast pipeliner would pile up input until the query buffer limit. */
-	if (c->flags & CONN_YIELDED) {
-		c->flags &= ~CONN_YIELDED;
+	/* Back after a yield or a wait: run what is queued before reading
+	 * more, or a fast pipeliner would pile up input until the query
+	 * buffer limit. */
+	if (c->flags & CONN_RESUME) {
+		c->flags &= ~CONN_RESUME;
 		goto process;
 	}
 	if (resp_buf_reserve(&c->in, CONN_READ_CHUNK) != 0) {
@@ -289,74 +281,4 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	conn_flush(c);
-}
-
-/* ---- replies ---------------------------------------------------------- */
-
-static void reply_failed(struct conn *c)
-{
-	log_warning("client %llu: out of memory for a reply; closing", (unsigned long long)c->id);
-	conn_doom(c);
-}
-
-void reply_raw(struct conn *c, const char *s, size_t len)
-{
-	if (resp_buf_append(&c->out, s, len) != 0)
-		reply_failed(c);
-}
-
-void reply_ok(struct conn *c)
-{
-	reply_raw(c, "+OK\r\n", 5);
-}
-
-void reply_simple(struct conn *c, const char *s)
-{
-	if (resp_add_simple_cstr(&c->out, s) != 0)
-		reply_failed(c);
-}
-
-void reply_error(struct conn *c, const char *msg)
-{
-	if (resp_add_error(&c->out, msg, strlen(msg)) != 0)
-		reply_failed(c);
-}
-
-void reply_errorf(struct conn *c, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	reply_error(c, buf);
-}
-
-void reply_int(struct conn *c, long long v)
-{
-	if (resp_add_int(&c->out, v) != 0)
-		reply_failed(c);
-}
-
-void reply_bulk(struct conn *c, const char *p, size_t len)
-{
-	if (resp_add_bulk(&c->out, p, len) != 0)
-		reply_failed(c);
-}
-
-void reply_bulk_cstr(struct conn *c, const char *s)
-{
-	reply_bulk(c, s, strlen(s));
-}
-
-void reply_nil(struct conn *c)
-{
-	reply_raw(c, "$-1\r\n", 5);
-}
-
-void reply_array(struct conn *c, size_t n)
-{
-	if (resp_add_array(&c->out, n) != 0)
-		reply_failed(c);
 }

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "random.h"
 
 /* SipHash-1-3: one compression and three finalisation rounds, the variant
  * Python and Rust use for their tables: keyed, so clients cannot pick keys
@@ -26,31 +27,14 @@ static uint64_t dict_seed[2];
 static bool dict_seeded;
 static long dict_alloc_left = -1; /* allocations before failing; < 0 = never fail */
 
-static uint64_t dict_splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 void dict_seed_init(void)
 {
-	struct timespec ts;
-	uint64_t x;
-
 	if (dict_seeded)
 		return;
-	dict_seeded = true;
-	if (getrandom(dict_seed, sizeof dict_seed, GRND_NONBLOCK) == (ssize_t)sizeof dict_seed)
-		return;
-	/* No entropy this early in boot: a weaker seed beats refusing to start. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	x ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&x;
-	dict_seed[0] = dict_splitmix(&x);
-	dict_seed[1] = dict_splitmix(&x);
+	/* random_bytes falls back to /dev/urandom and never blocks; if even
+	 * that fails, random_init has already refused the start. */
+	if (random_bytes(dict_seed, sizeof dict_seed) == 0)
+		dict_seeded = true;
 }
 
 static inline uint64_t dict_rotl(uint64_t x, int b)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "entry.h"
 
 #define DICT_MIN_SIZE     4  /* buckets: the smallest table ever allocated */
 #define DICT_SHRINK_RATIO 10 /* shrink once entries * ratio < buckets (load < 0.1) */

@@ -17,7 +17,8 @@ static int add_failed;
 #include <uthash.h>
 
 #include "cmd.h"
-#include "conn.h"
+#include "client.h"
+#include "reply.h"
 #include "security.h"
 #include "server.h"
 #include "store.h"

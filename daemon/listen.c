@@ -2,7 +2,7 @@
  * stale, symlinked or regular file at the path; umask around bind; the
  * directory's permissions) or adoption from systemd (LISTEN_FDS), and
  * accept (peer credentials, maxclients, EMFILE back-off). What an accepted
- * client does is conn.c's; the state lives in struct server.
+ * client does is conn.c's. The listener's state is this file's own.
  */
 #include "listen.h"
 
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,8 +24,27 @@
 #include "clock.h"
 #include "conn.h"
 #include "log.h"
+#include "resp.h"
 #include "security.h"
 #include "server.h"
+
+#define LISTEN_BACKLOG	  511
+#define LISTEN_EMFILE_PAUSE 100	 /* ms accept stays off after EMFILE */
+#define LISTEN_BATCH	  64	 /* accepts per wake-up: fair to connected clients */
+#define LISTEN_REJECT_LOG_GAP 1000 /* ms between two logged peer rejections */
+#define LISTEN_REJECT_LINGER  1000 /* ms a rejected peer's input is drained before close */
+#define LISTEN_REJECT_MAX     64   /* rejected peers draining at once; more close at once */
+#define LISTEN_FDS_START      3	   /* first socket passed by systemd (SD_LISTEN_FDS_START) */
+
+static struct {
+	int fd;				/* -1 when not listening */
+	bool created;			/* we bound it, so we unlink it */
+	bool activated;			/* adopted from systemd (LISTEN_FDS): never unlinked */
+	struct event *ev_accept;
+	struct event *ev_resume;	/* re-enables accept after EMFILE */
+	int64_t reject_log_ms;		/* ms, monotonic: last rejected peer logged */
+	uint64_t reject_unlogged;	/* rejections since then, not logged */
+} lsn = {.fd = -1};
 
 /* Is something listening on path? Distinguishes a live daemon from a
  * stale socket file left by a crash. */
@@ -111,22 +131,23 @@ static int listen_check_passed_fd(int fd, char *path, size_t size)
 static int listen_adopt_fd(void)
 {
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-	int fd = SERVER_LISTEN_FDS_START;
+	int fd = LISTEN_FDS_START;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 2];
 	char fds_text[32];
 	bool passed = pid_s && fds_s;
 	char *dup;
-	long pid = -1, n = -1;
+	long long pid = -1, n = -1;
 
-	if (pid_s && *pid_s && strspn(pid_s, "0123456789") == strlen(pid_s))
-		pid = strtol(pid_s, NULL, 10);
-	if (fds_s && *fds_s && strspn(fds_s, "0123456789") == strlen(fds_s))
-		n = strtol(fds_s, NULL, 10);
+	/* Malformed or negative values count as absent (pid) or bad (fds). */
+	if (pid_s && (resp_parse_ll(pid_s, strlen(pid_s), &pid) != 0 || pid < 0))
+		pid = -1;
+	if (fds_s && (resp_parse_ll(fds_s, strlen(fds_s), &n) != 0 || n < 0))
+		n = -1;
 	snprintf(fds_text, sizeof fds_text, "%s", fds_s ? fds_s : "");
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	if (!passed || pid != (long)getpid())
+	if (!passed || pid != (long long)getpid())
 		return 0;
 	if (n < 0) {
 		log_warning("malformed LISTEN_FDS=%s", fds_text);
@@ -135,7 +156,7 @@ static int listen_adopt_fd(void)
 	if (n == 0)
 		return 0;
 	if (n != 1) {
-		log_warning("systemd passed %ld sockets (LISTEN_FDS); cachifyd takes exactly one",
+		log_warning("systemd passed %lld sockets (LISTEN_FDS); cachifyd takes exactly one",
 			    n);
 		return -1;
 	}
@@ -156,8 +177,8 @@ static int listen_adopt_fd(void)
 	}
 	free(server.cfg.unixsocket);
 	server.cfg.unixsocket = dup;
-	server.listen_fd = fd;
-	server.socket_activated = true;
+	lsn.fd = fd;
+	lsn.activated = true;
 	/* The socket unit decides where the file lives; warn if others may
 	 * replace it, as we refuse for a socket we bind ourselves. */
 	if (path[0] == '/') {
@@ -242,46 +263,46 @@ int listen_open(void)
 		close(fd);
 		return -1;
 	}
-	server.socket_created = true;
+	lsn.created = true;
 	if (chmod(path, server.cfg.unixsocketperm) != 0 ||
-	    listen(fd, SERVER_LISTEN_BACKLOG) != 0) {
+	    listen(fd, LISTEN_BACKLOG) != 0) {
 		log_warning("listen %s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
-		server.socket_created = false;
+		lsn.created = false;
 		return -1;
 	}
-	server.listen_fd = fd;
+	lsn.fd = fd;
 	listen_note_socket_group();
 	return 0;
 }
 
 void listen_close(void)
 {
-	if (server.ev_accept)
-		event_del(server.ev_accept);
-	if (server.ev_accept_resume)
-		event_del(server.ev_accept_resume);
-	if (server.listen_fd >= 0)
-		close(server.listen_fd);
-	server.listen_fd = -1;
+	if (lsn.ev_accept)
+		event_del(lsn.ev_accept);
+	if (lsn.ev_resume)
+		event_del(lsn.ev_resume);
+	if (lsn.fd >= 0)
+		close(lsn.fd);
+	lsn.fd = -1;
 	/* A socket passed by systemd belongs to its socket unit: the file
 	 * stays, and the unit keeps listening for the next start. */
-	if (server.socket_created) {
+	if (lsn.created) {
 		if (unlink(server.cfg.unixsocket) != 0 && errno != ENOENT)
 			log_warning("cannot remove socket %s: %s", server.cfg.unixsocket,
 				    strerror(errno));
-		server.socket_created = false;
+		lsn.created = false;
 	}
 }
 
-void listen_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+static void listen_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (server.listen_fd >= 0)
-		event_add(server.ev_accept, NULL);
+	if (lsn.fd >= 0)
+		event_add(lsn.ev_accept, NULL);
 }
 
 /* A rejected peer whose input is drained (never parsed) for a moment
@@ -291,30 +312,25 @@ struct reject {
 	int fd;
 	int64_t deadline_ms; /* ms, monotonic: closed then whatever it sends */
 	struct event *ev;
-	struct reject *prev, *next;
+	LIST_ENTRY(reject) link;
 };
 
-static struct reject *rejects;
+static LIST_HEAD(, reject) rejects = LIST_HEAD_INITIALIZER(rejects);
 static size_t nrejects;
 
 static void listen_reject_free(struct reject *r)
 {
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		rejects = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+	LIST_REMOVE(r, link);
 	nrejects--;
 	event_free(r->ev);
 	close(r->fd);
 	free(r);
 }
 
-void listen_rejects_free(void)
+static void listen_rejects_free(void)
 {
-	while (rejects)
-		listen_reject_free(rejects);
+	while (!LIST_EMPTY(&rejects))
+		listen_reject_free(LIST_FIRST(&rejects));
 }
 
 static void listen_reject_cb(evutil_socket_t fd, short what, void *arg)
@@ -333,11 +349,11 @@ static void listen_reject_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Turns a peer away before reading a byte from it: one -NOPERM line, the
- * end of our side, then close (after at most SERVER_REJECT_LINGER ms of
- * draining). Logged at most every SERVER_REJECT_LOG_GAP ms. */
+ * end of our side, then close (after at most LISTEN_REJECT_LINGER ms of
+ * draining). Logged at most every LISTEN_REJECT_LOG_GAP ms. */
 static void listen_reject_peer(int fd, const struct ucred *cr)
 {
-	struct timeval linger = {SERVER_REJECT_LINGER / 1000, (SERVER_REJECT_LINGER % 1000) * 1000};
+	struct timeval linger = {LISTEN_REJECT_LINGER / 1000, (LISTEN_REJECT_LINGER % 1000) * 1000};
 	struct reject *r = NULL;
 	char msg[160];
 	int n;
@@ -351,15 +367,12 @@ static void listen_reject_peer(int fd, const struct ucred *cr)
 	if (write(fd, msg, (size_t)n) < 0)
 		log_debug("rejected peer: %s", strerror(errno));
 	shutdown(fd, SHUT_WR);
-	if (nrejects < SERVER_REJECT_MAX && (r = calloc(1, sizeof *r)) &&
+	if (nrejects < LISTEN_REJECT_MAX && (r = calloc(1, sizeof *r)) &&
 	    (r->ev = event_new(server.base, fd, EV_READ | EV_PERSIST, listen_reject_cb, r)) &&
 	    event_add(r->ev, &linger) == 0) {
 		r->fd = fd;
-		r->deadline_ms = now + SERVER_REJECT_LINGER;
-		r->next = rejects;
-		if (rejects)
-			rejects->prev = r;
-		rejects = r;
+		r->deadline_ms = now + LISTEN_REJECT_LINGER;
+		LIST_INSERT_HEAD(&rejects, r, link);
 		nrejects++;
 	} else {
 		if (r && r->ev)
@@ -367,19 +380,19 @@ static void listen_reject_peer(int fd, const struct ucred *cr)
 		free(r);
 		close(fd);
 	}
-	if (server.reject_log_ms == 0 || now - server.reject_log_ms >= SERVER_REJECT_LOG_GAP) {
+	if (lsn.reject_log_ms == 0 || now - lsn.reject_log_ms >= LISTEN_REJECT_LOG_GAP) {
 		char more[64] = "";
 
-		if (server.reject_unlogged)
+		if (lsn.reject_unlogged)
 			snprintf(more, sizeof more, " (%llu more since the last one logged)",
-				 (unsigned long long)server.reject_unlogged);
+				 (unsigned long long)lsn.reject_unlogged);
 		log_notice("refused a client: pid %d uid %u gid %u is not in allow-uid or "
 			   "allow-gid%s",
 			   (int)cr->pid, (unsigned)cr->uid, (unsigned)cr->gid, more);
-		server.reject_log_ms = now;
-		server.reject_unlogged = 0;
+		lsn.reject_log_ms = now;
+		lsn.reject_unlogged = 0;
 	} else {
-		server.reject_unlogged++;
+		lsn.reject_unlogged++;
 	}
 }
 
@@ -400,7 +413,7 @@ static bool listen_peer_ok(int fd, struct ucred *cr)
 	return false;
 }
 
-void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
+static void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	static const char full[] = "-ERR max number of clients reached\r\n";
 
@@ -408,18 +421,18 @@ void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	(void)arg;
 	/* A bounded batch per wake-up keeps a connection storm fair to the
 	 * clients already connected. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < LISTEN_BATCH; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ucred cr;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
-				struct timeval tv = {0, SERVER_EMFILE_PAUSE * 1000};
+				struct timeval tv = {0, LISTEN_EMFILE_PAUSE * 1000};
 
 				log_warning("accept: %s; pausing accepts for %d ms",
-					    strerror(errno), SERVER_EMFILE_PAUSE);
-				event_del(server.ev_accept);
-				event_add(server.ev_accept_resume, &tv);
+					    strerror(errno), LISTEN_EMFILE_PAUSE);
+				event_del(lsn.ev_accept);
+				event_add(lsn.ev_resume, &tv);
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 				   errno != ECONNABORTED) {
 				log_warning("accept: %s", strerror(errno));
@@ -437,4 +450,31 @@ void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		conn_new(fd, &cr);
 	}
+}
+
+int listen_start(struct event_base *base)
+{
+	lsn.ev_accept = event_new(base, lsn.fd, EV_READ | EV_PERSIST, listen_accept_cb, NULL);
+	lsn.ev_resume = evtimer_new(base, listen_accept_resume_cb, NULL);
+	if (!lsn.ev_accept || !lsn.ev_resume || event_add(lsn.ev_accept, NULL) != 0) {
+		log_warning("out of memory at start-up");
+		return -1;
+	}
+	return 0;
+}
+
+bool listen_is_activated(void)
+{
+	return lsn.activated;
+}
+
+void listen_free(void)
+{
+	listen_close();
+	listen_rejects_free();
+	if (lsn.ev_accept)
+		event_free(lsn.ev_accept);
+	if (lsn.ev_resume)
+		event_free(lsn.ev_resume);
+	lsn.ev_accept = lsn.ev_resume = NULL;
 }

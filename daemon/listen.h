@@ -1,26 +1,27 @@
 /* listen.h - the listening socket: binding or adopting it, accepting on it.
  *
- * The descriptor and its events live in struct server (server.h); this
- * module opens, accepts on and closes them.
+ * Owns the descriptor, its events and the rejected peers being drained.
+ * What an accepted client does is conn.c's.
  */
 #ifndef CACHIFY_LISTEN_H
 #define CACHIFY_LISTEN_H
 
-#include <event2/util.h>
+#include <stdbool.h>
+
+struct event_base;
 
 /* Adopts the socket systemd passed (LISTEN_FDS) or binds server.cfg.unixsocket,
- * never removing anything but a stale socket; sets server.listen_fd and notes
- * the socket's group for allow-gid. 0 or -1 (logged). */
+ * never removing anything but a stale socket; notes the socket's group for
+ * allow-gid. 0 or -1 (logged). Before privileges are dropped. */
 int listen_open(void);
+/* Starts accepting on base. 0 or -1 (logged). */
+int listen_start(struct event_base *base);
 /* Stops accepting and closes the socket; unlinks the file if we bound it.
  * Safe to call more than once. */
 void listen_close(void);
-/* Closes the rejected peers still being drained. */
-void listen_rejects_free(void);
-
-/* libevent callbacks: accept on server.ev_accept, and re-enable it from
- * server.ev_accept_resume after an EMFILE pause. */
-void listen_accept_cb(evutil_socket_t fd, short what, void *arg);
-void listen_accept_resume_cb(evutil_socket_t fd, short what, void *arg);
+/* listen_close, and frees the events and the rejected peers still draining. */
+void listen_free(void);
+/* True when the socket came from systemd. */
+bool listen_is_activated(void);
 
 #endif /* CACHIFY_LISTEN_H */

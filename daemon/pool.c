@@ -1,21 +1,29 @@
-/* pool.c - pools: counting semaphores whose slots expire one by one.
+/* pool.c - pool slots: grants, expiry, ownership.
  *
- * A pool's keyspace entry points to its struct pool; the entry's TTL is its
- * latest slot expiry, so a pool whose slots all lapse disappears like any
- * key. Expired slots are dropped whenever the pool is looked at, so they
- * never count; the wait queue's timer looks at it when the earliest one ends.
+ * Expired slots are dropped whenever a pool is looked at, so they never
+ * count; the wait queue's timer looks at it when the earliest one ends.
+ * The store's delete hook (pool_entry_gone) is the one place a pool is
+ * freed, whatever removed its entry.
  */
+#include "pool.h"
+
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "clock.h"
-#include "conn.h"
-#include "lock.h"
-#include "server.h"
+#include "reply.h"
 #include "waitq.h"
 
+static struct store *store;
 static size_t npools, nslots;
+static struct pool_stats stats;
+
+void pool_init(struct store *st)
+{
+	store = st;
+}
 
 static struct pool *pool_ptr(struct sentry *e)
 {
@@ -25,41 +33,34 @@ static struct pool *pool_ptr(struct sentry *e)
 	return p;
 }
 
+static bool slot_is_expired(const struct slot *s, int64_t now)
+{
+	return s->expire != STORE_NO_EXPIRE && s->expire <= now;
+}
+
 /* Unlinks s from its pool and its owner and frees it. */
 static void slot_free(struct slot *s)
 {
-	struct pool *p = s->pool;
-	struct conn *c = s->h.owner;
-
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		p->slots = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	if (c) {
-		if (s->cprev)
-			s->cprev->cnext = s->cnext;
-		else
-			c->slots = s->cnext;
-		if (s->cnext)
-			s->cnext->cprev = s->cprev;
-	}
-	p->n--;
+	LIST_REMOVE(s, in_pool);
+	if (s->h.owner)
+		LIST_REMOVE(s, owned);
+	s->pool->n--;
 	nslots--;
-	store_account(server.store, 0, malloc_usable_size(s) + holder_bytes(&s->h));
-	free(s->h.name);
+	store_account(store, 0, malloc_usable_size(s) + holder_bytes(&s->h));
+	holder_free(&s->h);
 	free(s);
 }
 
-void pool_update_ttl(struct pool *p)
+/* Re-computes the pool entry's TTL from its slots (latest expiry, or none). */
+static void pool_update_ttl(struct pool *p)
 {
-	struct sentry *e = store_peek(server.store, p->db, p->key, p->klen);
+	struct sentry *e = store_peek(store, p->db, p->key, p->klen);
 	int64_t latest = 0;
+	struct slot *s;
 
 	if (!e || e->type != STORE_POOL)
 		return;
-	for (struct slot *s = p->slots; s; s = s->next) {
+	LIST_FOREACH(s, &p->slots, in_pool) {
 		if (s->expire == STORE_NO_EXPIRE) {
 			latest = STORE_NO_EXPIRE;
 			break;
@@ -68,27 +69,29 @@ void pool_update_ttl(struct pool *p)
 			latest = s->expire;
 	}
 	if (latest != sentry_expire(e))
-		store_set_expire(server.store, p->db, e, latest);
+		store_set_expire(store, p->db, e, latest);
 }
 
-struct pool *pool_of(int db, struct sentry *e)
+/* The pool behind entry e of db after dropping its expired slots (which
+ * may delete the entry: then NULL). */
+static struct pool *pool_of(int db, struct sentry *e)
 {
 	struct pool *p = pool_ptr(e);
 	int64_t now = clock_ms();
 	size_t dropped = 0;
 	struct slot *s, *next;
 
-	for (s = p->slots; s; s = next) {
-		next = s->next;
-		if (s->expire != STORE_NO_EXPIRE && s->expire <= now) {
+	for (s = LIST_FIRST(&p->slots); s; s = next) {
+		next = LIST_NEXT(s, in_pool);
+		if (slot_is_expired(s, now)) {
 			slot_free(s);
 			dropped++;
 		}
 	}
-	lock_stats_mut()->pool_expired += dropped;
+	stats.expired += dropped;
 	if (p->n == 0) {
 		/* The hook frees p and wakes the key's waiters. */
-		store_delete_entry(server.store, db, e, STORE_DEL_EXPIRED);
+		store_delete_entry(store, db, e, STORE_DEL_EXPIRED);
 		return NULL;
 	}
 	if (dropped) {
@@ -100,7 +103,7 @@ struct pool *pool_of(int db, struct sentry *e)
 
 struct pool *pool_find(int db, const char *key, size_t klen, bool *other)
 {
-	struct sentry *e = store_find_write(server.store, db, key, klen);
+	struct sentry *e = store_find_write(store, db, key, klen);
 
 	*other = false;
 	if (!e)
@@ -112,14 +115,37 @@ struct pool *pool_find(int db, const char *key, size_t klen, bool *other)
 	return pool_of(db, e);
 }
 
-int64_t pool_next_expiry(int db, const char *key, size_t klen)
+struct slot *pool_slot(struct pool *p, const char *id, size_t len)
 {
-	struct sentry *e = store_peek(server.store, db, key, klen);
-	int64_t first = STORE_NO_EXPIRE;
+	struct slot *s;
 
-	if (!e || e->type != STORE_POOL)
+	if (len != GRANT_TOKEN_HEX)
+		return NULL;
+	LIST_FOREACH(s, &p->slots, in_pool)
+		if (memcmp(s->id, id, GRANT_TOKEN_HEX) == 0)
+			return s;
+	return NULL;
+}
+
+static bool pool_can_grant(const struct grant_req *r, int db, const char *key, size_t klen)
+{
+	bool other;
+	struct pool *p = pool_find(db, key, klen, &other);
+
+	return !other && (!p || (long long)p->n < r->max);
+}
+
+static int64_t pool_next_expiry(int db, const char *key, size_t klen)
+{
+	struct sentry *e = store_peek(store, db, key, klen);
+	int64_t first = STORE_NO_EXPIRE;
+	struct slot *s;
+
+	if (!e)
 		return STORE_NO_EXPIRE;
-	for (struct slot *s = pool_ptr(e)->slots; s; s = s->next)
+	if (e->type != STORE_POOL)
+		return sentry_expire(e); /* another kind of key: it must go */
+	LIST_FOREACH(s, &pool_ptr(e)->slots, in_pool)
 		if (s->expire != STORE_NO_EXPIRE && (first == STORE_NO_EXPIRE || s->expire < first))
 			first = s->expire;
 	return first;
@@ -136,19 +162,20 @@ static struct pool *pool_create(int db, const char *key, size_t klen)
 	memcpy(p->key, key, klen);
 	p->klen = klen;
 	p->db = db;
-	if (!store_put(server.store, db, key, klen, &p, sizeof p, STORE_POOL, STORE_NO_EXPIRE)) {
+	LIST_INIT(&p->slots);
+	if (!store_put(store, db, key, klen, &p, sizeof p, STORE_POOL, STORE_NO_EXPIRE)) {
 		free(p->key);
 		free(p);
 		return NULL;
 	}
-	store_account(server.store, malloc_usable_size(p) + malloc_usable_size(p->key), 0);
+	store_account(store, malloc_usable_size(p) + malloc_usable_size(p->key), 0);
 	npools++;
 	return p;
 }
 
-int pool_grant(const struct waiter *w, int db, const char *key, size_t klen)
+static int pool_grant(const struct grant_req *r, int db, const char *key, size_t klen)
 {
-	struct conn *c = w->c;
+	struct conn *c = r->c;
 	bool other;
 	struct pool *p = pool_find(db, key, klen, &other);
 	struct slot *s;
@@ -157,36 +184,36 @@ int pool_grant(const struct waiter *w, int db, const char *key, size_t klen)
 		goto oom;
 	if (!(s = calloc(1, sizeof *s))) {
 		if (p->n == 0)
-			store_delete(server.store, db, key, klen, STORE_DEL_DELETED);
+			store_delete(store, db, key, klen, STORE_DEL_DELETED);
 		goto oom;
 	}
 	s->pool = p;
-	lock_random_hex(s->id);
-	s->fence = lock_next_fence();
-	s->expire = w->ttl_ms > 0 ? clock_ms() + w->ttl_ms : STORE_NO_EXPIRE;
-	holder_init(&s->h, c, w->detach);
-	s->next = p->slots;
-	if (p->slots)
-		p->slots->prev = s;
-	p->slots = s;
-	if (s->h.owner) {
-		s->cnext = c->slots;
-		if (c->slots)
-			c->slots->cprev = s;
-		c->slots = s;
-	}
+	grant_token(s->id);
+	s->fence = grant_next_fence();
+	s->expire = r->ttl_ms > 0 ? clock_ms() + r->ttl_ms : STORE_NO_EXPIRE;
+	holder_init(&s->h, c, r->detach);
+	LIST_INSERT_HEAD(&p->slots, s, in_pool);
+	if (s->h.owner)
+		LIST_INSERT_HEAD(&c->slots, s, owned);
 	p->n++;
-	p->max = w->max;
+	p->max = r->max;
 	nslots++;
-	store_account(server.store, malloc_usable_size(s) + holder_bytes(&s->h), 0);
-	lock_stats_mut()->pool_grants++;
+	store_account(store, malloc_usable_size(s) + holder_bytes(&s->h), 0);
+	stats.grants++;
 	pool_update_ttl(p);
-	reply_grant(c, s->id, LOCK_TOKEN_HEX, s->fence);
+	grant_reply(c, s->id, GRANT_TOKEN_HEX, s->fence);
 	return 0;
 oom:
 	reply_error(c, ERR_OOM);
 	return -1;
 }
+
+const struct grant_kind pool_kind = {
+	.name = "pool",
+	.can_grant = pool_can_grant,
+	.grant = pool_grant,
+	.next_expiry = pool_next_expiry,
+};
 
 void pool_release_slot(struct slot *s)
 {
@@ -195,14 +222,22 @@ void pool_release_slot(struct slot *s)
 	slot_free(s);
 	if (p->n == 0) {
 		/* The hook frees p (and p->key) and wakes the waiters. */
-		struct sentry *e = store_peek(server.store, p->db, p->key, p->klen);
+		struct sentry *e = store_peek(store, p->db, p->key, p->klen);
 
 		if (e)
-			store_delete_entry(server.store, p->db, e, STORE_DEL_RELEASED);
+			store_delete_entry(store, p->db, e, STORE_DEL_RELEASED);
 		return;
 	}
 	pool_update_ttl(p);
 	waitq_wake(p->db, p->key, p->klen);
+}
+
+void pool_renew_slot(struct slot *s, int64_t expire)
+{
+	s->expire = expire;
+	pool_update_ttl(s->pool);
+	/* A shorter TTL may move the earliest expiry the waiters' timer uses. */
+	waitq_wake(s->pool->db, s->pool->key, s->pool->klen);
 }
 
 void pool_entry_gone(struct sentry *e, enum store_reason why)
@@ -210,15 +245,39 @@ void pool_entry_gone(struct sentry *e, enum store_reason why)
 	struct pool *p = pool_ptr(e);
 
 	if (why == STORE_DEL_EXPIRED)
-		lock_stats_mut()->pool_expired += p->n;
+		stats.expired += p->n;
 	else
-		lock_stats_mut()->pool_forced += p->n;
-	while (p->slots)
-		slot_free(p->slots);
+		stats.forced += p->n;
+	while (!LIST_EMPTY(&p->slots))
+		slot_free(LIST_FIRST(&p->slots));
 	npools--;
-	store_account(server.store, 0, malloc_usable_size(p) + malloc_usable_size(p->key));
+	store_account(store, 0, malloc_usable_size(p) + malloc_usable_size(p->key));
 	free(p->key);
 	free(p);
+}
+
+void pool_conn_gone(struct conn *c)
+{
+	struct slot *s;
+
+	while ((s = LIST_FIRST(&c->slots))) {
+		/* A lapsed slot not yet purged ended by expiry, not by us. */
+		if (slot_is_expired(s, clock_ms()))
+			stats.expired++;
+		else
+			stats.session_releases++;
+		pool_release_slot(s);
+	}
+}
+
+size_t pool_held_by(const struct conn *c)
+{
+	size_t n = 0;
+	const struct slot *s;
+
+	LIST_FOREACH(s, &c->slots, owned)
+		n++;
+	return n;
 }
 
 size_t pool_count(void)
@@ -229,4 +288,14 @@ size_t pool_count(void)
 size_t pool_slot_count(void)
 {
 	return nslots;
+}
+
+const struct pool_stats *pool_stats(void)
+{
+	return &stats;
+}
+
+struct pool_stats *pool_stats_mut(void)
+{
+	return &stats;
 }

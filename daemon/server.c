@@ -21,6 +21,8 @@
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
+#include "pool.h"
+#include "random.h"
 #include "security.h"
 #include "store.h"
 #include "waitq.h"
@@ -28,7 +30,7 @@
 #define CRON_REHASH_BUCKETS 1024 /* buckets moved per background step */
 #define EXPIRE_SLICE_BUCKETS 256 /* buckets swept between clock reads */
 
-struct server server = {.listen_fd = -1};
+struct server server = {.clients = LIST_HEAD_INITIALIZER(server.clients)};
 
 /* ---- background work ---------------------------------------------------- */
 
@@ -132,8 +134,8 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
 	while (store_rehash_step(server.store, CRON_REHASH_BUCKETS) &&
 	       clock_us() - start < SERVER_EXPIRE_BUDGET)
 		;
-	for (c = server.clients; c; c = next) {
-		next = c->next;
+	for (c = LIST_FIRST(&server.clients); c; c = next) {
+		next = LIST_NEXT(c, link);
 		if (c->flags & CONN_CLOSING)
 			continue;
 		/* conn_free below may close clients after c; restart-safe
@@ -189,7 +191,7 @@ void server_shutdown(const char *why)
 	server.shutting_down = true;
 	listen_close();
 	waitq_shutdown();
-	for (c = server.clients; c; c = c->next)
+	LIST_FOREACH(c, &server.clients, link)
 		conn_close_after_reply(c);
 	event_add(server.ev_shutdown, &grace);
 	server_maybe_exit();
@@ -215,7 +217,9 @@ void server_apply_config(void)
 	server.lim.inline_max = server.cfg.proto_inline_max;
 	server.lim.args_max = server.cfg.proto_max_args;
 	server.lim.bulk_max = server.cfg.proto_max_bulk_len;
-	for (struct conn *c = server.clients; c; c = c->next)
+	struct conn *c;
+
+	LIST_FOREACH(c, &server.clients, link)
 		resp_req_set_limits(&c->req, &server.lim);
 	log_set_level(server.cfg.loglevel);
 	store_set_maxmemory(server.store, server.cfg.maxmemory,
@@ -223,6 +227,7 @@ void server_apply_config(void)
 				    ? STORE_VOLATILE_LRU
 				    : STORE_NOEVICTION);
 	security_configure(&server.cfg);
+	waitq_set_max_waiters(server.cfg.lock_max_waiters);
 }
 
 /* Directives that need a restart keep their running value on reload. */
@@ -292,6 +297,18 @@ static void store_hook(void *ctx, int db, struct sentry *e, enum store_reason wh
 	waitq_wake(db, sentry_key(e), e->klen);
 }
 
+struct store *server_store_new(void)
+{
+	struct store *st = store_new();
+
+	if (!st)
+		return NULL;
+	store_set_delete_hook(st, store_hook, NULL);
+	lock_init(st);
+	pool_init(st);
+	return st;
+}
+
 /* Enough descriptors for maxclients: raise the soft limit if the hard one
  * allows it, else say what to change. */
 static void server_raise_nofile(void)
@@ -331,12 +348,14 @@ int server_init(void)
 		if (!server.base)
 			server.base = event_base_new();
 	}
-	server.store = store_new();
+	if (random_init() != 0)
+		return -1;
+	server.store = server_store_new();
 	if (!server.base || !server.store || dispatch_init() != 0) {
 		log_warning("out of memory at start-up");
 		return -1;
 	}
-	store_set_delete_hook(server.store, store_hook, NULL);
+	waitq_init(server.base);
 	server_apply_config();
 	server_raise_nofile();
 	if (listen_open() != 0)
@@ -344,21 +363,19 @@ int server_init(void)
 	/* Root is needed, if at all, only to bind: give it up right after. */
 	if (security_drop_privileges(server.cfg.user) != 0)
 		return -1;
-	server.ev_accept =
-		event_new(server.base, server.listen_fd, EV_READ | EV_PERSIST, listen_accept_cb, NULL);
-	server.ev_accept_resume = evtimer_new(server.base, listen_accept_resume_cb, NULL);
+	if (listen_start(server.base) != 0)
+		return -1;
 	server.ev_cron = event_new(server.base, -1, EV_PERSIST, cron_cb, NULL);
 	server.ev_expire = evtimer_new(server.base, expire_cb, NULL);
 	server.ev_shutdown = evtimer_new(server.base, shutdown_timeout_cb, NULL);
 	for (int i = 0; i < 3; i++)
 		server.ev_signals[i] = evsignal_new(server.base, sigs[i], signal_cb, NULL);
-	if (!server.ev_accept || !server.ev_accept_resume || !server.ev_cron ||
+	if (!server.ev_cron ||
 	    !server.ev_expire || !server.ev_shutdown || !server.ev_signals[0] ||
 	    !server.ev_signals[1] || !server.ev_signals[2]) {
 		log_warning("out of memory at start-up");
 		return -1;
 	}
-	event_add(server.ev_accept, NULL);
 	event_add(server.ev_cron, &cron_tv);
 	event_add(server.ev_expire, &cron_tv);
 	for (int i = 0; i < 3; i++)
@@ -375,7 +392,7 @@ int server_init(void)
 		event_add(server.ev_watchdog, &wd);
 	}
 	log_notice("cachifyd %s ready: pid %d, socket %s%s", CACHIFY_VERSION, (int)getpid(),
-		   server.cfg.unixsocket, server.socket_activated ? " (from systemd)" : "");
+		   server.cfg.unixsocket, listen_is_activated() ? " (from systemd)" : "");
 	server_notify_ready();
 	return 0;
 }
@@ -390,16 +407,14 @@ int server_run(void)
 
 void server_free(void)
 {
-	listen_close();
-	listen_rejects_free();
+	listen_free();
 	server.shutting_down = false;
 	waitq_free();
-	while (server.clients)
-		conn_free(server.clients);
+	while (!LIST_EMPTY(&server.clients))
+		conn_free(LIST_FIRST(&server.clients));
 	if (server.store)
 		store_free(server.store);
-	struct event **evs[] = {&server.ev_accept, &server.ev_accept_resume, &server.ev_cron,
-				&server.ev_expire, &server.ev_shutdown, &server.ev_signals[0],
+	struct event **evs[] = {&server.ev_cron, &server.ev_expire, &server.ev_shutdown, &server.ev_signals[0],
 				&server.ev_signals[1], &server.ev_signals[2], &server.ev_watchdog};
 	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if (*evs[i]) {

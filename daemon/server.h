@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -17,16 +18,10 @@
 
 #define CACHIFY_VERSION	      "0.1.0"
 #define REDIS_COMPAT_VERSION  "7.0.15" /* what INFO reports as redis_version */
-#define SERVER_LISTEN_BACKLOG 511
-#define SERVER_EMFILE_PAUSE   100 /* ms accept stays off after EMFILE */
 #define SERVER_SHUTDOWN_GRACE 5000 /* ms to flush replies on shutdown */
 #define SERVER_EXPIRE_BUDGET  1000 /* us, longest slice of active expiry */
 #define SERVER_STATUS_PERIOD  2000 /* ms between STATUS= updates to systemd */
 #define SERVER_RESERVED_FDS   32   /* descriptors kept beyond maxclients */
-#define SERVER_REJECT_LOG_GAP 1000 /* ms between two logged peer rejections */
-#define SERVER_REJECT_LINGER  1000 /* ms a rejected peer's input is drained before close */
-#define SERVER_REJECT_MAX     64   /* rejected peers draining at once; more close at once */
-#define SERVER_LISTEN_FDS_START 3  /* first socket passed by systemd (SD_LISTEN_FDS_START) */
 
 struct event_base;
 struct event;
@@ -52,21 +47,14 @@ struct server {
 	struct resp_limits lim;		/* from cfg, for new requests */
 	struct store *store;
 
-	int listen_fd;			/* -1 when not listening */
-	bool socket_created;		/* we bound it, so we unlink it */
-	bool socket_activated;		/* adopted from systemd (LISTEN_FDS): never unlinked */
-	struct event *ev_accept;
-	struct event *ev_accept_resume;	/* re-enables accept after EMFILE */
 	struct event *ev_cron;
 	struct event *ev_expire;
 	struct event *ev_signals[3];	/* SIGTERM, SIGINT, SIGHUP */
 	struct event *ev_shutdown;	/* grace timer */
 	struct event *ev_watchdog;	/* WATCHDOG=1 pings, when systemd asks for them */
 	int64_t status_ms;		/* ms, monotonic: last STATUS= sent */
-	int64_t reject_log_ms;		/* ms, monotonic: last rejected peer logged */
-	uint64_t reject_unlogged;	/* rejections since then, not logged */
 
-	struct conn *clients;		/* doubly linked, newest first */
+	LIST_HEAD(conn_list, conn) clients; /* newest first */
 	size_t nclients;
 	uint64_t next_client_id;
 	int64_t start_ms;		/* ms, monotonic */
@@ -100,5 +88,10 @@ void server_shutdown(const char *why);
 
 /* Called by conn_free: a connection left the client list. */
 void server_conn_gone(struct conn *c);
+
+/* A new keyspace wired to the lock, pool and wait-queue modules: its
+ * delete hook frees lock and pool objects and wakes the key's waiters.
+ * NULL when out of memory. (server_init uses it; so do in-process tests.) */
+struct store *server_store_new(void);
 
 #endif /* CACHIFY_SERVER_H */

@@ -14,8 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "entry.h"
+
 #define STORE_DBS	16	/* databases, as Redis */
-#define STORE_NO_EXPIRE (-1)	/* expire value meaning "never" */
 
 enum store_type {
 	STORE_STRING = 0,
@@ -32,37 +33,6 @@ enum store_reason {
 	STORE_DEL_FLUSHED,  /* FLUSHDB / FLUSHALL */
 	STORE_DEL_RELEASED, /* given back by its owner (LOCK.RELEASE, a slot, a session end) */
 };
-
-/* One key. A single allocation holds header, expire time, key and value. */
-struct sentry {
-	struct sentry *next; /* hash chain */
-	uint32_t klen;
-	uint32_t vlen;
-	uint32_t type : 2;    /* enum store_type */
-	uint32_t has_ttl : 1; /* data starts with an int64_t expire time */
-	uint32_t lru : 29;    /* s, store's coarse clock at last access */
-	char data[];	      /* [int64_t expire (ms, monotonic)][key][value] */
-};
-
-static inline int64_t sentry_expire(const struct sentry *e)
-{
-	int64_t at;
-
-	if (!e->has_ttl)
-		return STORE_NO_EXPIRE;
-	memcpy(&at, e->data, sizeof at);
-	return at;
-}
-
-static inline const char *sentry_key(const struct sentry *e)
-{
-	return e->data + (e->has_ttl ? sizeof(int64_t) : 0);
-}
-
-static inline char *sentry_value(struct sentry *e)
-{
-	return e->data + (e->has_ttl ? sizeof(int64_t) : 0) + e->klen;
-}
 
 /* Called for every entry that leaves the keyspace, just before it is freed.
  * The hook must not call back into the store (queue the work instead). */

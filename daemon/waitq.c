@@ -3,8 +3,8 @@
  * Queues exist only while someone waits. A queue is "ready" when its key
  * may have become free (deleted, expired, a slot given back, the head left);
  * waitq_run then grants heads in order until one cannot be granted. While
- * a head waits on a key with a TTL, a timer fires at that TTL so expiry
- * wakes it on time instead of at the next sweep.
+ * a head waits, a timer fires when what blocks it may expire (its kind's
+ * next_expiry), so expiry wakes it on time instead of at the next sweep.
  */
 #include "waitq.h"
 
@@ -12,33 +12,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "clock.h"
-#include "conn.h"
-#include "lock.h"
-#include "log.h"
-#include "server.h"
-#include "store.h"
+#include "entry.h"
+#include "reply.h"
 
 static int add_failed;
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(obj) (add_failed = 1)
 #include <uthash.h>
 
+#define WAITQ_KEY_STACK 256 /* bytes of lookup key built on the stack */
+
 struct waitq {
 	char *hkey;		/* owned: one byte of db, then the key */
 	size_t hlen;
-	struct waiter *head, *tail;
+	TAILQ_HEAD(, waiter) waiters;
 	size_t n;
 	bool ready;
-	struct waitq *ready_next;
-	struct event *expiry;	/* wakes the queue when the blocking key's TTL ends */
+	SLIST_ENTRY(waitq) ready_link;
+	struct event *expiry;	/* wakes the queue when what blocks its head may expire */
 	UT_hash_handle hh;
 };
 
+static struct event_base *base;
+static size_t max_waiters = SIZE_MAX;
 static struct waitq *queues;
-static struct waitq *ready_list;
+static SLIST_HEAD(, waitq) ready_list = SLIST_HEAD_INITIALIZER(ready_list);
 static size_t total_waiting;
 static struct waitq_stats stats;
+
+void waitq_init(struct event_base *b)
+{
+	base = b;
+}
+
+void waitq_set_max_waiters(size_t n)
+{
+	max_waiters = n;
+}
 
 static const char *q_key(const struct waitq *q, size_t *klen)
 {
@@ -53,15 +65,15 @@ static int q_db(const struct waitq *q)
 
 static struct waitq *q_find(int db, const char *key, size_t klen)
 {
-	char stackbuf[256];
-	char *hk = klen + 1 <= sizeof stackbuf ? stackbuf : malloc(klen + 1);
+	char stackbuf[WAITQ_KEY_STACK];
+	char *hk;
 	struct waitq *q = NULL;
 
-	if (!queues || !hk) {
-		if (hk != stackbuf)
-			free(hk);
+	if (!queues)
 		return NULL;
-	}
+	hk = klen + 1 <= sizeof stackbuf ? stackbuf : malloc(klen + 1);
+	if (!hk)
+		return NULL;
 	hk[0] = (char)db;
 	memcpy(hk + 1, key, klen);
 	HASH_FIND(hh, queues, hk, klen + 1, q);
@@ -72,6 +84,8 @@ static struct waitq *q_find(int db, const char *key, size_t klen)
 
 static void q_free(struct waitq *q)
 {
+	if (q->ready)
+		SLIST_REMOVE(&ready_list, q, waitq, ready_link);
 	HASH_DEL(queues, q);
 	if (q->expiry)
 		event_free(q->expiry);
@@ -84,8 +98,7 @@ static void q_mark_ready(struct waitq *q)
 	if (q->ready)
 		return;
 	q->ready = true;
-	q->ready_next = ready_list;
-	ready_list = q;
+	SLIST_INSERT_HEAD(&ready_list, q, ready_link);
 }
 
 static void q_expiry_cb(evutil_socket_t fd, short what, void *arg)
@@ -96,40 +109,31 @@ static void q_expiry_cb(evutil_socket_t fd, short what, void *arg)
 	waitq_run();
 }
 
-static void q_unlink(struct waiter *w)
+static void waiter_free(struct waiter *w)
 {
 	struct waitq *q = w->q;
 
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		q->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		q->tail = w->prev;
+	TAILQ_REMOVE(&q->waiters, w, link);
 	q->n--;
 	total_waiting--;
+	w->req.c->waiting = NULL;
+	if (w->timer)
+		event_free(w->timer);
+	free(w->req.token);
+	free(w);
 }
 
 /* Takes w off its queue and unblocks its client, whose queued commands
  * then run. The queue is marked so the new head gets its chance. */
 static void waiter_finish(struct waiter *w)
 {
-	struct conn *c = w->c;
+	struct conn *c = w->req.c;
 
-	q_unlink(w);
 	q_mark_ready(w->q);
-	if (w->timer)
-		event_free(w->timer);
-	free(w->token);
-	free(w);
-	c->waiting = NULL;
+	waiter_free(w);
 	c->flags &= ~CONN_BLOCKED;
-	if (!(c->flags & CONN_CLOSING)) {
-		conn_schedule(c);
-		conn_flush(c);
-	}
+	if (!(c->flags & CONN_CLOSING))
+		client_wake(c);
 }
 
 static void waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -139,89 +143,87 @@ static void waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	stats.timeouts++;
-	reply_errorf(w->c, "TIMEOUT no grant within %lld ms",
+	reply_errorf(w->req.c, "TIMEOUT no grant within %lld ms",
 		     (long long)(clock_ms() - w->since_ms));
 	waiter_finish(w);
 	waitq_run();
 }
 
-int waitq_add(const struct waiter *tmpl, int db, const char *key, size_t klen, int64_t wait_ms)
+static struct waitq *q_new(int db, const char *key, size_t klen)
 {
-	struct waitq *q = q_find(db, key, klen);
-	struct waiter *w;
-	bool fresh = false;
+	struct waitq *q = calloc(1, sizeof *q);
 
-	if (q && q->n >= server.cfg.lock_max_waiters)
-		return -1;
-	w = malloc(sizeof *w);
-	if (!w)
-		return -1;
-	*w = *tmpl;
-	w->prev = w->next = NULL;
-	w->timer = NULL;
-	w->since_ms = clock_ms();
-	if (wait_ms > 0) {
-		struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
-
-		/* libevent times a new timer from the loop turn's cached clock,
-		 * which may be a little old: a WAIT must never end early. */
-		event_base_update_cache_time(server.base);
-		w->timer = evtimer_new(server.base, waiter_timeout_cb, w);
-		if (!w->timer || evtimer_add(w->timer, &tv) != 0)
-			goto fail;
-	}
-	if (!q) {
-		q = calloc(1, sizeof *q);
-		if (!q || !(q->hkey = malloc(klen + 1)))
-			goto fail_q;
-		q->hkey[0] = (char)db;
-		memcpy(q->hkey + 1, key, klen);
-		q->hlen = klen + 1;
-		q->expiry = evtimer_new(server.base, q_expiry_cb, q);
-		if (!q->expiry)
-			goto fail_q;
-		add_failed = 0;
-		HASH_ADD_KEYPTR(hh, queues, q->hkey, q->hlen, q);
-		if (add_failed)
-			goto fail_q;
-		fresh = true;
-	}
-	w->q = q;
-	w->prev = q->tail;
-	if (q->tail)
-		q->tail->next = w;
-	else
-		q->head = w;
-	q->tail = w;
-	q->n++;
-	total_waiting++;
-	stats.waits++;
-	w->c->waiting = w;
-	w->c->flags |= CONN_BLOCKED;
-	/* Arm the TTL timer of the key it waits on. */
-	if (fresh || q->n == 1)
-		q_mark_ready(q);
-	return 0;
-
-fail_q:
+	if (!q || !(q->hkey = malloc(klen + 1)))
+		goto fail;
+	q->hkey[0] = (char)db;
+	memcpy(q->hkey + 1, key, klen);
+	q->hlen = klen + 1;
+	TAILQ_INIT(&q->waiters);
+	if (!(q->expiry = evtimer_new(base, q_expiry_cb, q)))
+		goto fail;
+	add_failed = 0;
+	HASH_ADD_KEYPTR(hh, queues, q->hkey, q->hlen, q);
+	if (add_failed)
+		goto fail;
+	return q;
+fail:
 	if (q) {
 		if (q->expiry)
 			event_free(q->expiry);
 		free(q->hkey);
 		free(q);
 	}
+	return NULL;
+}
+
+bool waitq_admits(const struct grant_req *r, int db, const char *key, size_t klen)
+{
+	struct waitq *q = q_find(db, key, klen);
+
+	if (q && q->n > 0)
+		return false;
+	return r->kind->can_grant(r, db, key, klen);
+}
+
+int waitq_add(const struct grant_req *r, int db, const char *key, size_t klen, int64_t wait_ms)
+{
+	struct waitq *q = q_find(db, key, klen);
+	struct waiter *w;
+
+	if (q && q->n >= max_waiters)
+		return -1;
+	if (!(w = calloc(1, sizeof *w)))
+		return -1;
+	w->req = *r;
+	w->since_ms = clock_ms();
+	if (wait_ms > 0) {
+		struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+
+		/* libevent times a new timer from the loop turn's cached clock,
+		 * which may be a little old: a WAIT must never end early. */
+		event_base_update_cache_time(base);
+		w->timer = evtimer_new(base, waiter_timeout_cb, w);
+		if (!w->timer || evtimer_add(w->timer, &tv) != 0)
+			goto fail;
+	}
+	if (!q && !(q = q_new(db, key, klen)))
+		goto fail;
+	w->q = q;
+	TAILQ_INSERT_TAIL(&q->waiters, w, link);
+	q->n++;
+	total_waiting++;
+	stats.waits++;
+	r->c->waiting = w;
+	r->c->flags |= CONN_BLOCKED;
+	/* A new head: arm the timer of what blocks it. */
+	if (q->n == 1)
+		q_mark_ready(q);
+	return 0;
 fail:
 	if (w->timer)
 		event_free(w->timer);
 	free(w);
 	return -1;
-}
-
-bool waitq_has_waiters(int db, const char *key, size_t klen)
-{
-	struct waitq *q = q_find(db, key, klen);
-
-	return q && q->n > 0;
 }
 
 size_t waitq_count(int db, const char *key, size_t klen)
@@ -240,43 +242,29 @@ void waitq_wake(int db, const char *key, size_t klen)
 }
 
 /* Tries to grant q's head. true when it was granted (or answered with an
- * error and removed), false when it must keep waiting. */
+ * error) and left the queue, false when it must keep waiting. */
 static bool q_grant_head(struct waitq *q)
 {
-	struct waiter *w = q->head;
+	struct waiter *w = TAILQ_FIRST(&q->waiters);
 	size_t klen;
 	const char *key = q_key(q, &klen);
-	int db = q_db(q);
 
-	if (w->kind == WAIT_LOCK) {
-		if (store_find_write(server.store, db, key, klen))
-			return false;
-		lock_grant(w, db, key, klen);
-	} else {
-		bool other = false;
-		struct pool *p = pool_find(db, key, klen, &other);
-
-		if (other || (p && (long long)p->n >= w->max))
-			return false;
-		pool_grant(w, db, key, klen);
-	}
+	if (!w->req.kind->can_grant(&w->req, q_db(q), key, klen))
+		return false;
+	w->req.kind->grant(&w->req, q_db(q), key, klen);
 	waiter_finish(w);
 	return true;
 }
 
-/* Sets the queue's timer to the moment the key blocking its head may go. */
+/* Sets the queue's timer to the moment what blocks its head may go. */
 static void q_arm_expiry(struct waitq *q)
 {
+	const struct waiter *head = TAILQ_FIRST(&q->waiters);
 	size_t klen;
 	const char *key = q_key(q, &klen);
-	struct sentry *e = store_peek(server.store, q_db(q), key, klen);
-	int64_t at = STORE_NO_EXPIRE, delay;
+	int64_t at = head->req.kind->next_expiry(q_db(q), key, klen), delay;
 	struct timeval tv;
 
-	if (e && e->type == STORE_POOL)
-		at = pool_next_expiry(q_db(q), key, klen);
-	else if (e)
-		at = sentry_expire(e);
 	if (at == STORE_NO_EXPIRE) {
 		event_del(q->expiry);
 		return;
@@ -292,30 +280,20 @@ static void q_arm_expiry(struct waitq *q)
 void waitq_run(void)
 {
 	static bool running;
+	struct waitq *q;
 
 	if (running)
 		return;
 	running = true;
-	while (ready_list) {
-		struct waitq *q = ready_list;
-
-		ready_list = q->ready_next;
+	while ((q = SLIST_FIRST(&ready_list))) {
+		SLIST_REMOVE_HEAD(&ready_list, ready_link);
 		q->ready = false;
-		while (q->head && q_grant_head(q))
+		while (q->n > 0 && q_grant_head(q))
 			;
-		if (q->n == 0) {
-			if (q->ready) {
-				/* Marked again while granting: drop it from the list. */
-				struct waitq **pp = &ready_list;
-
-				while (*pp != q)
-					pp = &(*pp)->ready_next;
-				*pp = q->ready_next;
-			}
-			q_free(q);
-		} else {
+		if (q->n == 0)
+			q_free(q); /* also drops it if granting marked it again */
+		else
 			q_arm_expiry(q);
-		}
 	}
 	running = false;
 }
@@ -333,14 +311,14 @@ void waitq_shutdown(void)
 	struct waitq *q, *tmp;
 
 	HASH_ITER(hh, queues, q, tmp) {
-		while (q->head) {
-			reply_error(q->head->c, "SHUTDOWN the server is shutting down");
-			waiter_finish(q->head);
+		struct waiter *w;
+
+		while ((w = TAILQ_FIRST(&q->waiters))) {
+			reply_error(w->req.c, "SHUTDOWN the server is shutting down");
+			waiter_finish(w);
 		}
-	}
-	ready_list = NULL;
-	HASH_ITER(hh, queues, q, tmp)
 		q_free(q);
+	}
 }
 
 void waitq_free(void)
@@ -348,19 +326,10 @@ void waitq_free(void)
 	struct waitq *q, *tmp;
 
 	HASH_ITER(hh, queues, q, tmp) {
-		while (q->head) {
-			struct waiter *w = q->head;
-
-			q_unlink(w);
-			w->c->waiting = NULL;
-			if (w->timer)
-				event_free(w->timer);
-			free(w->token);
-			free(w);
-		}
+		while (!TAILQ_EMPTY(&q->waiters))
+			waiter_free(TAILQ_FIRST(&q->waiters));
 		q_free(q);
 	}
-	ready_list = NULL;
 }
 
 size_t waitq_waiting(void)

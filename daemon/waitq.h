@@ -1,9 +1,10 @@
 /* waitq.h - server-side FIFO wait queues for locks and pool slots.
  *
  * One queue per (database, key) that someone waits on. The keyspace reports
- * every key that disappears (waitq_wake); the queue's head is then
- * granted in the same loop turn, in arrival order, without polling. What a
- * grant means (a lock, a slot) is left to lock.c and pool.c.
+ * every key that disappears or changes (waitq_wake); the queue's head is
+ * then granted in the same loop turn, in arrival order, without polling.
+ * What a grant means is the request's grant_kind's business (lock.c,
+ * pool.c): the queue knows no kind.
  */
 #ifndef CACHIFY_WAITQ_H
 #define CACHIFY_WAITQ_H
@@ -11,28 +12,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
+
+#include "grant.h"
 
 struct conn;
 struct event;
+struct event_base;
 struct waitq;
 
-enum wait_kind {
-	WAIT_LOCK,
-	WAIT_POOL,
-};
-
-/* What a blocked client asked for; filled by the command, owned by the
- * queue once waitq_add succeeds. */
+/* A blocked client's request, owned by its queue. */
 struct waiter {
-	struct conn *c;
+	struct grant_req req;	/* its token is owned here */
 	struct waitq *q;
-	struct waiter *prev, *next;
-	enum wait_kind kind;
-	int64_t ttl_ms;		/* PX of the grant, or -1 for none */
-	long long max;		/* pool max-size */
-	bool detach;		/* DETACH: the grant outlives the connection */
-	char *token;		/* owned; LOCK TOKEN, NULL to generate one */
-	size_t toklen;
+	TAILQ_ENTRY(waiter) link;
 	int64_t since_ms;	/* ms, monotonic: when it started waiting */
 	struct event *timer;	/* WAIT deadline; NULL for WAIT 0 (forever) */
 };
@@ -43,17 +36,23 @@ struct waitq_stats {
 	uint64_t gone;		/* waiters that disconnected while queued */
 };
 
+/* Timers run on base; queues hold at most max_waiters each. */
+void waitq_init(struct event_base *base);
+void waitq_set_max_waiters(size_t max_waiters);
 /* Frees every queue without replying (process exit). */
 void waitq_free(void);
 
-/* Queues c behind the other waiters of (db, key), waiting at most wait_ms
- * (0 = forever), and blocks c. w is copied; its token is taken. 0, or -1
- * when the queue is full (lock-max-waiters) or memory runs out: then
- * nothing changed and the caller still owns w's token. */
-int waitq_add(const struct waiter *w, int db, const char *key, size_t klen, int64_t wait_ms);
+/* The admission rule, for commands and queues alike: r may be granted on
+ * (db, key) now when nobody waits there (FIFO: newcomers go behind) and
+ * its kind can grant it. */
+bool waitq_admits(const struct grant_req *r, int db, const char *key, size_t klen);
 
-/* True when someone waits on (db, key): a new acquirer must queue behind. */
-bool waitq_has_waiters(int db, const char *key, size_t klen);
+/* Queues r->c behind the other waiters of (db, key), waiting at most
+ * wait_ms (0 = forever), and blocks it. r is copied and its token taken.
+ * 0, or -1 when the queue is full (max_waiters) or memory runs out: then
+ * nothing changed and the caller still owns r's token. */
+int waitq_add(const struct grant_req *r, int db, const char *key, size_t klen, int64_t wait_ms);
+
 size_t waitq_count(int db, const char *key, size_t klen);
 
 /* (db, key) changed: it left the keyspace, a pool on it freed a slot, or

@@ -11,32 +11,21 @@
 #include "check_suites.h"
 #include "clock.h"
 #include "config.h"
-#include "conn.h"
+#include "client.h"
 #include "dispatch.h"
 #include "lock.h"
+#include "pool.h"
 #include "server.h"
 #include "store.h"
 #include "waitq.h"
 
 static struct conn *c;
 
-/* What server.c's hook does: free lock and pool objects with their keys. */
-static void hook(void *ctx, int db, struct sentry *e, enum store_reason why)
-{
-	(void)ctx;
-	if (e->type == STORE_LOCK)
-		lock_entry_gone(e, why);
-	else if (e->type == STORE_POOL)
-		pool_entry_gone(e, why);
-	waitq_wake(db, sentry_key(e), e->klen);
-}
-
 static void setup(void)
 {
 	config_defaults(&server.cfg);
-	server.store = store_new();
+	server.store = server_store_new();
 	ck_assert_ptr_nonnull(server.store);
-	store_set_delete_hook(server.store, hook, NULL);
 	ck_assert_int_eq(dispatch_init(), 0);
 	c = calloc(1, sizeof *c);
 	ck_assert_ptr_nonnull(c);

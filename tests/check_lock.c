@@ -19,7 +19,8 @@
 
 #include "check_suites.h"
 #include "harness.h"
-#include "lock.h" /* LOCK_TOKEN_MAX, LOCK_TOKEN_HEX, POOL_MAX_SIZE */
+#include "grant.h" /* GRANT_TOKEN_MAX, GRANT_TOKEN_HEX */
+#include "pool.h"  /* POOL_MAX_SIZE */
 
 #define SLOW(ms)	((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
 #define POLL_STEP_MS	2		  /* ms between polls of the daemon's state */
@@ -47,7 +48,7 @@ static struct h_daemon *start(void)
 
 /* A grant: *2 [token or slot id, fence]. */
 struct grant {
-	char id[LOCK_TOKEN_MAX + 1]; /* NUL-terminated copy (ids may hold NULs: see len) */
+	char id[GRANT_TOKEN_MAX + 1]; /* NUL-terminated copy (ids may hold NULs: see len) */
 	size_t len;
 	long long fence;
 };
@@ -55,7 +56,7 @@ struct grant {
 static bool is_grant(const struct resp_reply *r)
 {
 	return r->type == RESP_ARRAY && r->elements == 2 && r->element[0]->type == RESP_BULK &&
-	       r->element[0]->len >= 1 && r->element[0]->len <= LOCK_TOKEN_MAX &&
+	       r->element[0]->len >= 1 && r->element[0]->len <= GRANT_TOKEN_MAX &&
 	       r->element[1]->type == RESP_INTEGER && r->element[1]->integer > 0;
 }
 
@@ -81,10 +82,10 @@ static void expect_grant_at(const char *file, int line, struct h_client *c, stru
 	resp_reply_free(r);
 }
 
-/* A generated token or slot id: LOCK_TOKEN_HEX lowercase hex digits. */
+/* A generated token or slot id: GRANT_TOKEN_HEX lowercase hex digits. */
 static bool is_hex_id(const struct grant *g)
 {
-	if (g->len != LOCK_TOKEN_HEX)
+	if (g->len != GRANT_TOKEN_HEX)
 		return false;
 	for (size_t i = 0; i < g->len; i++)
 		if (!((g->id[i] >= '0' && g->id[i] <= '9') || (g->id[i] >= 'a' && g->id[i] <= 'f')))
@@ -350,9 +351,9 @@ START_TEST(test_lock_acquire_free_key_grants_token_and_fence)
 	struct grant a, b;
 
 	lock_acquire(c, &a, "k");
-	ck_assert_msg(is_hex_id(&a), "token '%s' is not %d hex digits", a.id, LOCK_TOKEN_HEX);
+	ck_assert_msg(is_hex_id(&a), "token '%s' is not %d hex digits", a.id, GRANT_TOKEN_HEX);
 	lock_acquire(c, &b, "other");
-	ck_assert_msg(is_hex_id(&b), "token '%s' is not %d hex digits", b.id, LOCK_TOKEN_HEX);
+	ck_assert_msg(is_hex_id(&b), "token '%s' is not %d hex digits", b.id, GRANT_TOKEN_HEX);
 	ck_assert_str_ne(a.id, b.id);
 	ck_assert_int_gt(b.fence, a.fence);
 	h_close(c);
@@ -439,7 +440,7 @@ START_TEST(test_lock_acquire_token_is_the_chosen_one_and_releases)
 	struct resp_arg rel[3] = {{"LOCK.RELEASE", 12}, {"bin", 3}, {bin, sizeof bin - 1}};
 	struct h_daemon *d = start();
 	struct h_client *c = h_connect(d);
-	char longest[LOCK_TOKEN_MAX + 1];
+	char longest[GRANT_TOKEN_MAX + 1];
 	struct grant g;
 
 	lock_acquire(c, &g, "k", "TOKEN", "my-token");
@@ -459,8 +460,8 @@ START_TEST(test_lock_acquire_token_is_the_chosen_one_and_releases)
 	h_expect_int(c, 1);
 
 	/* The longest token allowed. */
-	memset(longest, 't', LOCK_TOKEN_MAX);
-	longest[LOCK_TOKEN_MAX] = '\0';
+	memset(longest, 't', GRANT_TOKEN_MAX);
+	longest[GRANT_TOKEN_MAX] = '\0';
 	lock_acquire(c, &g, "long", "TOKEN", longest);
 	ck_assert_str_eq(g.id, longest);
 	h_call_int(c, 1, "LOCK.RELEASE", "long", longest);
@@ -473,10 +474,10 @@ START_TEST(test_lock_acquire_token_empty_or_too_long_is_error)
 {
 	struct h_daemon *d = start();
 	struct h_client *c = h_connect(d);
-	char toolong[LOCK_TOKEN_MAX + 2];
+	char toolong[GRANT_TOKEN_MAX + 2];
 
-	memset(toolong, 't', LOCK_TOKEN_MAX + 1);
-	toolong[LOCK_TOKEN_MAX + 1] = '\0';
+	memset(toolong, 't', GRANT_TOKEN_MAX + 1);
+	toolong[GRANT_TOKEN_MAX + 1] = '\0';
 	h_call_error(c, "ERR TOKEN must be 1 to ", "LOCK.ACQUIRE", "k", "TOKEN", "");
 	h_call_error(c, "ERR TOKEN must be 1 to ", "LOCK.ACQUIRE", "k", "TOKEN", toolong);
 	h_cmd(c, "LOCK.ACQUIRE", "k", "TOKEN");
@@ -575,7 +576,7 @@ START_TEST(test_lock_release_with_wrong_token_is_notowner_and_keeps_holder)
 	struct h_client *c1 = h_connect(d), *c2 = h_connect(d);
 	struct grant g;
 	struct resp_reply *r;
-	char wrong[LOCK_TOKEN_HEX + 1];
+	char wrong[GRANT_TOKEN_HEX + 1];
 
 	lock_acquire(c1, &g, "k");
 	memcpy(wrong, g.id, sizeof wrong);
@@ -1632,7 +1633,7 @@ START_TEST(test_pool_grants_distinct_slots_up_to_max_then_full)
 	pool_acquire(c1, &s[2], "p", "3", "PX", "60000");
 	for (int i = 0; i < 3; i++) {
 		ck_assert_msg(is_hex_id(&s[i]), "slot id '%s' is not %d hex digits", s[i].id,
-			      LOCK_TOKEN_HEX);
+			      GRANT_TOKEN_HEX);
 		for (int j = 0; j < i; j++)
 			ck_assert_str_ne(s[i].id, s[j].id);
 	}
@@ -1748,7 +1749,7 @@ START_TEST(test_pool_release_with_wrong_or_used_id_is_notowner)
 	struct h_daemon *d = start();
 	struct h_client *c = h_connect(d);
 	struct grant a, b;
-	char wrong[LOCK_TOKEN_HEX + 1];
+	char wrong[GRANT_TOKEN_HEX + 1];
 
 	pool_acquire(c, &a, "p", "2");
 	pool_acquire(c, &b, "p", "2");

@@ -9,6 +9,7 @@ Suite *glob_suite(void);
 Suite *config_suite(void);
 Suite *store_suite(void);
 Suite *dispatch_suite(void);
+Suite *grant_suite(void);
 Suite *server_suite(void);
 Suite *compat_suite(void);
 Suite *lock_suite(void);

@@ -1,0 +1,79 @@
+/* client.h - a connected client as commands see it: identity, selected
+ * database, output buffer, and what it holds or waits for.
+ *
+ * Only the data: conn.c drives a client's socket (read, parse, dispatch,
+ * write, close); reply.c appends to its output; lock.c, pool.c and waitq.c
+ * hang grants and waits off it. Keeping the struct apart from conn.c lets
+ * those modules use a client without depending on its I/O.
+ */
+#ifndef CACHIFY_CLIENT_H
+#define CACHIFY_CLIENT_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "resp.h"
+
+#define CONN_NAME_MAX 128 /* bytes in CLIENT SETNAME */
+
+enum conn_flags {
+	CONN_CLOSE_AFTER_REPLY = 1 << 0, /* flush, then close (QUIT, protocol error) */
+	CONN_CLOSING = 1 << 1,		 /* being freed: no more callbacks */
+	CONN_BLOCKED = 1 << 2,		 /* waiting for a lock/pool: input stays queued */
+	CONN_WRITE_ARMED = 1 << 3,	 /* ev_write is pending */
+	CONN_SAW_COMMAND = 1 << 4,	 /* has sent at least one command */
+	CONN_RESUME = 1 << 5,		 /* run queued input before reading more (yield, unblock) */
+};
+
+struct waiter;
+LIST_HEAD(lock_list, lock);
+LIST_HEAD(slot_list, slot);
+
+struct conn {
+	int fd;
+	uint64_t id;
+	unsigned flags;
+	int db;				/* SELECTed database */
+	char *name;			/* owned, CLIENT SETNAME; NULL if none */
+	pid_t pid;			/* peer credentials (SO_PEERCRED) */
+	uid_t uid;
+	gid_t gid;
+	int64_t created_ms;		/* ms, monotonic */
+	int64_t last_ms;		/* ms, monotonic: last byte read */
+	int64_t partial_since_ms;	/* ms, monotonic: first byte of an unfinished request; 0 if none */
+	const char *last_cmd;		/* static name of the last command */
+
+	struct event *ev_read;
+	struct event *ev_write;
+	struct resp_buf in;		/* bytes read; the current request starts at in_pos */
+	size_t in_pos;
+	struct resp_req req;
+	struct resp_buf out;		/* replies; out_pos bytes of it already written */
+	size_t out_pos;
+
+	struct waiter *waiting;		/* the wait it is blocked in, or NULL */
+	struct lock_list locks;		/* session-bound locks it holds */
+	struct slot_list slots;		/* session-bound pool slots it holds */
+
+	LIST_ENTRY(conn) link;		/* server.clients */
+};
+
+/* Bytes of output not yet written. */
+static inline size_t conn_pending_out(const struct conn *c)
+{
+	return c->out.len - c->out_pos;
+}
+
+/* Wakes c's own read callback, which runs its queued input and flushes its
+ * output, or frees it when CONN_CLOSING is set. How another client's
+ * grant, timeout or error reaches the socket. */
+static inline void client_wake(struct conn *c)
+{
+	c->flags |= CONN_RESUME;
+	event_active(c->ev_read, EV_READ, 0);
+}
+
+#endif /* CACHIFY_CLIENT_H */

@@ -1,0 +1,32 @@
+/* reply.h - appending RESP replies to a client's output buffer.
+ *
+ * Every handler answers through these. They only append; conn.c writes.
+ * On allocation failure the client is marked CONN_CLOSING (it could not be
+ * answered) and its own callback frees it.
+ */
+#ifndef CACHIFY_REPLY_H
+#define CACHIFY_REPLY_H
+
+#include <stddef.h>
+
+struct conn;
+
+void reply_raw(struct conn *c, const char *s, size_t len);
+void reply_ok(struct conn *c);
+void reply_simple(struct conn *c, const char *s);
+void reply_error(struct conn *c, const char *msg); /* msg starts with its class: "ERR ..." */
+void reply_errorf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_int(struct conn *c, long long v);
+void reply_bulk(struct conn *c, const char *p, size_t len);
+void reply_bulk_cstr(struct conn *c, const char *s);
+void reply_nil(struct conn *c);
+void reply_array(struct conn *c, size_t n);
+
+/* Canned error texts, as Redis words them. */
+#define ERR_SYNTAX	"ERR syntax error"
+#define ERR_NOT_INT	"ERR value is not an integer or out of range"
+#define ERR_WRONGTYPE	"WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_OOM		"OOM command not allowed when used memory > 'maxmemory'."
+#define ERR_OVERFLOW	"ERR increment or decrement would overflow"
+
+#endif /* CACHIFY_REPLY_H */
