@@ -27,8 +27,8 @@ CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 ALL_CFLAGS = $(BASE_CFLAGS) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 PROTO_SRC  := $(wildcard proto/*.c)
-CLI_SRC    := $(wildcard client/cli.c client/cli_*.c)
-LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard client/*.c))
+LIB_SRC    := $(wildcard client/lib/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 TEST_SRC   := $(wildcard tests/check_*.c) tests/harness.c

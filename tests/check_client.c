@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../client/backend.h"
+#include "../client/lib/backend.h"
 #include "cachify.h"
 #include "check_suites.h"
 #include "harness.h"
