@@ -2,7 +2,7 @@
  * protocol alone (get, set with ex/nx, delete), for backends without native
  * operations (memory and custom clients): SET NX EX plus polling, owner
  * tokens, per-key fences, and pools kept as a slot list under a meta-lock.
- * Also the library's clocks and random tokens.
+ * Also the library's random tokens.
  *
  * What get/set/delete cannot make atomic, and so is not:
  * - release and renew check the owner (GET == token) and then act (DEL or
@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 
 #define FENCE_SUFFIX	  "-fence"
 #define META_SUFFIX	  "-meta"
@@ -36,45 +36,7 @@
 #define SLOT_LINE_MAX	  128	/* bytes of one "id expires" line */
 #define U64_DIGITS	  20
 
-/* ---- clocks, sleeping, tokens ------------------------------------------- */
-
-static int64_t (*wall_clock)(void); /* tests' seam; NULL = CLOCK_REALTIME */
-
-int64_t lc_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t lc_wall_ms(void)
-{
-	int64_t (*fn)(void) = __atomic_load_n(&wall_clock, __ATOMIC_ACQUIRE);
-	struct timespec ts;
-
-	if (fn)
-		return fn();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void lc_set_wall_clock(int64_t (*now_ms)(void))
-{
-	__atomic_store_n(&wall_clock, now_ms, __ATOMIC_RELEASE);
-}
-
-void lc_sleep_s(double s)
-{
-	struct timespec ts;
-
-	if (!(s > 0))
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
+/* ---- tokens ------------------------------------------------------------- */
 
 static int random_bytes(unsigned char *buf, size_t n)
 {
@@ -204,7 +166,7 @@ int lc_generic_lock_acquire(cachify_client *cl, const char *key, size_t klen, in
 {
 	char tok[LC_TOKEN_HEX + 1];
 	bool forever = !w->nowait && w->timeout < 0;
-	int64_t deadline = lc_mono_ms() + (w->nowait || forever ? 0 : (int64_t)(w->timeout * 1000));
+	int64_t deadline = lc_clock_ms() + (w->nowait || forever ? 0 : (int64_t)(w->timeout * 1000));
 	int rc = lc_token(tok);
 
 	memset(g, 0, sizeof *g);
@@ -221,11 +183,11 @@ int lc_generic_lock_acquire(cachify_client *cl, const char *key, size_t klen, in
 			break;
 		if (w->nowait)
 			return lc_set_error(CACHIFY_ELOCKED, "%.*s is locked", (int)klen, key);
-		left = deadline - lc_mono_ms();
+		left = deadline - lc_clock_ms();
 		if (!forever && left <= 0)
 			return lc_set_error(CACHIFY_ETIMEOUT, "%.*s: still locked after %.3f s",
 					    (int)klen, key, w->timeout);
-		lc_sleep_s(forever || poll * 1000 < (double)left ? poll : (double)left / 1000);
+		lc_clock_sleep_s(forever || poll * 1000 < (double)left ? poll : (double)left / 1000);
 	}
 	g->id = strdup(tok);
 	if (!g->id) {
@@ -330,7 +292,7 @@ static int slots_read(cachify_client *cl, const char *key, size_t klen, struct s
 {
 	char *v = NULL;
 	size_t vlen, pos = 0;
-	int64_t now = lc_wall_ms();
+	int64_t now = lc_clock_wall_ms();
 	int rc = cachify_client_get(cl, key, klen, &v, &vlen);
 
 	memset(s, 0, sizeof *s);
@@ -386,7 +348,7 @@ static int slots_write(cachify_client *cl, const char *key, size_t klen, const s
 			last = s->v[i].expires_ms;
 	}
 	if (last > 0) {
-		ex = (last - lc_wall_ms() + 999) / 1000;
+		ex = (last - lc_clock_wall_ms() + 999) / 1000;
 		if (ex < 1)
 			ex = 1;
 	}
@@ -441,7 +403,7 @@ int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, lo
 	if (rc == 0 && s.n >= (size_t)max)
 		rc = lc_set_error(CACHIFY_EFULL, "%.*s: all %ld slots taken", (int)klen, key, max);
 	if (rc == 0)
-		rc = slots_push(&s, tok, LC_TOKEN_HEX, ex > 0 ? lc_wall_ms() + ex * 1000 : 0);
+		rc = slots_push(&s, tok, LC_TOKEN_HEX, ex > 0 ? lc_clock_wall_ms() + ex * 1000 : 0);
 	if (rc == 0)
 		rc = slots_write(cl, key, klen, &s);
 	meta_unlock(cl, mkey, mlen, &meta);
