@@ -24,6 +24,7 @@
 
 #include "../client/lib/backend.h"
 #include "../client/lib/clock.h"
+#include "../client/lib/token.h"
 #include "cachify.h"
 #include "check_suites.h"
 #include "harness.h"

@@ -84,10 +84,6 @@ int lc_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2,
  * Replies (cachify_client_call): every node, its str and its element array
  * are separate malloc blocks, freed by cachify_reply_free (core.c). */
 
-#define LC_TOKEN_HEX 32 /* hex digits of a token or slot id: 128 random bits */
-
-/* 128 random bits (getrandom, else /dev/urandom) as NUL-terminated hex. */
-int lc_token(char out[LC_TOKEN_HEX + 1]);
 /* Frees g->id and zeroes g (not the session: see session_end). */
 void lc_grant_clear(struct backend_grant *g);
 

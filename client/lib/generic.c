@@ -2,7 +2,6 @@
  * protocol alone (get, set with ex/nx, delete), for backends without native
  * operations (memory and custom clients): SET NX EX plus polling, owner
  * tokens, per-key fences, and pools kept as a slot list under a meta-lock.
- * Also the library's random tokens.
  *
  * What get/set/delete cannot make atomic, and so is not:
  * - release and renew check the owner (GET == token) and then act (DEL or
@@ -16,17 +15,14 @@
  *   meta-lock; a holder that stalls past the meta-lock's expiry can
  *   overwrite a newer list.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "clock.h"
+#include "token.h"
 
 #define FENCE_SUFFIX	  "-fence"
 #define META_SUFFIX	  "-meta"
@@ -36,58 +32,7 @@
 #define SLOT_LINE_MAX	  128	/* bytes of one "id expires" line */
 #define U64_DIGITS	  20
 
-/* ---- tokens ------------------------------------------------------------- */
-
-static int random_bytes(unsigned char *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = getrandom(buf + got, n - got, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got < n) { /* no getrandom (old kernel, seccomp): the device */
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0)
-			return lc_set_error(CACHIFY_EIO, "no randomness for a token: %s",
-					    strerror(errno));
-		while (got < n) {
-			ssize_t r = read(fd, buf + got, n - got);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				close(fd);
-				return lc_set_error(CACHIFY_EIO, "reading /dev/urandom failed");
-			}
-			got += (size_t)r;
-		}
-		close(fd);
-	}
-	return 0;
-}
-
-int lc_token(char out[LC_TOKEN_HEX + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[LC_TOKEN_HEX / 2];
-	int rc = random_bytes(raw, sizeof raw);
-
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < sizeof raw; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[LC_TOKEN_HEX] = '\0';
-	return 0;
-}
+/* ---- grants and keys ---------------------------------------------------- */
 
 void lc_grant_clear(struct backend_grant *g)
 {
@@ -167,7 +112,7 @@ int lc_generic_lock_acquire(cachify_client *cl, const char *key, size_t klen, in
 	char tok[LC_TOKEN_HEX + 1];
 	bool forever = !w->nowait && w->timeout < 0;
 	int64_t deadline = lc_clock_ms() + (w->nowait || forever ? 0 : (int64_t)(w->timeout * 1000));
-	int rc = lc_token(tok);
+	int rc = lc_token_make(tok);
 
 	memset(g, 0, sizeof *g);
 	if (rc)
@@ -393,7 +338,7 @@ int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, lo
 	int rc;
 
 	memset(g, 0, sizeof *g);
-	rc = lc_token(tok);
+	rc = lc_token_make(tok);
 	if (rc)
 		return rc;
 	rc = meta_lock(cl, key, klen, poll, &mkey, &mlen, &meta);
