@@ -9,7 +9,7 @@ PKG_CONFIG ?= pkg-config
 
 # Flags we need whatever the user's CFLAGS say.
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-	-fvisibility=hidden -MMD -MP -Iproto -Idaemon -Iclient/include
+	-fvisibility=hidden -MMD -MP
 ifeq ($(CI),true)
 BASE_CFLAGS += -Werror
 endif
@@ -24,11 +24,23 @@ EVENT_LIBS   = $(shell $(PKG_CONFIG) --libs libevent 2>/dev/null)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-ALL_CFLAGS = $(BASE_CFLAGS) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+# Each part sees only the headers it needs (INC, set per object directory):
+# the daemon never sees client/, the library never sees daemon/, and the CLI,
+# the examples and the benchmarks see the public header but not the
+# library's private ones (a part's own headers are found next to its files).
+$(BUILD)/proto/%.o $(BUILD)/pic/proto/%.o:           INC = -Iproto
+$(BUILD)/daemon/%.o:                                 INC = -Iproto -Idaemon
+$(BUILD)/client/lib/%.o $(BUILD)/pic/client/lib/%.o: INC = -Iproto -Iclient/include
+$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto
+$(BUILD)/tests/%.o:                                  INC = -Iproto -Idaemon -Iclient/include
+$(BUILD)/examples/%.o:                               INC = -Iclient/include
+$(BUILD)/bench/%.o:                                  INC = -Iclient/include -Iproto
 
 PROTO_SRC  := $(wildcard proto/*.c)
-CLI_SRC    := $(wildcard client/cli.c client/cli_*.c)
-LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard client/*.c))
+LIB_SRC    := $(wildcard client/lib/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 TEST_SRC   := $(wildcard tests/check_*.c) tests/harness.c

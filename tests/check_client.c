@@ -8,7 +8,7 @@
  * this file: it counts calls and logs every set's expiry, so tests can
  * assert round trips and that the generic algorithms run over it, and its
  * clock is virtual (tb_advance), as is the wall clock the library reads
- * for pool slots (lc_set_wall_clock), so expiry needs no sleep.
+ * for pool slots (lc_clock_set_wall), so expiry needs no sleep.
  * Tests marked "loop" run once per backend (_i: BK_MEMORY, BK_CUSTOM).
  */
 #include <check.h>
@@ -22,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../client/backend.h"
+#include "../client/lib/backend.h"
+#include "../client/lib/clock.h"
+#include "../client/lib/token.h"
 #include "cachify.h"
 #include "check_suites.h"
 #include "harness.h"
@@ -268,13 +270,13 @@ static void setup(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	virt_wall_ms = (int64_t)ts.tv_sec * 1000;
-	lc_set_wall_clock(test_wall);
+	lc_clock_set_wall(test_wall);
 }
 
 static void teardown(void)
 {
 	cachify_global_free();
-	lc_set_wall_clock(NULL);
+	lc_clock_set_wall(NULL);
 	for (int i = 0; i < TB_MAX_OPEN; i++) {
 		if (tbs[i])
 			tb_free(tbs[i]);

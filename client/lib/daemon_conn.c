@@ -12,23 +12,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "daemon_conn.h"
 
 #define READ_CHUNK    16384 /* bytes per recv() */
 #define BUSY_FIRST_MS 1     /* first pause when the listen backlog is full */
 #define BUSY_MAX_MS   50    /* longest such pause */
-
-static int64_t now_ms(void) /* ms, monotonic */
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t lc_dconn_deadline(double timeout)
 {
@@ -37,7 +29,7 @@ int64_t lc_dconn_deadline(double timeout)
 	if (timeout > (double)(INT64_MAX / 4000))
 		return LC_DCONN_NO_DEADLINE; /* centuries: the same as none */
 	/* Round up: a 0.0005 s timeout still allows one poll of 1 ms. */
-	return now_ms() + (int64_t)(timeout * 1000.0 + 0.999);
+	return lc_clock_ms() + (int64_t)(timeout * 1000.0 + 0.999);
 }
 
 /* ms left until deadline for poll(): -1 for none, 0 when passed. */
@@ -47,18 +39,10 @@ static int poll_ms(int64_t deadline)
 
 	if (deadline == LC_DCONN_NO_DEADLINE)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - lc_clock_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* Waits until fd is ready for events: 0, or -1 with errno (ETIMEDOUT when
@@ -162,7 +146,7 @@ int lc_dconn_open(const char *path, int64_t deadline, struct lc_dconn **out)
 			    CACHIFY_EIO, "cachifyd at %s: connect: %s%s", path, strerror(err),
 			    err == ENOENT || err == ECONNREFUSED ? " (is cachifyd running?)" : "");
 		/* Backlog full: the daemon is busy accepting; try again shortly. */
-		sleep_ms(left < 0 || left > pause ? pause : left);
+		lc_clock_sleep_ms(left < 0 || left > pause ? pause : left);
 		pause = pause * 2 > BUSY_MAX_MS ? BUSY_MAX_MS : pause * 2;
 	}
 	if (!(c = calloc(1, sizeof *c))) {

@@ -8,9 +8,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend.h"
+#include "clock.h"
 
 /* uthash must never exit(): a failed add sets the caller's local `oom`. */
 #define HASH_NONFATAL_OOM 1
@@ -33,14 +33,6 @@ struct mem {
 	struct mem_entry *map;
 	size_t writes; /* since the last sweep */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool entry_expired(const struct mem_entry *e, int64_t now)
 {
@@ -90,7 +82,7 @@ static int mem_get(void *ctx, const char *name, size_t nlen, char **value, size_
 	int rc = 0;
 
 	pthread_mutex_lock(&m->mu);
-	e = entry_find(m, name, nlen, mono_ms());
+	e = entry_find(m, name, nlen, lc_clock_ms());
 	if (e) {
 		char *v = malloc(e->vlen + 1);
 
@@ -116,7 +108,7 @@ static int mem_set(void *ctx, const char *name, size_t nlen, const char *value, 
 	struct mem *m = ctx;
 	struct mem_entry *e;
 	char *v;
-	int64_t now = mono_ms();
+	int64_t now = lc_clock_ms();
 	int64_t expires = 0;
 	int oom = 0;
 
@@ -165,7 +157,7 @@ nomem:
 static int mem_del(void *ctx, size_t n, const char *const *names, const size_t *nlens)
 {
 	struct mem *m = ctx;
-	int64_t now = mono_ms();
+	int64_t now = lc_clock_ms();
 	int count = 0;
 
 	pthread_mutex_lock(&m->mu);

@@ -2,7 +2,6 @@
  * protocol alone (get, set with ex/nx, delete), for backends without native
  * operations (memory and custom clients): SET NX EX plus polling, owner
  * tokens, per-key fences, and pools kept as a slot list under a meta-lock.
- * Also the library's clocks and random tokens.
  *
  * What get/set/delete cannot make atomic, and so is not:
  * - release and renew check the owner (GET == token) and then act (DEL or
@@ -16,17 +15,14 @@
  *   meta-lock; a holder that stalls past the meta-lock's expiry can
  *   overwrite a newer list.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
+#include "token.h"
 
 #define FENCE_SUFFIX	  "-fence"
 #define META_SUFFIX	  "-meta"
@@ -36,96 +32,7 @@
 #define SLOT_LINE_MAX	  128	/* bytes of one "id expires" line */
 #define U64_DIGITS	  20
 
-/* ---- clocks, sleeping, tokens ------------------------------------------- */
-
-static int64_t (*wall_clock)(void); /* tests' seam; NULL = CLOCK_REALTIME */
-
-int64_t lc_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t lc_wall_ms(void)
-{
-	int64_t (*fn)(void) = __atomic_load_n(&wall_clock, __ATOMIC_ACQUIRE);
-	struct timespec ts;
-
-	if (fn)
-		return fn();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void lc_set_wall_clock(int64_t (*now_ms)(void))
-{
-	__atomic_store_n(&wall_clock, now_ms, __ATOMIC_RELEASE);
-}
-
-void lc_sleep_s(double s)
-{
-	struct timespec ts;
-
-	if (!(s > 0))
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int random_bytes(unsigned char *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = getrandom(buf + got, n - got, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got < n) { /* no getrandom (old kernel, seccomp): the device */
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0)
-			return lc_set_error(CACHIFY_EIO, "no randomness for a token: %s",
-					    strerror(errno));
-		while (got < n) {
-			ssize_t r = read(fd, buf + got, n - got);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				close(fd);
-				return lc_set_error(CACHIFY_EIO, "reading /dev/urandom failed");
-			}
-			got += (size_t)r;
-		}
-		close(fd);
-	}
-	return 0;
-}
-
-int lc_token(char out[LC_TOKEN_HEX + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[LC_TOKEN_HEX / 2];
-	int rc = random_bytes(raw, sizeof raw);
-
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < sizeof raw; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[LC_TOKEN_HEX] = '\0';
-	return 0;
-}
+/* ---- grants and keys ---------------------------------------------------- */
 
 void lc_grant_clear(struct backend_grant *g)
 {
@@ -204,8 +111,8 @@ int lc_generic_lock_acquire(cachify_client *cl, const char *key, size_t klen, in
 {
 	char tok[LC_TOKEN_HEX + 1];
 	bool forever = !w->nowait && w->timeout < 0;
-	int64_t deadline = lc_mono_ms() + (w->nowait || forever ? 0 : (int64_t)(w->timeout * 1000));
-	int rc = lc_token(tok);
+	int64_t deadline = lc_clock_ms() + (w->nowait || forever ? 0 : (int64_t)(w->timeout * 1000));
+	int rc = lc_token_make(tok);
 
 	memset(g, 0, sizeof *g);
 	if (rc)
@@ -221,11 +128,11 @@ int lc_generic_lock_acquire(cachify_client *cl, const char *key, size_t klen, in
 			break;
 		if (w->nowait)
 			return lc_set_error(CACHIFY_ELOCKED, "%.*s is locked", (int)klen, key);
-		left = deadline - lc_mono_ms();
+		left = deadline - lc_clock_ms();
 		if (!forever && left <= 0)
 			return lc_set_error(CACHIFY_ETIMEOUT, "%.*s: still locked after %.3f s",
 					    (int)klen, key, w->timeout);
-		lc_sleep_s(forever || poll * 1000 < (double)left ? poll : (double)left / 1000);
+		lc_clock_sleep_s(forever || poll * 1000 < (double)left ? poll : (double)left / 1000);
 	}
 	g->id = strdup(tok);
 	if (!g->id) {
@@ -330,7 +237,7 @@ static int slots_read(cachify_client *cl, const char *key, size_t klen, struct s
 {
 	char *v = NULL;
 	size_t vlen, pos = 0;
-	int64_t now = lc_wall_ms();
+	int64_t now = lc_clock_wall_ms();
 	int rc = cachify_client_get(cl, key, klen, &v, &vlen);
 
 	memset(s, 0, sizeof *s);
@@ -386,7 +293,7 @@ static int slots_write(cachify_client *cl, const char *key, size_t klen, const s
 			last = s->v[i].expires_ms;
 	}
 	if (last > 0) {
-		ex = (last - lc_wall_ms() + 999) / 1000;
+		ex = (last - lc_clock_wall_ms() + 999) / 1000;
 		if (ex < 1)
 			ex = 1;
 	}
@@ -431,7 +338,7 @@ int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, lo
 	int rc;
 
 	memset(g, 0, sizeof *g);
-	rc = lc_token(tok);
+	rc = lc_token_make(tok);
 	if (rc)
 		return rc;
 	rc = meta_lock(cl, key, klen, poll, &mkey, &mlen, &meta);
@@ -441,7 +348,7 @@ int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, lo
 	if (rc == 0 && s.n >= (size_t)max)
 		rc = lc_set_error(CACHIFY_EFULL, "%.*s: all %ld slots taken", (int)klen, key, max);
 	if (rc == 0)
-		rc = slots_push(&s, tok, LC_TOKEN_HEX, ex > 0 ? lc_wall_ms() + ex * 1000 : 0);
+		rc = slots_push(&s, tok, LC_TOKEN_HEX, ex > 0 ? lc_clock_wall_ms() + ex * 1000 : 0);
 	if (rc == 0)
 		rc = slots_write(cl, key, klen, &s);
 	meta_unlock(cl, mkey, mlen, &meta);

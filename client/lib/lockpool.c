@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "instance.h"
 
 struct cachify_lock {
@@ -354,19 +355,19 @@ void cachify_pool_free(cachify_pool *p)
 static int pool_acquire_polling(cachify_pool *p, double timeout, struct backend_grant *g)
 {
 	bool forever = timeout < 0;
-	int64_t deadline = lc_mono_ms() + (forever ? 0 : (int64_t)(timeout * 1000));
+	int64_t deadline = lc_clock_ms() + (forever ? 0 : (int64_t)(timeout * 1000));
 
 	for (;;) {
 		int rc = lc_generic_pool_acquire(p->cl, p->key, p->klen, p->max_size,
 						 p->slot_exp_s, p->poll_s, g);
-		int64_t left = deadline - lc_mono_ms();
+		int64_t left = deadline - lc_clock_ms();
 
 		if (rc != CACHIFY_EFULL || timeout == 0)
 			return rc;
 		if (!forever && left <= 0)
 			return lc_set_error(CACHIFY_ETIMEOUT, "no free slot within %.3f s", timeout);
-		lc_sleep_s(forever || p->poll_s * 1000 < (double)left ? p->poll_s
-								       : (double)left / 1000);
+		lc_clock_sleep_s(forever || p->poll_s * 1000 < (double)left ? p->poll_s
+									     : (double)left / 1000);
 	}
 }
 

@@ -84,17 +84,6 @@ int lc_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2,
  * Replies (cachify_client_call): every node, its str and its element array
  * are separate malloc blocks, freed by cachify_reply_free (core.c). */
 
-#define LC_TOKEN_HEX 32 /* hex digits of a token or slot id: 128 random bits */
-
-/* ms on CLOCK_MONOTONIC (waits) and on the wall clock (pool slot expiry,
- * shared between processes). lc_set_wall_clock replaces the wall clock
- * (tests; NULL restores it); call it while no other thread uses pools. */
-int64_t lc_mono_ms(void);
-int64_t lc_wall_ms(void);
-void lc_set_wall_clock(int64_t (*now_ms)(void));
-void lc_sleep_s(double s);
-/* 128 random bits (getrandom, else /dev/urandom) as NUL-terminated hex. */
-int lc_token(char out[LC_TOKEN_HEX + 1]);
 /* Frees g->id and zeroes g (not the session: see session_end). */
 void lc_grant_clear(struct backend_grant *g);
 

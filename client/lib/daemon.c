@@ -8,7 +8,6 @@
  * ends the session: the lock lives exactly as long as that connection.
  * Socket I/O and RESP buffers are daemon_conn.c's.
  */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -16,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "daemon_conn.h"
 
 #define DAEMON_DEFAULT_PATH     "/run/cachifyd/cachifyd.sock"
@@ -59,14 +58,6 @@ void cachify_daemon_options_init(struct cachify_daemon_options *o)
 }
 
 /* ---- one command, one reply ---------------------------------------------------- */
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* The reply's error class ("LOCKED" of "LOCKED the key is held") as a
  * code; the server's words become the thread's error text. */
@@ -155,7 +146,7 @@ static int conn_open(struct dctx *x, struct lc_dconn **out)
 		}
 		if (rc != CACHIFY_EIO || attempt >= x->o.retries)
 			return rc;
-		sleep_ms(pause);
+		lc_clock_sleep_ms(pause);
 		pause = pause * 2 > DAEMON_BACKOFF_MAX_MS ? DAEMON_BACKOFF_MAX_MS : pause * 2;
 	}
 }

@@ -14,6 +14,8 @@
 
 #define FENCE_DIGITS   24 /* a decimal uint64 and its NUL */
 
+/* s on CLOCK_MONOTONIC, for -v's "after N s": the CLI's one clock (the
+ * library's is private to it, and the public API has none). */
 static double now_s(void)
 {
 	struct timespec ts;
