@@ -51,6 +51,8 @@ struct conn {
 	struct resp_buf in;		/* bytes read; the current request starts at in_pos */
 	size_t in_pos;
 	struct resp_req req;
+	struct resp_req *ahead;		/* while blocked: frames queued input (conn.c) */
+	size_t ahead_len;		/* bytes after in_pos known to be whole requests */
 	struct resp_buf out;		/* replies; out_pos bytes of it already written */
 	size_t out_pos;
 

@@ -38,7 +38,7 @@ void cmd_pool_acquire(struct conn *c, int argc, struct resp_arg *argv)
 	if (arg_ll(c, &argv[2], &r.max) != 0)
 		return;
 	if (r.max < 1 || r.max > POOL_MAX_SIZE) {
-		reply_error(c, "ERR max-size must be a positive integer");
+		reply_errorf(c, "ERR max-size must be between 1 and %lld", POOL_MAX_SIZE);
 		return;
 	}
 	if (cmd_grant_opts(c, argc, argv, 3, "pool.acquire", false, &r, &wait_ms) != 0)

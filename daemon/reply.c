@@ -2,6 +2,8 @@
 #include "reply.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,23 +11,50 @@
 #include "log.h"
 
 #define REPLY_ERROR_MAX 1024 /* bytes of a formatted error line */
+#define REPLY_HEADER_MAX 32  /* bytes of a RESP header ("$<len>\r\n", "*<n>\r\n") */
 
-/* Out of memory for c's reply: it can no longer be answered in order.
- * Its read callback (woken by the caller's path or here) frees it. */
-static void reply_failed(struct conn *c)
+static size_t output_limit = SIZE_MAX; /* bytes: client-output-buffer-limit */
+
+void reply_set_output_limit(size_t bytes)
+{
+	output_limit = bytes;
+}
+
+/* c can no longer be answered in order (no memory, or over its output
+ * limit): it is closed, and nothing more is appended. Its read callback
+ * (woken here, or by the path that replied to it) frees it. */
+static void reply_failed(struct conn *c, const char *why)
 {
 	if (c->flags & CONN_CLOSING)
 		return;
-	log_warning("client %llu: out of memory for a reply; closing", (unsigned long long)c->id);
+	log_notice("client %llu: %s; closing", (unsigned long long)c->id, why);
 	c->flags |= CONN_CLOSING;
 	if (c->ev_read)
 		event_active(c->ev_read, EV_READ, 0);
 }
 
+/* May len more bytes go to c's output? Checked before every append, so a
+ * reply that would pass the limit is never built: a huge MGET costs the
+ * limit, not its whole size, in memory and time. */
+static bool reply_fits(struct conn *c, size_t len)
+{
+	if (c->flags & CONN_CLOSING)
+		return false;
+	if (conn_pending_out(c) + len > output_limit) {
+		char why[96];
+
+		snprintf(why, sizeof why, "output buffer over %zu bytes (client-output-buffer-limit)",
+			 output_limit);
+		reply_failed(c, why);
+		return false;
+	}
+	return true;
+}
+
 void reply_raw(struct conn *c, const char *s, size_t len)
 {
-	if (resp_buf_append(&c->out, s, len) != 0)
-		reply_failed(c);
+	if (reply_fits(c, len) && resp_buf_append(&c->out, s, len) != 0)
+		reply_failed(c, "out of memory for a reply");
 }
 
 void reply_ok(struct conn *c)
@@ -35,14 +64,14 @@ void reply_ok(struct conn *c)
 
 void reply_simple(struct conn *c, const char *s)
 {
-	if (resp_add_simple_cstr(&c->out, s) != 0)
-		reply_failed(c);
+	if (reply_fits(c, strlen(s) + 3) && resp_add_simple_cstr(&c->out, s) != 0)
+		reply_failed(c, "out of memory for a reply");
 }
 
 void reply_error(struct conn *c, const char *msg)
 {
-	if (resp_add_error(&c->out, msg, strlen(msg)) != 0)
-		reply_failed(c);
+	if (reply_fits(c, strlen(msg) + 3) && resp_add_error(&c->out, msg, strlen(msg)) != 0)
+		reply_failed(c, "out of memory for a reply");
 }
 
 void reply_errorf(struct conn *c, const char *fmt, ...)
@@ -58,14 +87,14 @@ void reply_errorf(struct conn *c, const char *fmt, ...)
 
 void reply_int(struct conn *c, long long v)
 {
-	if (resp_add_int(&c->out, v) != 0)
-		reply_failed(c);
+	if (reply_fits(c, REPLY_HEADER_MAX) && resp_add_int(&c->out, v) != 0)
+		reply_failed(c, "out of memory for a reply");
 }
 
 void reply_bulk(struct conn *c, const char *p, size_t len)
 {
-	if (resp_add_bulk(&c->out, p, len) != 0)
-		reply_failed(c);
+	if (reply_fits(c, len + REPLY_HEADER_MAX) && resp_add_bulk(&c->out, p, len) != 0)
+		reply_failed(c, "out of memory for a reply");
 }
 
 void reply_bulk_cstr(struct conn *c, const char *s)
@@ -80,6 +109,6 @@ void reply_nil(struct conn *c)
 
 void reply_array(struct conn *c, size_t n)
 {
-	if (resp_add_array(&c->out, n) != 0)
-		reply_failed(c);
+	if (reply_fits(c, REPLY_HEADER_MAX) && resp_add_array(&c->out, n) != 0)
+		reply_failed(c, "out of memory for a reply");
 }

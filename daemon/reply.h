@@ -1,8 +1,10 @@
 /* reply.h - appending RESP replies to a client's output buffer.
  *
  * Every handler answers through these. They only append; conn.c writes.
- * On allocation failure the client is marked CONN_CLOSING (it could not be
- * answered) and its own callback frees it.
+ * When memory runs out, or the client's unwritten output would pass
+ * client-output-buffer-limit, the client is marked CONN_CLOSING (it can no
+ * longer be answered in order), later appends are dropped, and its own
+ * callback frees it.
  */
 #ifndef CACHIFY_REPLY_H
 #define CACHIFY_REPLY_H
@@ -10,6 +12,9 @@
 #include <stddef.h>
 
 struct conn;
+
+/* The most unwritten output a client may have (client-output-buffer-limit). */
+void reply_set_output_limit(size_t bytes);
 
 void reply_raw(struct conn *c, const char *s, size_t len);
 void reply_ok(struct conn *c);

@@ -256,7 +256,23 @@ bool security_is_admin(uid_t uid)
 	return idset_has_uid(&policy.admin_uid, uid);
 }
 
-int security_check_socket_dir(const char *socket_path, char *err, size_t size)
+/* May the owner of the socket directory be trusted with the socket? Root,
+ * the daemon itself, and the user it switches to can all replace the file
+ * anyway; anyone else who owns the directory could rename their own
+ * socket onto the path and receive other clients' commands. */
+static bool security_dir_owner_ok(uid_t owner, const char *run_user)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (owner == 0 || owner == geteuid())
+		return true;
+	return run_user && run_user[0] &&
+	       lookup_user(run_user, false, &uid, &gid, NULL, 0) == 0 && owner == uid;
+}
+
+int security_check_socket_dir(const char *socket_path, const char *run_user, char *err,
+			      size_t size)
 {
 	const char *slash = strrchr(socket_path, '/');
 	char dir[4096];
@@ -283,6 +299,13 @@ int security_check_socket_dir(const char *socket_path, char *err, size_t size)
 			 "such as /run/cachifyd (mode 0755)",
 			 dir, (st.st_mode & S_IWOTH) ? "world" : "group",
 			 (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (!security_dir_owner_ok(st.st_uid, run_user)) {
+		snprintf(err, size,
+			 "socket directory %s is owned by uid %u, who could replace the socket; "
+			 "use a directory owned by root, by the daemon's user or by 'user'",
+			 dir, (unsigned)st.st_uid);
 		return -1;
 	}
 	return 0;

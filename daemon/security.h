@@ -35,9 +35,12 @@ bool security_peer_is_allowed(int fd, uid_t uid, gid_t gid);
 /* May uid run admin commands (FLUSHALL, CONFIG, SHUTDOWN)? */
 bool security_is_admin(uid_t uid);
 
-/* Refuses a socket directory that others could write to (where they
- * could replace the socket file): 0, or -1 with the reason in err. */
-int security_check_socket_dir(const char *socket_path, char *err, size_t size);
+/* Refuses a socket directory that others could write to, or that is owned
+ * by someone other than root, the daemon's user or run_user (the `user`
+ * directive; may be NULL): whoever can, could replace the socket file.
+ * 0, or -1 with the reason in err. */
+int security_check_socket_dir(const char *socket_path, const char *run_user, char *err,
+			      size_t size);
 
 /* After binding: as root with `user` set, becomes that user (its groups,
  * gid, then uid); as root without it, warns; otherwise `user` must name

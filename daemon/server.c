@@ -23,6 +23,7 @@
 #include "notify.h"
 #include "pool.h"
 #include "random.h"
+#include "reply.h"
 #include "security.h"
 #include "store.h"
 #include "waitq.h"
@@ -228,6 +229,7 @@ void server_apply_config(void)
 				    : STORE_NOEVICTION);
 	security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
+	reply_set_output_limit(server.cfg.client_output_buffer_limit);
 }
 
 /* Directives that need a restart keep their running value on reload. */
@@ -261,6 +263,8 @@ int server_load_config(struct config *c, char *err)
 	return security_validate(c, err);
 }
 
+static int server_fit_maxclients(void);
+
 int server_reload(void)
 {
 	char err[CONFIG_ERR_MAX];
@@ -276,6 +280,7 @@ int server_reload(void)
 	config_free(&server.cfg);
 	server.cfg = next;
 	server_apply_config();
+	server_fit_maxclients();
 	log_notice("configuration reloaded (loglevel %s)",
 		   config_loglevel_name(server.cfg.loglevel));
 	return 0;
@@ -310,21 +315,35 @@ struct store *server_store_new(void)
 }
 
 /* Enough descriptors for maxclients: raise the soft limit if the hard one
- * allows it, else say what to change. */
-static void server_raise_nofile(void)
+ * allows it; else lower maxclients to what fits and say so, as Redis does,
+ * so clients past the limit get "max number of clients reached" instead of
+ * waiting unanswered in the listen backlog while accept fails with EMFILE.
+ * 0, or -1 (logged) when not even one client fits. */
+static int server_fit_maxclients(void)
 {
 	rlim_t want = (rlim_t)server.cfg.maxclients + SERVER_RESERVED_FDS;
 	struct rlimit rl;
+	int fits;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur >= want)
-		return;
+		return 0;
 	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-		log_warning("maxclients %d needs %llu file descriptors but the limit is %llu; "
-			    "raise it (ulimit -n, LimitNOFILE=)",
-			    server.cfg.maxclients, (unsigned long long)want,
-			    (unsigned long long)rl.rlim_cur);
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur <= SERVER_RESERVED_FDS) {
+		log_warning("the file descriptor limit (%llu) leaves no room for clients: cachifyd "
+			    "keeps %d for itself; raise it (ulimit -n, LimitNOFILE=)",
+			    (unsigned long long)rl.rlim_cur, SERVER_RESERVED_FDS);
+		return -1;
+	}
+	fits = (int)(rl.rlim_cur - SERVER_RESERVED_FDS);
+	log_warning("maxclients lowered from %d to %d: the file descriptor limit is %llu and "
+		    "cachifyd keeps %d for itself; raise it (ulimit -n, LimitNOFILE=)",
+		    server.cfg.maxclients, fits, (unsigned long long)rl.rlim_cur,
+		    SERVER_RESERVED_FDS);
+	server.cfg.maxclients = fits;
+	return 0;
 }
 
 int server_init(void)
@@ -357,7 +376,8 @@ int server_init(void)
 	}
 	waitq_init(server.base);
 	server_apply_config();
-	server_raise_nofile();
+	if (server_fit_maxclients() != 0)
+		return -1;
 	if (listen_open() != 0)
 		return -1;
 	/* Root is needed, if at all, only to bind: give it up right after. */

@@ -1916,9 +1916,9 @@ START_TEST(test_pool_acquire_bad_arguments_are_errors)
 
 	snprintf(biggest, sizeof biggest, "%lld", (long long)POOL_MAX_SIZE);
 	snprintf(toobig, sizeof toobig, "%lld", (long long)POOL_MAX_SIZE + 1);
-	h_call_error(c, "ERR max-size must be a positive integer", "POOL.ACQUIRE", "p", "0");
-	h_call_error(c, "ERR max-size must be a positive integer", "POOL.ACQUIRE", "p", "-1");
-	h_call_error(c, "ERR max-size must be a positive integer", "POOL.ACQUIRE", "p", toobig);
+	h_call_error(c, "ERR max-size must be between 1 and 4294967296", "POOL.ACQUIRE", "p", "0");
+	h_call_error(c, "ERR max-size must be between 1 and 4294967296", "POOL.ACQUIRE", "p", "-1");
+	h_call_error(c, "ERR max-size must be between 1 and 4294967296", "POOL.ACQUIRE", "p", toobig);
 	h_call_error(c, "ERR value is not an integer", "POOL.ACQUIRE", "p", "abc");
 	h_call_error(c, "ERR invalid expire time in 'pool.acquire'", "POOL.ACQUIRE", "p", "2", "PX",
 		     "0");

@@ -1234,6 +1234,53 @@ START_TEST(test_socket_directory_writable_by_others_is_refused)
 }
 END_TEST
 
+/* Regression: a root daemon started in a 0755 directory owned by nobody;
+ * that user could rename its own socket onto the path and receive a root
+ * client's commands. */
+START_TEST(test_socket_directory_owned_by_another_user_is_refused)
+{
+	struct h_daemon *d = h_daemon_new();
+	char sub[T_PATH];
+	char *log;
+
+	if (geteuid() != 0) {
+		h_daemon_free(d);
+		return; /* only root can give the directory away */
+	}
+	fmt(sub, sizeof sub, "%s/sockdir", d->dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	ck_assert_int_eq(chown(sub, 65534, 65534), 0);
+	fmt(d->sock, sizeof d->sock, "%s/sock", sub);
+	log = expect_refusal(d, NULL);
+	expect_contains(log, "is owned by uid 65534", "log");
+	free(log);
+	expect_missing(d->sock);
+	ck_assert_int_eq(chown(sub, 0, 0), 0);
+	h_daemon_spawn(d, NULL);
+	h_daemon_wait_ready(d);
+	h_daemon_finish(d);
+}
+END_TEST
+
+/* Regression: at shutdown the daemon unlinked whatever file was at the
+ * socket path, even one that replaced its socket. */
+START_TEST(test_shutdown_leaves_a_file_that_replaced_the_socket)
+{
+	struct h_daemon *d = h_daemon_start(NULL);
+	char moved[T_PATH];
+	struct stat st;
+
+	fmt(moved, sizeof moved, "%s.moved", d->sock);
+	ck_assert_int_eq(rename(d->sock, moved), 0);
+	h_write_file(d->sock, "not the daemon's\n");
+	ck_assert_int_eq(h_daemon_stop(d), 0);
+	ck_assert_int_eq(lstat(d->sock, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert(h_log_wait(d, "no longer the socket this daemon bound", T_SLOW_MS(1000)));
+	h_daemon_free(d);
+}
+END_TEST
+
 /* /proc/PID/status field ("Uid:"), first value. */
 static long proc_status_id(pid_t pid, const char *field)
 {
@@ -1498,6 +1545,8 @@ Suite *ops_suite(void)
 	tcase_add_test(tc, test_default_allow_gid_is_the_socket_files_group);
 	tcase_add_test(tc, test_everyone_star_lets_any_uid_in);
 	tcase_add_test(tc, test_socket_directory_writable_by_others_is_refused);
+	tcase_add_test(tc, test_socket_directory_owned_by_another_user_is_refused);
+	tcase_add_test(tc, test_shutdown_leaves_a_file_that_replaced_the_socket);
 	tcase_add_test(tc, test_user_directive_switches_to_that_user_after_binding);
 	tcase_add_test(tc, test_unknown_user_or_group_fails_the_config_test);
 	suite_add_tcase(s, tc);

@@ -7,6 +7,7 @@
  * module suites; peers (redis-cli, redis-py) are in check_compat.c.
  */
 #include <check.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -832,6 +833,145 @@ START_TEST(test_unfinished_request_times_out_idle_client_does_not)
 }
 END_TEST
 
+/* Peak resident memory of pid in KiB (VmHWM). */
+static long proc_peak_kib(pid_t pid)
+{
+	char path[64], *s, *p;
+	long v;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	s = h_slurp(path, NULL);
+	ck_assert_ptr_nonnull(s);
+	p = strstr(s, "VmHWM:");
+	ck_assert_ptr_nonnull(p);
+	v = strtol(p + 6, NULL, 10);
+	free(s);
+	return v;
+}
+
+/* Regression: the output limit was checked only once a whole reply was
+ * built: MGET of one 1 MB key 1,023 times took the daemon to 1.08 GB and
+ * froze the loop for seconds. The limit must stop the reply as it grows. */
+START_TEST(test_output_limit_applies_while_a_reply_is_built)
+{
+	enum { BIG = 1024 * 1024, COPIES = 1023 };
+	struct h_daemon *d = h_daemon_start(NULL); /* default limit: 8mb */
+	struct h_client *c = h_connect(d), *other = h_connect(d);
+	char *big = filled(BIG, 'M');
+	struct resp_arg set[] = {{"SET", 3}, {"big", 3}, {big, BIG}};
+	static struct resp_arg mget[COPIES + 1];
+	long before, after;
+	size_t n = 0;
+	int64_t t0;
+
+	h_cmdv(c, 3, set);
+	h_expect_status(c, "OK");
+	before = proc_peak_kib(d->pid);
+	mget[0] = (struct resp_arg){"MGET", 4};
+	for (int i = 1; i <= COPIES; i++)
+		mget[i] = (struct resp_arg){"big", 3};
+	h_cmdv(c, COPIES + 1, mget);
+	ck_assert_msg(h_read_until_eof(c, T_SLOW_MS(10000), &n), "client over its limit not closed");
+	ck_assert_msg(n <= (size_t)9 * 1024 * 1024, "%zu bytes sent past the 8mb limit", n);
+	t0 = h_now_ms();
+	h_call_status(other, "PONG", "PING");
+	ck_assert_int_lt(h_now_ms() - t0, T_SLOW_MS(1000));
+	after = proc_peak_kib(d->pid);
+	ck_assert_msg(after - before < 64 * 1024, "peak RSS grew %ld KiB for one MGET", after - before);
+	ck_assert(h_log_wait(d, "client-output-buffer-limit", T_SLOW_MS(2000)));
+	free(big);
+	h_close(c);
+	h_close(other);
+	h_daemon_finish(d);
+}
+END_TEST
+
+/* Regression: partial_since_ms was not set while a connection waited, so a
+ * waiter could park a half-sent request (of any size) for as long as it
+ * waited. A complete command queued behind the wait is not unfinished. */
+START_TEST(test_blocked_client_with_unfinished_request_times_out)
+{
+	struct h_daemon *d = h_daemon_start("--client-request-timeout", "1", NULL);
+	struct h_client *holder = h_connect(d), *half = h_connect(d), *whole = h_connect(d);
+	struct resp_reply *r;
+	size_t n = 99;
+	int64_t t0;
+
+	r = h_call(holder, "LOCK.ACQUIRE", "k");
+	ck_assert_int_eq(r->type, RESP_ARRAY);
+	resp_reply_free(r);
+	h_send_str(half, "*4\r\n$12\r\nLOCK.ACQUIRE\r\n$1\r\nk\r\n$4\r\nWAIT\r\n$1\r\n0\r\n");
+	h_send_str(half, "*2\r\n$3\r\nGET\r\n$100\r\nab");
+	h_send_str(whole, "*4\r\n$12\r\nLOCK.ACQUIRE\r\n$1\r\nk\r\n$4\r\nWAIT\r\n$1\r\n0\r\n"
+			  "*1\r\n$4\r\nPING\r\n");
+	t0 = h_now_ms();
+	ck_assert_msg(h_read_until_eof(half, T_SLOW_MS(5000), &n), "blocked half request not closed");
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_ge(h_now_ms() - t0, 900);
+	ck_assert(h_log_wait(d, "unfinished", T_SLOW_MS(2000)));
+	/* The waiter with only whole commands queued keeps waiting... */
+	while (h_now_ms() - t0 < 2500)
+		h_sleep_ms(50);
+	ck_assert(h_is_quiet(whole, 200));
+	/* ...and gets its grant, then its pipelined PONG, on release. */
+	h_call_int(holder, 1, "DEL", "k");
+	r = h_reply(whole);
+	ck_assert_int_eq(r->type, RESP_ARRAY);
+	resp_reply_free(r);
+	h_expect_status(whole, "PONG");
+	h_close(holder);
+	h_close(half);
+	h_close(whole);
+	h_daemon_finish(d);
+}
+END_TEST
+
+/* Regression: with `ulimit -n 64` and maxclients 1024, accept failed with
+ * EMFILE every 100 ms (and logged it each time) while clients past the
+ * limit sat unanswered in the backlog. maxclients is lowered to fit. */
+START_TEST(test_maxclients_is_lowered_to_fit_the_descriptor_limit)
+{
+	enum { LIMIT = 64, FITS = LIMIT - 32, EXTRA = 4 };
+	struct rlimit old, low = {LIMIT, LIMIT};
+	struct h_client *cl[FITS + EXTRA];
+	struct h_daemon *d;
+	char want[96];
+	int refused = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	d = h_daemon_start("--maxclients", "1024", NULL);
+	setrlimit(RLIMIT_NOFILE, &old); /* back up for our own sockets (root may) */
+	snprintf(want, sizeof want, "maxclients lowered from 1024 to %d", FITS);
+	ck_assert_msg(h_log_wait(d, want, T_SLOW_MS(2000)), "no '%s' in the log", want);
+	for (int i = 0; i < FITS + EXTRA; i++) {
+		struct resp_reply *r;
+
+		cl[i] = h_connect(d);
+		/* A refused client may be closed before it writes: read anyway. */
+		h_try_send(cl[i], "PING\r\n", 6);
+		ck_assert_int_eq(h_try_reply(cl[i], &r), 1); /* an answer, never a hang */
+		if (r->type == RESP_ERROR) {
+			ck_assert_str_eq(r->str, "ERR max number of clients reached");
+			refused++;
+		} else {
+			ck_assert_str_eq(r->str, "PONG");
+		}
+		resp_reply_free(r);
+	}
+	ck_assert_int_eq(refused, EXTRA);
+	{
+		struct resp_reply *info = h_call(cl[0], "INFO", "clients");
+
+		ck_assert_ptr_nonnull(strstr(info->str, "maxclients:32\r\n"));
+		resp_reply_free(info);
+	}
+	for (int i = 0; i < FITS + EXTRA; i++)
+		h_close(cl[i]);
+	h_daemon_finish(d);
+}
+END_TEST
+
 /* ---- commands: SET ------------------------------------------------------------ */
 
 START_TEST(test_set_nx_xx_get_keepttl)
@@ -1499,7 +1639,9 @@ START_TEST(test_client_setname_getname_id_list)
 	{
 		char *name = filled(129, 'n');
 
-		h_call_error(c, "ERR ", "CLIENT", "SETNAME", name);
+		/* Regression: refused as "cannot contain spaces", which it does not. */
+		h_call_error(c, "ERR Client names are limited to 128 bytes", "CLIENT", "SETNAME",
+			     name);
 		name[128] = '\0';
 		h_ok(c, "CLIENT", "SETNAME", name);
 		h_call_bulk(c, name, "CLIENT", "GETNAME");
@@ -1961,6 +2103,9 @@ Suite *server_suite(void)
 	tcase_add_test(tc, test_http_requests_are_closed_without_reply_and_logged);
 	tcase_add_test(tc, test_output_buffer_limit_closes_client_that_does_not_read);
 	tcase_add_test(tc, test_unfinished_request_times_out_idle_client_does_not);
+	tcase_add_test(tc, test_output_limit_applies_while_a_reply_is_built);
+	tcase_add_test(tc, test_blocked_client_with_unfinished_request_times_out);
+	tcase_add_test(tc, test_maxclients_is_lowered_to_fit_the_descriptor_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("commands");
