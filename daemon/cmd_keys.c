@@ -13,7 +13,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "conn.h"
-#include "glob.h"
+#include "keymatch.h"
 #include "lock.h"
 #include "server.h"
 #include "store.h"
@@ -505,7 +505,7 @@ void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 	for (size_t i = 0; i < st.n; i++) {
 		struct sentry *e = st.found[i];
 
-		if (match && !glob_match(match->ptr, match->len, sentry_key(e), e->klen, false))
+		if (match && !keymatch_matches(match->ptr, match->len, sentry_key(e), e->klen, false))
 			continue;
 		if (type && !arg_is(type, type_name(e)))
 			continue;

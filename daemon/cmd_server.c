@@ -12,7 +12,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
-#include "glob.h"
+#include "keymatch.h"
 #include "lock.h"
 #include "server.h"
 #include "store.h"
@@ -475,7 +475,7 @@ void cmd_config(struct conn *c, int argc, struct resp_arg *argv)
 		/* Persistence settings redis-benchmark and others ask about:
 		 * cachifyd keeps nothing on disk. */
 		for (size_t k = 0; k < sizeof no_persistence / sizeof no_persistence[0]; k++)
-			if (glob_match(pat, n, no_persistence[k][0], strlen(no_persistence[k][0]),
+			if (keymatch_matches(pat, n, no_persistence[k][0], strlen(no_persistence[k][0]),
 				       true))
 				config_collect_cb(&r, no_persistence[k][0], no_persistence[k][1]);
 	}

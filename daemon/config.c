@@ -18,7 +18,7 @@
 #include <sys/un.h>
 
 #include "config_int.h"
-#include "glob.h"
+#include "keymatch.h"
 #include "resp.h"
 
 enum config_type {
@@ -671,7 +671,7 @@ void config_get(const struct config *c, const char *pattern, config_get_fn *fn, 
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
 		const struct config_directive *d = &config_table[i];
 
-		if (glob_match(pattern, strlen(pattern), d->name, strlen(d->name), true))
+		if (keymatch_matches(pattern, strlen(pattern), d->name, strlen(d->name), true))
 			fn(ctx, d->name, config_value_text(c, d, buf, sizeof(buf)));
 	}
 }

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "config_int.h"
-#include "glob.h"
+#include "keymatch.h"
 
 static bool config_is_hex(char c)
 {
@@ -219,7 +219,7 @@ static int config_include(struct config *c, const char *from, int line, const ch
 
 		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
 		    (nm[0] == '.' && base[0] != '.') ||
-		    !glob_match(base, strlen(base), nm, strlen(nm), false))
+		    !keymatch_matches(base, strlen(base), nm, strlen(nm), false))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
