@@ -1,14 +1,14 @@
 /* config_file.c - the redis.conf-style file reader behind config_load_file().
  *
- * Owns line splitting and quoting, comments, `include` (directory listing, glob
- * matching, the depth limit) and "file:line: message" errors. Every value goes
+ * Owns line splitting and quoting, comments, `include` (glob(3) and the depth
+ * limit) and "file:line: message" errors. Every value goes
  * through config_set(); the directive table and value parsing are config.c's.
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,6 @@
 #include <sys/types.h>
 
 #include "config_int.h"
-#include "keymatch.h"
 
 static bool config_is_hex(char c)
 {
@@ -152,25 +151,49 @@ static int config_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Why glob(3) gave up, set by config_glob_err_cb (glob's callback has no context). */
+static int config_glob_errno;
+
+/* A directory that does not exist just matches nothing; any other failure to read one
+ * (EACCES, EIO...) stops glob(3) with GLOB_ABORTED. */
+static int config_glob_err_cb(const char *path, int eerrno)
+{
+	(void)path;
+	if (eerrno == ENOENT || eerrno == ENOTDIR)
+		return 0;
+	config_glob_errno = eerrno;
+	return 1;
+}
+
+/* Copies s[0..len) to out with a backslash before each of glob(3)'s special characters,
+ * so a directory named "a[1]" is that directory and not a pattern. Returns out's end. */
+static char *config_glob_escape(char *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '\\')
+			*out++ = '\\';
+		*out++ = s[i];
+	}
+	return out;
+}
+
 /*
- * `include PATTERN`. glob(3) is out of reach here (daemon/glob.h shadows <glob.h> on the
- * include path), so the pattern is matched with glob_match() against the names in one
- * directory: wildcards may appear in the last path component only. As with glob(3), the
- * matches load in byte order, a leading dot must be matched explicitly, and a wildcard
- * matching nothing (even in a missing directory) is no error; a literal name must exist.
+ * `include PATTERN`, with glob(3). Wildcards may appear in the last path component only
+ * (a pattern of directories would make the load order hard to predict), and the directory
+ * part, including that of the file naming the include, is matched literally. Matches load
+ * in byte order whatever the locale, a leading dot must be matched explicitly, and a
+ * wildcard matching nothing (even in a missing directory) is no error; a literal name
+ * must exist.
  */
 static int config_include(struct config *c, const char *from, int line, const char *pattern,
 			  int depth, char *err)
 {
 	const char *pslash = strrchr(pattern, '/');
-	char *full, *slash;
-	const char *base;
+	const char *base, *name;
+	char *full, *pat, *slash;
 	size_t dlen;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	DIR *dir;
-	struct dirent *de;
-	int rc = -1;
+	glob_t g;
+	int rc, grc;
 
 	if (depth >= CONFIG_INCLUDE_DEPTH) {
 		config_err(err, "%s:%d: includes nested more than %d deep (an include loop?)",
@@ -196,75 +219,40 @@ static int config_include(struct config *c, const char *from, int line, const ch
 		return rc;
 	}
 
-	/* Step 1: collect the matching names of the directory (full cut at its last '/'). */
-	if (slash == NULL) {
-		dir = opendir(".");
-	} else if (slash == full) {
-		dir = opendir("/");
-	} else {
-		*slash = '\0';
-		dir = opendir(full);
-	}
-	if (dir == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			rc = 0;
-		else
-			config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".",
-				   strerror(errno));
+	/* Step 1: glob the escaped directory followed by the file name pattern. */
+	pat = malloc(2 * dlen + strlen(base) + 1);
+	if (pat == NULL) {
 		free(full);
-		return rc;
+		config_err(err, "%s:%d: out of memory", from, line);
+		return -1;
 	}
-	for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
-		const char *nm = de->d_name;
-
-		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
-		    (nm[0] == '.' && base[0] != '.') ||
-		    !keymatch_matches(base, strlen(base), nm, strlen(nm), false))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			char **grown = realloc(names, ncap * sizeof(*names));
-
-			if (grown == NULL)
-				goto oom;
-			names = grown;
-			cap = ncap;
+	strcpy(config_glob_escape(pat, full, dlen), base);
+	config_glob_errno = 0;
+	grc = glob(pat, GLOB_NOSORT, config_glob_err_cb, &g);
+	free(pat);
+	if (grc == GLOB_NOMATCH) {
+		rc = 0;
+	} else if (grc == GLOB_NOSPACE) {
+		config_err(err, "%s:%d: out of memory", from, line);
+		rc = -1;
+	} else if (grc != 0) {
+		/* The directory, without its trailing '/' unless it is the root. */
+		config_err(err, "%s:%d: %.*s: %s", from, line, dlen > 1 ? (int)dlen - 1 : 1,
+			   dlen > 0 ? full : ".",
+			   strerror(config_glob_errno ? config_glob_errno : EIO));
+		rc = -1;
+	} else {
+		/* Step 2: load them in byte order (glob's own sort would follow the locale),
+		 * skipping the "." and ".." that a pattern such as ".*" matches. */
+		qsort(g.gl_pathv, g.gl_pathc, sizeof(*g.gl_pathv), config_name_cmp);
+		rc = 0;
+		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
+			name = g.gl_pathv[i] + dlen;
+			if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+				rc = config_load(c, g.gl_pathv[i], depth + 1, from, line, err);
 		}
-		names[n] = strdup(nm);
-		if (names[n] == NULL)
-			goto oom;
-		n++;
 	}
-	if (errno != 0) {
-		config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".", strerror(errno));
-		goto out;
-	}
-	if (slash != NULL)
-		*slash = '/';
-
-	/* Step 2: load them in order, each path rebuilt as directory + name. */
-	if (n > 1)
-		qsort(names, n, sizeof(*names), config_name_cmp);
-	rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		char *path = malloc(dlen + strlen(names[i]) + 1);
-
-		if (path == NULL)
-			goto oom;
-		memcpy(path, full, dlen);
-		strcpy(path + dlen, names[i]);
-		rc = config_load(c, path, depth + 1, from, line, err);
-		free(path);
-	}
-	goto out;
-oom:
-	config_err(err, "%s:%d: out of memory", from, line);
-	rc = -1;
-out:
-	closedir(dir);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	globfree(&g);
 	free(full);
 	return rc;
 }

@@ -1057,6 +1057,25 @@ START_TEST(test_config_include_is_relative_to_the_including_file)
 }
 END_TEST
 
+/* The including file's directory is a path, not a pattern: only the last
+ * component of the include's argument is matched. */
+START_TEST(test_config_include_directory_with_wildcard_characters_is_literal)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "";
+
+	put("we[ir]d*?\\dir/conf.d/a.conf", "hz 42\n");
+	/* What the directory's name would match as a pattern. */
+	put("weidabdir/conf.d/a.conf", "hz 43\n");
+	put("we[ir]d*?\\dir/main.conf", "include conf.d/*.conf\n");
+	config_defaults(&c);
+	ck_assert_msg(config_load_file(&c, tmp_path("we[ir]d*?\\dir/main.conf"), err) == 0,
+		      "%s", err);
+	ck_assert_int_eq(c.hz, 42);
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(test_config_include_absolute_pattern)
 {
 	struct config c;
@@ -1080,6 +1099,33 @@ START_TEST(test_config_include_wildcard_matching_nothing_is_fine)
 				err) == 0,
 		      "%s", err);
 	ck_assert_int_eq(c.hz, 7);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_include_dot_pattern_skips_dot_and_dotdot)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "";
+
+	put("d/.x.conf", "hz 12\n");
+	ck_assert_msg(load_text(&c, "include d/.*\n", err) == 0, "%s", err);
+	ck_assert_int_eq(c.hz, 12);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_include_unreadable_directory_is_an_error)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX * 2], main_path[PATH_MAX];
+
+	/* A symlink loop: unreadable even for root, unlike a mode 000 directory. */
+	ck_assert_int_eq(symlink("loop", tmp_path("loop")), 0);
+	ck_assert_int_eq(load_text(&c, "include loop/*.conf\n", err), -1);
+	snprintf(main_path, sizeof(main_path), "%s", tmp_path("t.conf"));
+	fmt(want, sizeof(want), "%s:1: %s: %s", main_path, tmp_path("loop"), strerror(ELOOP));
+	ck_assert_str_eq(err, want);
 	config_free(&c);
 }
 END_TEST
@@ -1297,8 +1343,11 @@ Suite *config_suite(void)
 	tcase_add_test(tf, test_config_file_missing_names_path_and_reason);
 	tcase_add_test(tf, test_config_include_glob_loads_matches_in_sorted_order);
 	tcase_add_test(tf, test_config_include_is_relative_to_the_including_file);
+	tcase_add_test(tf, test_config_include_directory_with_wildcard_characters_is_literal);
 	tcase_add_test(tf, test_config_include_absolute_pattern);
 	tcase_add_test(tf, test_config_include_wildcard_matching_nothing_is_fine);
+	tcase_add_test(tf, test_config_include_dot_pattern_skips_dot_and_dotdot);
+	tcase_add_test(tf, test_config_include_unreadable_directory_is_an_error);
 	tcase_add_test(tf, test_config_include_missing_literal_file_is_an_error);
 	tcase_add_test(tf, test_config_include_error_names_the_included_file);
 	tcase_add_test(tf, test_config_include_wildcards_only_in_the_file_name);
