@@ -20,6 +20,7 @@
 #define CONFIG_IDS_MAX	      64   /* names or ids in one allow-uid/allow-gid/admin-uid */
 #define CONFIG_IDS_TEXT_MAX   4096 /* bytes of such a list as written */
 #define CONFIG_ID_NAME_MAX    64   /* bytes of one user or group name */
+#define CONFIG_ID_MAX	      4294967294ULL /* highest uid or gid: (uid_t)-1 means "none" */
 
 /* Keywords of the id lists: everyone, the daemon's own uid (after the
  * `user` switch), the group of the listening socket's file. */
