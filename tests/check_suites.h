@@ -7,6 +7,7 @@
 Suite *resp_suite(void);
 Suite *keymatch_suite(void);
 Suite *config_suite(void);
+Suite *security_suite(void);
 Suite *store_suite(void);
 Suite *dispatch_suite(void);
 Suite *server_suite(void);
