@@ -30,6 +30,7 @@
 #include "check_suites.h"
 #include "config.h"
 #include "harness.h"
+#include "notify.h"
 
 #define T_SLOW_MS(ms)  ((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
 #define T_PATH	       (H_PATH_MAX + 64)
@@ -926,6 +927,46 @@ START_TEST(test_watchdog_for_another_pid_sends_no_pings)
 }
 END_TEST
 
+/* In process: WATCHDOG_USEC is read by the one number helper, so only a
+ * positive decimal that fits turns the watchdog on. */
+START_TEST(test_watchdog_usec_must_be_a_positive_decimal)
+{
+	static const struct {
+		const char *usec;
+		int64_t want;
+	} cases[] = {
+		{"250000", 250000}, {"0250000", 250000}, {"9223372036854775807", INT64_MAX},
+		{"0", 0}, {"", 0}, {"-5", 0}, {"+5", 0}, {" 5", 0}, {"5 ", 0}, {"5x", 0},
+		{"1e6", 0}, {"9223372036854775808", 0}, {"99999999999999999999", 0},
+	};
+	char name[108];
+
+	fmt(name, sizeof name, "@cachify-test-%d-%lld", (int)getpid(), (long long)h_now_ms());
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("NOTIFY_SOCKET", name, 1);
+		setenv("WATCHDOG_USEC", cases[i].usec, 1);
+		unsetenv("WATCHDOG_PID");
+		notify_init();
+		ck_assert_msg(notify_enabled(), "WATCHDOG_USEC=%s: no socket", cases[i].usec);
+		ck_assert_msg(notify_watchdog_usec() == cases[i].want, "WATCHDOG_USEC=%s: %lld",
+			      cases[i].usec, (long long)notify_watchdog_usec());
+		notify_free();
+	}
+	/* WATCHDOG_PID is read the same way: "0<pid>" is us, "<pid>x" is not. */
+	for (int us = 0; us < 2; us++) {
+		char pid[32];
+
+		fmt(pid, sizeof pid, us ? "0%d" : "%dx", (int)getpid());
+		setenv("NOTIFY_SOCKET", name, 1);
+		setenv("WATCHDOG_USEC", "1000", 1);
+		setenv("WATCHDOG_PID", pid, 1);
+		notify_init();
+		ck_assert_msg(notify_watchdog_usec() == (us ? 1000 : 0), "WATCHDOG_PID=%s", pid);
+		notify_free();
+	}
+}
+END_TEST
+
 /* ---- peer credentials and admin commands ----------------------------------------- */
 
 /* A client for another uid: connects, sends the request (Python escapes
@@ -1487,6 +1528,7 @@ Suite *ops_suite(void)
 	tcase_add_test(tc, test_notify_ready_status_reloading_and_stopping);
 	tcase_add_test(tc, test_notify_to_an_abstract_socket_with_watchdog_pings);
 	tcase_add_test(tc, test_watchdog_for_another_pid_sends_no_pings);
+	tcase_add_test(tc, test_watchdog_usec_must_be_a_positive_decimal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("security");
