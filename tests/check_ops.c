@@ -1354,6 +1354,38 @@ START_TEST(test_unknown_user_or_group_fails_the_config_test)
 }
 END_TEST
 
+/* The hardening finding itself: `cachifyd -t /dev/zero` grew to 24 GB and
+ * was killed. Outside sanitizer builds (ASan needs terabytes of address
+ * space) the daemon runs under a 1 GiB address-space cap, so a regression
+ * fails here with ENOMEM instead of eating the machine. */
+START_TEST(test_config_test_of_dev_zero_fails_promptly_on_the_line_limit)
+{
+	struct h_daemon *d = h_daemon_new();
+	char err[T_PATH], want[128];
+#ifdef T_SANITIZED
+	const char *argv[] = {h_cachifyd(), "-t", "/dev/zero", NULL};
+#else
+	const char *argv[] = {"sh", "-c", "ulimit -v 1048576 && exec \"$0\" -t /dev/zero",
+			      h_cachifyd(), NULL};
+#endif
+	int64_t start = h_now_ms();
+	int status;
+	char *s;
+
+	fmt(err, sizeof err, "%s/err", d->dir);
+	status = h_exec(argv, NULL, NULL, err, T_SLOW_MS(10000));
+	s = h_slurp(err, NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x: %s", status,
+		      s ? s : "");
+	fmt(want, sizeof want, "cachifyd: /dev/zero:1: line too long (limit %d bytes)",
+	    CONFIG_LINE_MAX);
+	expect_contains(s, want, "stderr");
+	ck_assert_int_lt(h_now_ms() - start, T_SLOW_MS(5000));
+	free(s);
+	h_daemon_free(d);
+}
+END_TEST
+
 /* ---- shutdown ------------------------------------------------------------------- */
 
 START_TEST(test_sigterm_with_1000_clients_exits_0_within_5s_and_removes_the_socket)
@@ -1542,6 +1574,7 @@ Suite *ops_suite(void)
 	tcase_add_test(tc, test_socket_directory_writable_by_others_is_refused);
 	tcase_add_test(tc, test_user_directive_switches_to_that_user_after_binding);
 	tcase_add_test(tc, test_unknown_user_or_group_fails_the_config_test);
+	tcase_add_test(tc, test_config_test_of_dev_zero_fails_promptly_on_the_line_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");
