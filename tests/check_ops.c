@@ -1354,6 +1354,61 @@ START_TEST(test_unknown_user_or_group_fails_the_config_test)
 }
 END_TEST
 
+/* Hardening finding: the log was opened as root with fopen(), following a
+ * symlink planted where it goes (say by the unprivileged `user`, if it can
+ * write to the log directory) and appending to whatever it named. Links,
+ * FIFOs (fopen blocked on them forever) and hard links are now refused. */
+START_TEST(test_logfile_that_is_a_link_or_not_a_regular_file_is_refused)
+{
+	static const char *const cases[][2] = {
+		{"symlink.log", "is a symbolic link"},
+		{"fifo.log", "is not a regular file"},
+		{"dir.log", "is not a regular file"},
+		{"hardlink.log", "has 2 hard links"},
+	};
+	struct h_daemon *d = h_daemon_new();
+	char target[T_PATH], path[T_PATH], want[T_PATH + 64];
+	const char *args[] = {"--logfile", path, NULL};
+	struct stat st;
+	char *log, *s;
+	int status;
+
+	fmt(target, sizeof target, "%s/precious", d->dir);
+	h_write_file(target, "secret\n");
+	fmt(path, sizeof path, "%s/symlink.log", d->dir);
+	ck_assert_int_eq(symlink(target, path), 0);
+	fmt(path, sizeof path, "%s/fifo.log", d->dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	fmt(path, sizeof path, "%s/dir.log", d->dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	fmt(path, sizeof path, "%s/hardlink.log", d->dir);
+	ck_assert_int_eq(link(target, path), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fmt(path, sizeof path, "%s/%s", d->dir, cases[i][0]);
+		log = expect_refusal(d, args);
+		fmt(want, sizeof want, "cachifyd: logfile %s %s", path, cases[i][1]);
+		expect_contains(log, want, "stderr");
+		free(log);
+		expect_missing(d->sock);
+	}
+	s = h_slurp(target, NULL);
+	ck_assert_str_eq(s, "secret\n");
+	free(s);
+
+	/* A new file: created owner-writable, group-readable, and written to. */
+	fmt(path, sizeof path, "%s/new.log", d->dir);
+	h_daemon_spawn(d, args);
+	h_daemon_wait_ready(d);
+	status = h_daemon_stop(d);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_gt(st.st_size, 0);
+	h_daemon_free(d);
+}
+END_TEST
+
 /* The hardening finding itself: `cachifyd -t /dev/zero` grew to 24 GB and
  * was killed. Outside sanitizer builds (ASan needs terabytes of address
  * space) the daemon runs under a 1 GiB address-space cap, so a regression
@@ -1574,6 +1629,7 @@ Suite *ops_suite(void)
 	tcase_add_test(tc, test_socket_directory_writable_by_others_is_refused);
 	tcase_add_test(tc, test_user_directive_switches_to_that_user_after_binding);
 	tcase_add_test(tc, test_unknown_user_or_group_fails_the_config_test);
+	tcase_add_test(tc, test_logfile_that_is_a_link_or_not_a_regular_file_is_refused);
 	tcase_add_test(tc, test_config_test_of_dev_zero_fails_promptly_on_the_line_limit);
 	suite_add_tcase(s, tc);
 
