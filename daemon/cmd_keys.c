@@ -3,7 +3,6 @@
  * Only the keyspace (store.h) is touched; locks and pools answer through
  * their type.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +13,8 @@
 #include "cmd.h"
 #include "client.h"
 #include "cmd_args.h"
+#include "keymatch.h"
 #include "reply.h"
-#include "glob.h"
 #include "lock.h"
 #include "server.h"
 #include "store.h"
@@ -444,20 +443,11 @@ void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 	struct scan_state st = {0};
 	long long count = SCAN_COUNT_DEFAULT;
 	unsigned long long cursor = 0;
-	char *end, buf[24];
+	char buf[24]; /* the next cursor, in decimal */
 	size_t kept = 0;
 
 	/* Cursors are unsigned 64-bit: parse them apart from signed numbers. */
-	if (argv[1].len == 0 || argv[1].len >= sizeof buf || argv[1].ptr[0] == '-' ||
-	    argv[1].ptr[0] == '+') {
-		reply_error(c, "ERR invalid cursor");
-		return;
-	}
-	memcpy(buf, argv[1].ptr, argv[1].len);
-	buf[argv[1].len] = '\0';
-	errno = 0;
-	cursor = strtoull(buf, &end, 10);
-	if (*end != '\0' || errno != 0) {
+	if (resp_parse_ull(argv[1].ptr, argv[1].len, ULLONG_MAX, &cursor) != 0) {
 		reply_error(c, "ERR invalid cursor");
 		return;
 	}
@@ -492,7 +482,7 @@ void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 	for (size_t i = 0; i < st.n; i++) {
 		struct sentry *e = st.found[i];
 
-		if (match && !glob_match(match->ptr, match->len, sentry_key(e), e->klen, false))
+		if (match && !keymatch_matches(match->ptr, match->len, sentry_key(e), e->klen, false))
 			continue;
 		if (type && !arg_is(type, type_name(e)))
 			continue;

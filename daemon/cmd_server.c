@@ -12,8 +12,8 @@
 #include "cmd.h"
 #include "config.h"
 #include "client.h"
-#include "glob.h"
 #include "cmd_args.h"
+#include "keymatch.h"
 #include "lock.h"
 #include "pool.h"
 #include "reply.h"
@@ -482,7 +482,7 @@ void cmd_config(struct conn *c, int argc, struct resp_arg *argv)
 		/* Persistence settings redis-benchmark and others ask about:
 		 * cachifyd keeps nothing on disk. */
 		for (size_t k = 0; k < sizeof no_persistence / sizeof no_persistence[0]; k++)
-			if (glob_match(pat, n, no_persistence[k][0], strlen(no_persistence[k][0]),
+			if (keymatch_matches(pat, n, no_persistence[k][0], strlen(no_persistence[k][0]),
 				       true))
 				config_collect_cb(&r, no_persistence[k][0], no_persistence[k][1]);
 	}

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,7 +19,7 @@
 #include <sys/un.h>
 
 #include "config_int.h"
-#include "glob.h"
+#include "keymatch.h"
 #include "resp.h"
 
 enum config_type {
@@ -139,35 +140,23 @@ const char *config_directive_name(size_t i)
 }
 
 /* ---------------------------------------------------------------------------
- * Value parsers. Every number goes through config_digits(), which refuses signs,
- * spaces and overflow; callers then decide what may follow the digits.
+ * Value parsers. Every decimal number goes through resp_parse_ull(), which refuses
+ * signs, spaces and overflow; callers split off what may follow the digits.
  */
 
-static int config_digits(const char *s, unsigned base, const char **end, uint64_t *out)
+/* An octal file mode ("0660"), the one number not in decimal. The digits are checked
+ * first, so strtoull() can only add an overflow, which it reports in errno. */
+static int config_parse_mode(const char *s, unsigned long long *out)
 {
-	uint64_t v = 0;
-	const char *p = s;
+	unsigned long long v;
 
-	for (; *p >= '0' && *p < (char)('0' + base); p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / base)
-			return -1;
-		v = v * base + d;
-	}
-	if (p == s)
+	if (*s == '\0' || s[strspn(s, "01234567")] != '\0')
 		return -1;
-	*end = p;
+	errno = 0;
+	v = strtoull(s, NULL, 8);
+	if (errno != 0)
+		return -1;
 	*out = v;
-	return 0;
-}
-
-static int config_parse_uint(const char *s, unsigned base, uint64_t *out)
-{
-	const char *end;
-
-	if (config_digits(s, base, &end, out) == -1 || *end != '\0')
-		return -1;
 	return 0;
 }
 
@@ -205,15 +194,14 @@ static int config_unit_find(const struct config_unit *u, size_t n, const char *n
 
 int config_parse_size(const char *s, size_t *out)
 {
-	const char *end;
-	uint64_t v, mul;
+	size_t n = strspn(s, "0123456789");
+	unsigned long long v;
+	uint64_t mul;
 
-	if (config_digits(s, 10, &end, &v) == -1)
-		return -1;
 	if (config_unit_find(config_size_units, sizeof(config_size_units) /
-			     sizeof(config_size_units[0]), end, &mul) == -1)
+			     sizeof(config_size_units[0]), s + n, &mul) == -1)
 		return -1;
-	if (v > SIZE_MAX / mul)
+	if (resp_parse_ull(s, n, SIZE_MAX / mul, &v) == -1)
 		return -1;
 	*out = (size_t)(v * mul);
 	return 0;
@@ -225,11 +213,14 @@ int config_parse_size(const char *s, size_t *out)
  */
 int config_parse_duration(const char *s, int64_t default_unit_ms, int64_t *out_ms)
 {
-	const char *p;
-	uint64_t whole, mul, frac = 0, scale = 1;
+	size_t n = strspn(s, "0123456789");
+	const char *p = s + n;
+	unsigned long long whole;
+	uint64_t mul, frac = 0, scale = 1;
 
-	if (default_unit_ms <= 0 || config_digits(s, 10, &p, &whole) == -1)
+	if (default_unit_ms <= 0)
 		return -1;
+	/* The fraction's digits are kept one by one: they are not an integer. */
 	if (*p == '.') {
 		const char *start = ++p;
 
@@ -249,7 +240,8 @@ int config_parse_duration(const char *s, int64_t default_unit_ms, int64_t *out_m
 	else if (config_unit_find(config_time_units, sizeof(config_time_units) /
 				  sizeof(config_time_units[0]), p, &mul) == -1)
 		return -1;
-	if (whole > (uint64_t)INT64_MAX / mul || (frac != 0 && mul > UINT64_MAX / frac))
+	if (resp_parse_ull(s, n, (uint64_t)INT64_MAX / mul, &whole) == -1 ||
+	    (frac != 0 && mul > UINT64_MAX / frac))
 		return -1;
 	if (frac * mul % scale != 0)
 		return -1;
@@ -409,19 +401,13 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
  * Samba's trailing '$'), or a decimal id below (uid_t)-1. */
 static bool config_id_ok(const char *s, size_t len)
 {
-	uint64_t v = 0;
+	unsigned long long v;
 	size_t i;
 
 	if (len == 0 || len > CONFIG_ID_NAME_MAX)
 		return false;
-	if (strspn(s, "0123456789") >= len) {
-		for (i = 0; i < len; i++) {
-			v = v * 10 + (uint64_t)(s[i] - '0');
-			if (v >= UINT32_MAX)
-				return false;
-		}
-		return true;
-	}
+	if (strspn(s, "0123456789") >= len)
+		return resp_parse_ull(s, len, CONFIG_ID_MAX, &v) == 0;
 	if (s[0] == '-')
 		return false;
 	for (i = 0; i < len; i++) {
@@ -490,6 +476,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 {
 	void *f = config_field(c, d);
 	uint64_t v = 0;
+	unsigned long long num;
 	size_t sz;
 	int64_t ms;
 	int idx;
@@ -526,10 +513,15 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 		*(char **)f = dup;
 		return 0;
 	case CONFIG_T_MODE:
+		if (config_parse_mode(value, &num) == -1)
+			goto invalid;
+		v = num;
+		break;
 	case CONFIG_T_INT:
 	case CONFIG_T_COUNT:
-		if (config_parse_uint(value, d->type == CONFIG_T_MODE ? 8 : 10, &v) == -1)
+		if (resp_parse_ull(value, strlen(value), ULLONG_MAX, &num) == -1)
 			goto invalid;
+		v = num;
 		break;
 	case CONFIG_T_SIZE:
 		if (config_parse_size(value, &sz) == -1)
@@ -671,7 +663,7 @@ void config_get(const struct config *c, const char *pattern, config_get_fn *fn, 
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
 		const struct config_directive *d = &config_table[i];
 
-		if (glob_match(pattern, strlen(pattern), d->name, strlen(d->name), true))
+		if (keymatch_matches(pattern, strlen(pattern), d->name, strlen(d->name), true))
 			fn(ctx, d->name, config_value_text(c, d, buf, sizeof(buf)));
 	}
 }

@@ -16,10 +16,19 @@
 #define CONFIG_PATH_DEFAULT   "/etc/cachifyd/cachifyd.conf"
 #define CONFIG_SOCKET_DEFAULT "/run/cachifyd/cachifyd.sock"
 #define CONFIG_INCLUDE_DEPTH  8    /* nested include limit */
+/* Bytes in one line of a file, without its '\n'. The longest legal line, a
+ * PATH_MAX logfile written entirely as \xHH escapes, takes 16 KiB; 64 KiB
+ * leaves room and matches RESP_INLINE_MAX, the daemon's other line limit. */
+#define CONFIG_LINE_MAX	      (64 * 1024)
+/* Bytes read by one load, the file and all it includes: ~40 times a fully
+ * commented redis.conf. It stops an endless source (a FIFO fed by `yes`)
+ * within a second; memory is bounded by CONFIG_LINE_MAX either way. */
+#define CONFIG_TOTAL_MAX      (4 * 1024 * 1024)
 #define CONFIG_ERR_MAX	      512  /* bytes, room for "file:line: message" */
 #define CONFIG_IDS_MAX	      64   /* names or ids in one allow-uid/allow-gid/admin-uid */
 #define CONFIG_IDS_TEXT_MAX   4096 /* bytes of such a list as written */
 #define CONFIG_ID_NAME_MAX    64   /* bytes of one user or group name */
+#define CONFIG_ID_MAX	      4294967294ULL /* highest uid or gid: (uid_t)-1 means "none" */
 
 /* Keywords of the id lists: everyone, the daemon's own uid (after the
  * `user` switch), the group of the listening socket's file. */

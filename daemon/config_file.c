@@ -1,14 +1,15 @@
 /* config_file.c - the redis.conf-style file reader behind config_load_file().
  *
- * Owns line splitting and quoting, comments, `include` (directory listing, glob
- * matching, the depth limit) and "file:line: message" errors. Every value goes
+ * Owns line splitting and quoting, comments, `include` (glob(3) and the depth
+ * limit) and "file:line: message" errors. Every value goes
  * through config_set(); the directive table and value parsing are config.c's.
  */
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 #include <sys/types.h>
 
 #include "config_int.h"
-#include "glob.h"
+
+/* `logfile "..."` with a PATH_MAX path spelled as \xHH escapes must fit in a line. */
+_Static_assert(CONFIG_LINE_MAX >= 4 * PATH_MAX + 64, "CONFIG_LINE_MAX below the longest value");
 
 static bool config_is_hex(char c)
 {
@@ -127,8 +130,15 @@ static int config_split(const char *line, char *out, char **argv, size_t *lens, 
 	}
 }
 
-static int config_load(struct config *c, const char *path, int depth, const char *from,
-		       int from_line, char *err);
+/* One config_load_file() call: what it fills, and what all its files have used. */
+struct config_reader {
+	struct config *c; /* the copy being filled */
+	size_t total;	  /* bytes read so far, all files together */
+	char *err;	  /* CONFIG_ERR_MAX bytes for "file:line: message" */
+};
+
+static int config_load(struct config_reader *r, const char *path, int depth, const char *from,
+		       int from_line);
 
 /* The include's pattern, made relative to the directory of the file that names it. */
 static char *config_include_path(const char *from, const char *pattern)
@@ -152,126 +162,115 @@ static int config_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Why glob(3) gave up, set by config_glob_err_cb (glob's callback has no context). */
+static int config_glob_errno;
+
+/* A directory that does not exist just matches nothing; any other failure to read one
+ * (EACCES, EIO...) stops glob(3) with GLOB_ABORTED. */
+static int config_glob_err_cb(const char *path, int eerrno)
+{
+	(void)path;
+	if (eerrno == ENOENT || eerrno == ENOTDIR)
+		return 0;
+	config_glob_errno = eerrno;
+	return 1;
+}
+
+/* Copies s[0..len) to out with a backslash before each of glob(3)'s special characters,
+ * so a directory named "a[1]" is that directory and not a pattern. Returns out's end. */
+static char *config_glob_escape(char *out, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '\\')
+			*out++ = '\\';
+		*out++ = s[i];
+	}
+	return out;
+}
+
 /*
- * `include PATTERN`. glob(3) is out of reach here (daemon/glob.h shadows <glob.h> on the
- * include path), so the pattern is matched with glob_match() against the names in one
- * directory: wildcards may appear in the last path component only. As with glob(3), the
- * matches load in byte order, a leading dot must be matched explicitly, and a wildcard
- * matching nothing (even in a missing directory) is no error; a literal name must exist.
+ * `include PATTERN`, with glob(3). Wildcards may appear in the last path component only
+ * (a pattern of directories would make the load order hard to predict), and the directory
+ * part, including that of the file naming the include, is matched literally. Matches load
+ * in byte order whatever the locale, a leading dot must be matched explicitly, and a
+ * wildcard matching nothing (even in a missing directory) is no error; a literal name
+ * must exist.
  */
-static int config_include(struct config *c, const char *from, int line, const char *pattern,
-			  int depth, char *err)
+static int config_include(struct config_reader *r, const char *from, int line,
+			  const char *pattern, int depth)
 {
 	const char *pslash = strrchr(pattern, '/');
-	char *full, *slash;
-	const char *base;
+	const char *base, *name;
+	char *full, *pat, *slash;
 	size_t dlen;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	DIR *dir;
-	struct dirent *de;
-	int rc = -1;
+	glob_t g;
+	int rc, grc;
 
 	if (depth >= CONFIG_INCLUDE_DEPTH) {
-		config_err(err, "%s:%d: includes nested more than %d deep (an include loop?)",
+		config_err(r->err, "%s:%d: includes nested more than %d deep (an include loop?)",
 			   from, line, CONFIG_INCLUDE_DEPTH);
 		return -1;
 	}
 	if (pslash != NULL && strcspn(pattern, "*?[") < (size_t)(pslash - pattern)) {
-		config_err(err, "%s:%d: include '%s': wildcards are only allowed in the file name",
+		config_err(r->err, "%s:%d: include '%s': wildcards are only allowed in the file name",
 			   from, line, pattern);
 		return -1;
 	}
 	full = config_include_path(from, pattern);
 	if (full == NULL) {
-		config_err(err, "%s:%d: out of memory", from, line);
+		config_err(r->err, "%s:%d: out of memory", from, line);
 		return -1;
 	}
 	slash = strrchr(full, '/');
 	base = slash != NULL ? slash + 1 : full;
 	dlen = (size_t)(base - full);
 	if (strpbrk(base, "*?[") == NULL) {
-		rc = config_load(c, full, depth + 1, from, line, err);
+		rc = config_load(r, full, depth + 1, from, line);
 		free(full);
 		return rc;
 	}
 
-	/* Step 1: collect the matching names of the directory (full cut at its last '/'). */
-	if (slash == NULL) {
-		dir = opendir(".");
-	} else if (slash == full) {
-		dir = opendir("/");
+	/* Step 1: glob the escaped directory followed by the file name pattern. */
+	pat = malloc(2 * dlen + strlen(base) + 1);
+	if (pat == NULL) {
+		free(full);
+		config_err(r->err, "%s:%d: out of memory", from, line);
+		return -1;
+	}
+	strcpy(config_glob_escape(pat, full, dlen), base);
+	config_glob_errno = 0;
+	grc = glob(pat, GLOB_NOSORT, config_glob_err_cb, &g);
+	free(pat);
+	if (grc == GLOB_NOMATCH) {
+		rc = 0;
+	} else if (grc == GLOB_NOSPACE) {
+		config_err(r->err, "%s:%d: out of memory", from, line);
+		rc = -1;
+	} else if (grc != 0) {
+		/* The directory, without its trailing '/' unless it is the root. */
+		config_err(r->err, "%s:%d: %.*s: %s", from, line, dlen > 1 ? (int)dlen - 1 : 1,
+			   dlen > 0 ? full : ".",
+			   strerror(config_glob_errno ? config_glob_errno : EIO));
+		rc = -1;
 	} else {
-		*slash = '\0';
-		dir = opendir(full);
-	}
-	if (dir == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			rc = 0;
-		else
-			config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".",
-				   strerror(errno));
-		free(full);
-		return rc;
-	}
-	for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
-		const char *nm = de->d_name;
-
-		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0 ||
-		    (nm[0] == '.' && base[0] != '.') ||
-		    !glob_match(base, strlen(base), nm, strlen(nm), false))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			char **grown = realloc(names, ncap * sizeof(*names));
-
-			if (grown == NULL)
-				goto oom;
-			names = grown;
-			cap = ncap;
+		/* Step 2: load them in byte order (glob's own sort would follow the locale),
+		 * skipping the "." and ".." that a pattern such as ".*" matches. */
+		qsort(g.gl_pathv, g.gl_pathc, sizeof(*g.gl_pathv), config_name_cmp);
+		rc = 0;
+		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
+			name = g.gl_pathv[i] + dlen;
+			if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+				rc = config_load(r, g.gl_pathv[i], depth + 1, from, line);
 		}
-		names[n] = strdup(nm);
-		if (names[n] == NULL)
-			goto oom;
-		n++;
 	}
-	if (errno != 0) {
-		config_err(err, "%s:%d: %s: %s", from, line, slash ? full : ".", strerror(errno));
-		goto out;
-	}
-	if (slash != NULL)
-		*slash = '/';
-
-	/* Step 2: load them in order, each path rebuilt as directory + name. */
-	if (n > 1)
-		qsort(names, n, sizeof(*names), config_name_cmp);
-	rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		char *path = malloc(dlen + strlen(names[i]) + 1);
-
-		if (path == NULL)
-			goto oom;
-		memcpy(path, full, dlen);
-		strcpy(path + dlen, names[i]);
-		rc = config_load(c, path, depth + 1, from, line, err);
-		free(path);
-	}
-	goto out;
-oom:
-	config_err(err, "%s:%d: out of memory", from, line);
-	rc = -1;
-out:
-	closedir(dir);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	globfree(&g);
 	free(full);
 	return rc;
 }
 
 /* One line of a file: a blank or comment line, an include, or `directive value`. */
-static int config_line(struct config *c, const char *path, int line, char *text, int depth,
-		       char *err)
+static int config_line(struct config_reader *r, const char *path, int line, char *text,
+		       int depth)
 {
 	char msg[CONFIG_ERR_MAX];
 	size_t len, argc;
@@ -288,35 +287,35 @@ static int config_line(struct config *c, const char *path, int line, char *text,
 	argv = malloc((len / 2 + 1) * sizeof(*argv));
 	lens = malloc((len / 2 + 1) * sizeof(*lens));
 	if (out == NULL || argv == NULL || lens == NULL) {
-		config_err(err, "%s:%d: out of memory", path, line);
+		config_err(r->err, "%s:%d: out of memory", path, line);
 		goto out;
 	}
 	if (config_split(text, out, argv, lens, &argc) == -1) {
-		config_err(err, "%s:%d: unbalanced quotes", path, line);
+		config_err(r->err, "%s:%d: unbalanced quotes", path, line);
 		goto out;
 	}
 	for (size_t i = 0; i < argc; i++) {
 		if (strlen(argv[i]) != lens[i]) {
-			config_err(err, "%s:%d: NUL byte in argument %zu", path, line, i + 1);
+			config_err(r->err, "%s:%d: NUL byte in argument %zu", path, line, i + 1);
 			goto out;
 		}
 	}
 	if (strcasecmp(argv[0], "include") != 0 && config_find(argv[0]) == NULL) {
-		config_err(err, "%s:%d: unknown directive '%.*s'", path, line, CONFIG_VALUE_SHOWN,
+		config_err(r->err, "%s:%d: unknown directive '%.*s'", path, line, CONFIG_VALUE_SHOWN,
 			   argv[0]);
 		goto out;
 	}
 	if (argc != 2) {
-		config_err(err, "%s:%d: wrong number of arguments for '%s' (expected 1, got %zu)",
+		config_err(r->err, "%s:%d: wrong number of arguments for '%s' (expected 1, got %zu)",
 			   path, line, argv[0], argc - 1);
 		goto out;
 	}
 	if (strcasecmp(argv[0], "include") == 0) {
-		rc = config_include(c, path, line, argv[1], depth, err);
+		rc = config_include(r, path, line, argv[1], depth);
 	} else {
-		rc = config_set(c, argv[0], argv[1], msg);
+		rc = config_set(r->c, argv[0], argv[1], msg);
 		if (rc == -1)
-			config_err(err, "%s:%d: %s", path, line, msg);
+			config_err(r->err, "%s:%d: %s", path, line, msg);
 	}
 out:
 	free(out);
@@ -325,35 +324,73 @@ out:
 	return rc;
 }
 
-/* Reads one file into c. from/from_line name the include that asked for it, if any. */
-static int config_load(struct config *c, const char *path, int depth, const char *from,
-		       int from_line, char *err)
+/*
+ * Reads one line of f into buf (CONFIG_LINE_MAX + 1 bytes) without its '\n', NUL-terminated,
+ * and adds the bytes it consumed to *total. Returns the line's length; CONFIG_LINE_MAX + 1
+ * when it is longer than that (the rest is left unread, so memory stays bounded whatever f
+ * is: /dev/zero has no newline); -1 at the end of the file or on a read error (ferror).
+ */
+static ssize_t config_read_line(FILE *f, char *buf, size_t *total)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc_unlocked(f)) != EOF) {
+		++*total;
+		if (ch == '\n')
+			break;
+		if (n == CONFIG_LINE_MAX)
+			return CONFIG_LINE_MAX + 1;
+		buf[n++] = (char)ch;
+	}
+	if (ch == EOF && (n == 0 || ferror(f)))
+		return -1;
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+/* Reads one file into r->c. from/from_line name the include that asked for it, if any. */
+static int config_load(struct config_reader *r, const char *path, int depth, const char *from,
+		       int from_line)
 {
 	FILE *f = fopen(path, "re");
-	char *text = NULL;
-	size_t cap = 0;
+	char *text;
 	ssize_t n;
 	int line = 0, rc = 0;
 
 	if (f == NULL) {
 		if (from != NULL)
-			config_err(err, "%s:%d: %s: %s", from, from_line, path, strerror(errno));
+			config_err(r->err, "%s:%d: %s: %s", from, from_line, path,
+				   strerror(errno));
 		else
-			config_err(err, "%s: %s", path, strerror(errno));
+			config_err(r->err, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && (n = getline(&text, &cap, f)) != -1) {
-		line++;
-		if (memchr(text, '\0', (size_t)n) != NULL) {
-			config_err(err, "%s:%d: NUL byte in line", path, line);
-			rc = -1;
-		} else {
-			rc = config_line(c, path, line, text, depth, err);
-		}
+	text = malloc(CONFIG_LINE_MAX + 1);
+	if (text == NULL) {
+		config_err(r->err, "%s: out of memory", path);
+		fclose(f);
+		return -1;
 	}
-	/* getline() returns -1 for errors (EISDIR, ENOMEM...) as well as at the end. */
-	if (rc == 0 && !feof(f)) {
-		config_err(err, "%s: %s", path, strerror(errno));
+	while (rc == 0 && (n = config_read_line(f, text, &r->total)) != -1) {
+		line++;
+		rc = -1;
+		if (n > CONFIG_LINE_MAX)
+			config_err(r->err, "%s:%d: line too long (limit %d bytes)", path, line,
+				   CONFIG_LINE_MAX);
+		else if (r->total > CONFIG_TOTAL_MAX)
+			config_err(r->err,
+				   "%s:%d: more than %d bytes of configuration in all files "
+				   "(an endless file?)",
+				   path, line, CONFIG_TOTAL_MAX);
+		else if (memchr(text, '\0', (size_t)n) != NULL)
+			config_err(r->err, "%s:%d: NUL byte in line", path, line);
+		else
+			rc = config_line(r, path, line, text, depth);
+	}
+	/* A read error (EISDIR, EIO...) also ends the loop, like the end of the file. */
+	if (rc == 0 && ferror(f)) {
+		config_err(r->err, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
 	free(text);
@@ -364,13 +401,17 @@ static int config_load(struct config *c, const char *path, int depth, const char
 int config_load_file(struct config *c, const char *path, char *err)
 {
 	struct config tmp;
+	struct config_reader r;
 
 	/* Work on a copy so a file that fails halfway leaves c as it was. */
 	if (config_copy(&tmp, c) == -1) {
 		config_err(err, "%s: out of memory", path);
 		return -1;
 	}
-	if (config_load(&tmp, path, 0, NULL, 0, err) == -1) {
+	r.c = &tmp;
+	r.total = 0;
+	r.err = err;
+	if (config_load(&r, path, 0, NULL, 0) == -1) {
 		config_free(&tmp);
 		return -1;
 	}

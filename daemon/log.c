@@ -1,11 +1,15 @@
 /* log.c - one line per message: pid, UTC time to the millisecond, a level
- * mark (. debug, - verbose, * notice, # warning, as redis-server) and text.
+ * mark (. debug, - verbose, * notice, # warning, as redis-server) and text,
+ * to stderr or to a logfile it opens without following links.
  */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,15 +17,60 @@
 static int min_level = LOG_NOTICE_;
 static FILE *out;	/* NULL = stderr */
 
-int log_open(int level, const char *path)
+/*
+ * Opens the logfile for appending. cachifyd does so as root, before it drops to `user`,
+ * in a directory others may be able to write to, so the file must be the one named:
+ * O_NOFOLLOW refuses a symlink in its place (which would aim root's writes at any file),
+ * O_NONBLOCK keeps a FIFO from hanging the open, and fstat() then refuses anything but a
+ * regular file with a single name (a hard link is another file under a second name).
+ */
+static FILE *log_open_file(const char *path, char *err, size_t size)
+{
+	struct stat st;
+	FILE *f;
+	int fd, flags;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+				O_CLOEXEC, LOG_FILE_MODE);
+	if (fd < 0) {
+		int e = errno;
+
+		/* ELOOP for a link, ENXIO for a FIFO nobody reads: say what the file is. */
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			snprintf(err, size, "logfile %s is a symbolic link: name the file itself "
+				 "(cachifyd does not follow links for its log)", path);
+		else if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			snprintf(err, size, "logfile %s is not a regular file", path);
+		else
+			snprintf(err, size, "logfile %s: %s", path, strerror(e));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, size, "logfile %s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, size, "logfile %s is not a regular file", path);
+	} else if (st.st_nlink > 1) {
+		snprintf(err, size, "logfile %s has %lu hard links: it may be another file under a "
+			 "second name", path, (unsigned long)st.st_nlink);
+	} else if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+		   fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 || !(f = fdopen(fd, "a"))) {
+		snprintf(err, size, "logfile %s: %s", path, strerror(errno));
+	} else {
+		setvbuf(f, NULL, _IOLBF, 0);
+		return f;
+	}
+	close(fd);
+	return NULL;
+}
+
+int log_open(int level, const char *path, char *err, size_t size)
 {
 	FILE *f = NULL;
 
 	if (path && *path) {
-		f = fopen(path, "ae");
+		f = log_open_file(path, err, size);
 		if (!f)
 			return -1;
-		setvbuf(f, NULL, _IOLBF, 0);
 	}
 	if (out)
 		fclose(out);

@@ -4,9 +4,15 @@
 
 #include "config.h"
 
-/* Sets the minimum level written, and the file (NULL or "" = stderr).
- * 0, or -1 if the file cannot be opened (the previous target is kept). */
-int log_open(int level, const char *path);
+#include <stddef.h>
+
+#define LOG_FILE_MODE 0640 /* a new logfile: the owner writes, its group reads */
+
+/* Sets the minimum level written, and the file (NULL or "" = stderr),
+ * opened for appending and created with LOG_FILE_MODE. A symlink, anything
+ * but a regular file, or a file with more than one hard link is refused.
+ * 0, or -1 with the reason in err (size bytes; the previous target is kept). */
+int log_open(int level, const char *path, char *err, size_t size);
 void log_set_level(int level);
 int log_level(void);
 void log_close(void);

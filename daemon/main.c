@@ -116,8 +116,8 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (log_open(server.cfg.loglevel, server.cfg.logfile) != 0) {
-		fprintf(stderr, "cachifyd: cannot open logfile %s\n", server.cfg.logfile);
+	if (log_open(server.cfg.loglevel, server.cfg.logfile, err, sizeof err) != 0) {
+		fprintf(stderr, "cachifyd: %s\n", err);
 		rc = 1;
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include "notify.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "resp.h"
 
 static int notify_fd = -1;
 static struct sockaddr_un notify_addr;
@@ -27,14 +29,11 @@ static int64_t watchdog_usec;
 /* A positive decimal that fits, else -1. */
 static long long parse_positive(const char *s)
 {
-	char *end;
-	long long v;
+	unsigned long long v;
 
-	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+	if (!s || resp_parse_ull(s, strlen(s), LLONG_MAX, &v) != 0 || v == 0)
 		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	return errno || v <= 0 ? -1 : v;
+	return (long long)v;
 }
 
 static void read_watchdog(void)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "resp.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59 /* Linux 4.13; older C libraries lack the name */
@@ -50,20 +51,41 @@ static struct policy policy = policy_default;
 static bool have_socket_gid;
 static gid_t socket_gid;
 
+/* Is s all decimal digits? Then it is an id, never a name (useradd(8) and
+ * groupadd(8) refuse all-digit names), and must be a valid one. */
+static bool is_numeric(const char *s)
+{
+	return s[0] != '\0' && strspn(s, "0123456789") == strlen(s);
+}
+
+/* A decimal uid or gid, up to CONFIG_ID_MAX: 0, or -1 (overflow, (uid_t)-1). */
+static int parse_id(const char *s, uint32_t *id)
+{
+	unsigned long long v;
+
+	if (resp_parse_ull(s, strlen(s), CONFIG_ID_MAX, &v) != 0)
+		return -1;
+	*id = (uint32_t)v;
+	return 0;
+}
+
 /* A user's uid and primary gid by name or decimal id. 0, or -1 if unknown
  * (an id needs no passwd entry unless want_entry). */
 static int lookup_user(const char *s, bool want_entry, uid_t *uid, gid_t *gid, char *name,
 		       size_t size)
 {
 	struct passwd *pw;
-	bool numeric = s[0] != '\0' && strspn(s, "0123456789") == strlen(s);
+	bool numeric = is_numeric(s);
+	uint32_t id = 0;
 
+	if (numeric && parse_id(s, &id) != 0)
+		return -1;
 	errno = 0;
-	pw = numeric ? getpwuid((uid_t)strtoul(s, NULL, 10)) : getpwnam(s);
+	pw = numeric ? getpwuid((uid_t)id) : getpwnam(s);
 	if (!pw) {
 		if (!numeric || want_entry)
 			return -1;
-		*uid = (uid_t)strtoul(s, NULL, 10);
+		*uid = (uid_t)id;
 		return 0;
 	}
 	*uid = pw->pw_uid;
@@ -77,9 +99,12 @@ static int lookup_user(const char *s, bool want_entry, uid_t *uid, gid_t *gid, c
 static int lookup_group(const char *s, gid_t *gid)
 {
 	struct group *gr;
+	uint32_t id;
 
-	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
-		*gid = (gid_t)strtoul(s, NULL, 10);
+	if (is_numeric(s)) {
+		if (parse_id(s, &id) != 0)
+			return -1;
+		*gid = (gid_t)id;
 		return 0;
 	}
 	errno = 0;

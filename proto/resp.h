@@ -204,6 +204,12 @@ int resp_reader_get(struct resp_reader *r, struct resp_reply **out);
  * optional leading '-', no spaces, no '+', no leading zeros except "0",
  * within range. 0 on success, -1 otherwise. */
 int resp_parse_ll(const char *p, size_t len, long long *out);
+/* The same for unsigned numbers that are not on the wire (config values,
+ * environment variables, uids, SCAN cursors): the whole of (p, len) must be
+ * decimal digits, no sign, no spaces, leading zeros allowed ("0010" is 10,
+ * as strtoull and systemd read it), and at most max (inclusive; ULLONG_MAX
+ * for any). 0 on success, -1 otherwise; *out is only written on success. */
+int resp_parse_ull(const char *p, size_t len, unsigned long long max, unsigned long long *out);
 /* Formats v in decimal into buf (at least 21 bytes); returns the length. */
 size_t resp_ll_to_str(char *buf, long long v);
 

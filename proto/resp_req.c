@@ -475,36 +475,47 @@ int resp_req_parse(struct resp_req *p, const char *buf, size_t len, size_t *cons
  * Numbers.
  */
 
-int resp_parse_ll(const char *p, size_t len, long long *out)
+/* The digits of (p, len), all of them, as a number of at most max. 0 or -1. */
+static int resp_parse_digits(const char *p, size_t len, unsigned long long max,
+			     unsigned long long *out)
 {
-	unsigned long long limit = LLONG_MAX, v = 0;
-	size_t i = 0;
-	bool neg = false;
+	unsigned long long v = 0;
 
 	if (len == 0)
 		return -1;
-	if (p[0] == '-') {
-		neg = true;
-		limit = (unsigned long long)LLONG_MAX + 1;
-		i = 1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned char)p[i] - '0';
+
+		if (d > 9 || d > max || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
 	}
+	*out = v;
+	return 0;
+}
+
+int resp_parse_ll(const char *p, size_t len, long long *out)
+{
+	unsigned long long v;
+	bool neg = len > 0 && p[0] == '-';
+
+	/* Rejects "", "-", "-0", "01": one spelling per number. */
 	if (len == 1 && p[0] == '0') {
 		*out = 0;
 		return 0;
 	}
-	/* Rejects "", "-", "-0", "01": one spelling per number. */
-	if (i == len || p[i] < '1' || p[i] > '9')
+	if (len <= (size_t)neg || p[neg] < '1' || p[neg] > '9')
 		return -1;
-	for (; i < len; i++) {
-		unsigned d = (unsigned char)p[i] - '0';
-
-		if (d > 9 || v > (limit - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
+	if (resp_parse_digits(p + neg, len - neg, (unsigned long long)LLONG_MAX + neg, &v) != 0)
+		return -1;
 	if (neg)
-		*out = v == limit ? LLONG_MIN : -(long long)v;
+		*out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
 	else
 		*out = (long long)v;
 	return 0;
+}
+
+int resp_parse_ull(const char *p, size_t len, unsigned long long max, unsigned long long *out)
+{
+	return resp_parse_digits(p, len, max, out);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -207,6 +208,7 @@ static const struct {
 	{"unixsocketperm", "755", "755"},
 	{"unixsocketperm", "0", "0"},
 	{"unixsocketperm", "0777", "777"},
+	{"unixsocketperm", "000000000000000000000000640", "640"},
 	{"maxclients", "1", "1"},
 	{"maxclients", "1000000", "1000000"},
 	{"maxclients", "0010", "10"},
@@ -257,6 +259,7 @@ static const struct {
 	{"allow-uid", "", ""},
 	{"allow-uid", "svc-a,svc.b,_x,host$", "svc-a,svc.b,_x,host$"},
 	{"allow-uid", "4294967294", "4294967294"},
+	{"allow-uid", "0001000", "0001000"},
 	{"allow-gid", "socket", "socket"},
 	{"allow-gid", "cachify,Socket,0", "cachify,socket,0"},
 	{"allow-gid", " * ", "*"},
@@ -299,6 +302,8 @@ static const struct {
 	{"unixsocketperm", "1000"},
 	{"unixsocketperm", "-1"},
 	{"unixsocketperm", "0x1ff"},
+	{"unixsocketperm", "7777777777777777777777777"},
+	{"unixsocketperm", " 0660"},
 	{"unixsocketperm", "rw"},
 	{"maxclients", "0"},
 	{"maxclients", "1000001"},
@@ -359,6 +364,7 @@ static const struct {
 	{"allow-uid", "root;id"},
 	{"allow-uid", "*,root"},
 	{"allow-uid", "4294967295"},
+	{"allow-uid", "18446744073709551616"},
 	{"allow-uid", "a/b"},
 	{"allow-uid", "x$y"},
 	{"allow-gid", ",root"},
@@ -982,6 +988,104 @@ START_TEST(test_config_file_missing_names_path_and_reason)
 }
 END_TEST
 
+/* A file of len bytes: comment lines of CONFIG_LINE_MAX bytes but the last. */
+static const char *put_comments(const char *name, size_t len)
+{
+	char *text = malloc(len);
+	const char *path;
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, '#', len);
+	for (size_t i = CONFIG_LINE_MAX; i < len; i += CONFIG_LINE_MAX + 1)
+		text[i] = '\n';
+	path = put_bytes(name, text, len);
+	free(text);
+	return path;
+}
+
+START_TEST(test_config_file_line_longer_than_the_limit_is_an_error)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "", want[CONFIG_ERR_MAX];
+	size_t len = CONFIG_LINE_MAX + 8;
+	char *text = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(text);
+	/* "hz 5", then "hz 6" padded with blanks to exactly the limit: accepted. */
+	memset(text, ' ', len);
+	memcpy(text, "hz 5\nhz 6", 9);
+	text[5 + CONFIG_LINE_MAX] = '\n';
+	text[len - 1] = '\n';
+	config_defaults(&c);
+	ck_assert_msg(config_load_file(&c, put_bytes("t.conf", text, len), err) == 0, "%s", err);
+	ck_assert_int_eq(c.hz, 6);
+	config_free(&c);
+
+	/* One byte more on line 2. */
+	text[5 + CONFIG_LINE_MAX] = ' ';
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_file(&c, put_bytes("t.conf", text, len), err), -1);
+	fmt(want, sizeof(want), "%s:2: line too long (limit %d bytes)", tmp_path("t.conf"),
+	    CONFIG_LINE_MAX);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(c.hz, 10);
+	config_free(&c);
+	free(text);
+}
+END_TEST
+
+/* `cachifyd -t /dev/zero` grew to 24 GB: getline() had no bound. A sparse file of
+ * zeros stands in for the device here (the daemon test in check_ops.c uses the real
+ * one), big enough that reading it whole shows in the peak RSS. */
+START_TEST(test_config_file_endless_line_fails_at_the_limit_in_bounded_memory)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "", want[CONFIG_ERR_MAX];
+	const char *path = put("zeros", "");
+	struct rusage before, after;
+
+	ck_assert_int_eq(truncate(path, 256L * 1024 * 1024), 0);
+	config_defaults(&c);
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &before), 0);
+	ck_assert_int_eq(config_load_file(&c, path, err), -1);
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &after), 0);
+	fmt(want, sizeof(want), "%s:1: line too long (limit %d bytes)", path, CONFIG_LINE_MAX);
+	ck_assert_str_eq(err, want);
+	/* ru_maxrss is in KiB. */
+	ck_assert_msg(after.ru_maxrss - before.ru_maxrss < 16 * 1024,
+		      "peak RSS grew by %ld KiB", after.ru_maxrss - before.ru_maxrss);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_files_larger_than_the_total_limit_are_an_error)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "", want[CONFIG_ERR_MAX];
+
+	/* 30 bytes of includes, then two files: exactly the limit loads, one more byte
+	 * is refused at the line that crosses it. */
+	put_comments("a.conf", CONFIG_TOTAL_MAX / 2);
+	put_comments("b.conf", CONFIG_TOTAL_MAX / 2 - 30);
+	config_defaults(&c);
+	ck_assert_msg(config_load_file(&c, put("ok.conf", "include a.conf\ninclude b.conf\n"),
+				       err) == 0,
+		      "%s", err);
+	config_free(&c);
+
+	put_comments("b.conf", CONFIG_TOTAL_MAX / 2 - 29);
+	config_defaults(&c);
+	ck_assert_int_eq(config_load_file(&c, put("t.conf", "include a.conf\ninclude b.conf\n"),
+					  err),
+			 -1);
+	fmt(want, sizeof(want), "%s:%d: more than %d bytes of configuration in all files",
+	    tmp_path("b.conf"), (CONFIG_TOTAL_MAX / 2 - 30) / (CONFIG_LINE_MAX + 1) + 1,
+	    CONFIG_TOTAL_MAX);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got: %s", err);
+	config_free(&c);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------
  * include.
  */
@@ -1057,6 +1161,25 @@ START_TEST(test_config_include_is_relative_to_the_including_file)
 }
 END_TEST
 
+/* The including file's directory is a path, not a pattern: only the last
+ * component of the include's argument is matched. */
+START_TEST(test_config_include_directory_with_wildcard_characters_is_literal)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "";
+
+	put("we[ir]d*?\\dir/conf.d/a.conf", "hz 42\n");
+	/* What the directory's name would match as a pattern. */
+	put("weidabdir/conf.d/a.conf", "hz 43\n");
+	put("we[ir]d*?\\dir/main.conf", "include conf.d/*.conf\n");
+	config_defaults(&c);
+	ck_assert_msg(config_load_file(&c, tmp_path("we[ir]d*?\\dir/main.conf"), err) == 0,
+		      "%s", err);
+	ck_assert_int_eq(c.hz, 42);
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(test_config_include_absolute_pattern)
 {
 	struct config c;
@@ -1080,6 +1203,33 @@ START_TEST(test_config_include_wildcard_matching_nothing_is_fine)
 				err) == 0,
 		      "%s", err);
 	ck_assert_int_eq(c.hz, 7);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_include_dot_pattern_skips_dot_and_dotdot)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX] = "";
+
+	put("d/.x.conf", "hz 12\n");
+	ck_assert_msg(load_text(&c, "include d/.*\n", err) == 0, "%s", err);
+	ck_assert_int_eq(c.hz, 12);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_config_include_unreadable_directory_is_an_error)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX * 2], main_path[PATH_MAX];
+
+	/* A symlink loop: unreadable even for root, unlike a mode 000 directory. */
+	ck_assert_int_eq(symlink("loop", tmp_path("loop")), 0);
+	ck_assert_int_eq(load_text(&c, "include loop/*.conf\n", err), -1);
+	snprintf(main_path, sizeof(main_path), "%s", tmp_path("t.conf"));
+	fmt(want, sizeof(want), "%s:1: %s: %s", main_path, tmp_path("loop"), strerror(ELOOP));
+	ck_assert_str_eq(err, want);
 	config_free(&c);
 }
 END_TEST
@@ -1295,10 +1445,16 @@ Suite *config_suite(void)
 	tcase_add_test(tf, test_config_file_last_value_wins);
 	tcase_add_test(tf, test_config_file_error_leaves_config_unchanged);
 	tcase_add_test(tf, test_config_file_missing_names_path_and_reason);
+	tcase_add_test(tf, test_config_file_line_longer_than_the_limit_is_an_error);
+	tcase_add_test(tf, test_config_file_endless_line_fails_at_the_limit_in_bounded_memory);
+	tcase_add_test(tf, test_config_files_larger_than_the_total_limit_are_an_error);
 	tcase_add_test(tf, test_config_include_glob_loads_matches_in_sorted_order);
 	tcase_add_test(tf, test_config_include_is_relative_to_the_including_file);
+	tcase_add_test(tf, test_config_include_directory_with_wildcard_characters_is_literal);
 	tcase_add_test(tf, test_config_include_absolute_pattern);
 	tcase_add_test(tf, test_config_include_wildcard_matching_nothing_is_fine);
+	tcase_add_test(tf, test_config_include_dot_pattern_skips_dot_and_dotdot);
+	tcase_add_test(tf, test_config_include_unreadable_directory_is_an_error);
 	tcase_add_test(tf, test_config_include_missing_literal_file_is_an_error);
 	tcase_add_test(tf, test_config_include_error_names_the_included_file);
 	tcase_add_test(tf, test_config_include_wildcards_only_in_the_file_name);

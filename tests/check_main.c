@@ -13,8 +13,9 @@ int main(void)
 	SRunner *sr = srunner_create(resp_suite());
 	int failed;
 
-	srunner_add_suite(sr, glob_suite());
+	srunner_add_suite(sr, keymatch_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, security_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, dispatch_suite());
 	srunner_add_suite(sr, grant_suite());

@@ -30,6 +30,7 @@
 #include "check_suites.h"
 #include "config.h"
 #include "harness.h"
+#include "notify.h"
 
 #define T_SLOW_MS(ms)  ((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
 #define T_PATH	       (H_PATH_MAX + 64)
@@ -926,6 +927,46 @@ START_TEST(test_watchdog_for_another_pid_sends_no_pings)
 }
 END_TEST
 
+/* In process: WATCHDOG_USEC is read by the one number helper, so only a
+ * positive decimal that fits turns the watchdog on. */
+START_TEST(test_watchdog_usec_must_be_a_positive_decimal)
+{
+	static const struct {
+		const char *usec;
+		int64_t want;
+	} cases[] = {
+		{"250000", 250000}, {"0250000", 250000}, {"9223372036854775807", INT64_MAX},
+		{"0", 0}, {"", 0}, {"-5", 0}, {"+5", 0}, {" 5", 0}, {"5 ", 0}, {"5x", 0},
+		{"1e6", 0}, {"9223372036854775808", 0}, {"99999999999999999999", 0},
+	};
+	char name[108];
+
+	fmt(name, sizeof name, "@cachify-test-%d-%lld", (int)getpid(), (long long)h_now_ms());
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("NOTIFY_SOCKET", name, 1);
+		setenv("WATCHDOG_USEC", cases[i].usec, 1);
+		unsetenv("WATCHDOG_PID");
+		notify_init();
+		ck_assert_msg(notify_enabled(), "WATCHDOG_USEC=%s: no socket", cases[i].usec);
+		ck_assert_msg(notify_watchdog_usec() == cases[i].want, "WATCHDOG_USEC=%s: %lld",
+			      cases[i].usec, (long long)notify_watchdog_usec());
+		notify_free();
+	}
+	/* WATCHDOG_PID is read the same way: "0<pid>" is us, "<pid>x" is not. */
+	for (int us = 0; us < 2; us++) {
+		char pid[32];
+
+		fmt(pid, sizeof pid, us ? "0%d" : "%dx", (int)getpid());
+		setenv("NOTIFY_SOCKET", name, 1);
+		setenv("WATCHDOG_USEC", "1000", 1);
+		setenv("WATCHDOG_PID", pid, 1);
+		notify_init();
+		ck_assert_msg(notify_watchdog_usec() == (us ? 1000 : 0), "WATCHDOG_PID=%s", pid);
+		notify_free();
+	}
+}
+END_TEST
+
 /* ---- peer credentials and admin commands ----------------------------------------- */
 
 /* A client for another uid: connects, sends the request (Python escapes
@@ -1360,6 +1401,93 @@ START_TEST(test_unknown_user_or_group_fails_the_config_test)
 }
 END_TEST
 
+/* Hardening finding: the log was opened as root with fopen(), following a
+ * symlink planted where it goes (say by the unprivileged `user`, if it can
+ * write to the log directory) and appending to whatever it named. Links,
+ * FIFOs (fopen blocked on them forever) and hard links are now refused. */
+START_TEST(test_logfile_that_is_a_link_or_not_a_regular_file_is_refused)
+{
+	static const char *const cases[][2] = {
+		{"symlink.log", "is a symbolic link"},
+		{"fifo.log", "is not a regular file"},
+		{"dir.log", "is not a regular file"},
+		{"hardlink.log", "has 2 hard links"},
+	};
+	struct h_daemon *d = h_daemon_new();
+	char target[T_PATH], path[T_PATH], want[T_PATH + 64];
+	const char *args[] = {"--logfile", path, NULL};
+	struct stat st;
+	char *log, *s;
+	int status;
+
+	fmt(target, sizeof target, "%s/precious", d->dir);
+	h_write_file(target, "secret\n");
+	fmt(path, sizeof path, "%s/symlink.log", d->dir);
+	ck_assert_int_eq(symlink(target, path), 0);
+	fmt(path, sizeof path, "%s/fifo.log", d->dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	fmt(path, sizeof path, "%s/dir.log", d->dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	fmt(path, sizeof path, "%s/hardlink.log", d->dir);
+	ck_assert_int_eq(link(target, path), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fmt(path, sizeof path, "%s/%s", d->dir, cases[i][0]);
+		log = expect_refusal(d, args);
+		fmt(want, sizeof want, "cachifyd: logfile %s %s", path, cases[i][1]);
+		expect_contains(log, want, "stderr");
+		free(log);
+		expect_missing(d->sock);
+	}
+	s = h_slurp(target, NULL);
+	ck_assert_str_eq(s, "secret\n");
+	free(s);
+
+	/* A new file: created owner-writable, group-readable, and written to. */
+	fmt(path, sizeof path, "%s/new.log", d->dir);
+	h_daemon_spawn(d, args);
+	h_daemon_wait_ready(d);
+	status = h_daemon_stop(d);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x", status);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_gt(st.st_size, 0);
+	h_daemon_free(d);
+}
+END_TEST
+
+/* The hardening finding itself: `cachifyd -t /dev/zero` grew to 24 GB and
+ * was killed. Outside sanitizer builds (ASan needs terabytes of address
+ * space) the daemon runs under a 1 GiB address-space cap, so a regression
+ * fails here with ENOMEM instead of eating the machine. */
+START_TEST(test_config_test_of_dev_zero_fails_promptly_on_the_line_limit)
+{
+	struct h_daemon *d = h_daemon_new();
+	char err[T_PATH], want[128];
+#ifdef T_SANITIZED
+	const char *argv[] = {h_cachifyd(), "-t", "/dev/zero", NULL};
+#else
+	const char *argv[] = {"sh", "-c", "ulimit -v 1048576 && exec \"$0\" -t /dev/zero",
+			      h_cachifyd(), NULL};
+#endif
+	int64_t start = h_now_ms();
+	int status;
+	char *s;
+
+	fmt(err, sizeof err, "%s/err", d->dir);
+	status = h_exec(argv, NULL, NULL, err, T_SLOW_MS(10000));
+	s = h_slurp(err, NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x: %s", status,
+		      s ? s : "");
+	fmt(want, sizeof want, "cachifyd: /dev/zero:1: line too long (limit %d bytes)",
+	    CONFIG_LINE_MAX);
+	expect_contains(s, want, "stderr");
+	ck_assert_int_lt(h_now_ms() - start, T_SLOW_MS(5000));
+	free(s);
+	h_daemon_free(d);
+}
+END_TEST
+
 /* ---- shutdown ------------------------------------------------------------------- */
 
 START_TEST(test_sigterm_with_1000_clients_exits_0_within_5s_and_removes_the_socket)
@@ -1534,6 +1662,7 @@ Suite *ops_suite(void)
 	tcase_add_test(tc, test_notify_ready_status_reloading_and_stopping);
 	tcase_add_test(tc, test_notify_to_an_abstract_socket_with_watchdog_pings);
 	tcase_add_test(tc, test_watchdog_for_another_pid_sends_no_pings);
+	tcase_add_test(tc, test_watchdog_usec_must_be_a_positive_decimal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("security");
@@ -1549,6 +1678,8 @@ Suite *ops_suite(void)
 	tcase_add_test(tc, test_shutdown_leaves_a_file_that_replaced_the_socket);
 	tcase_add_test(tc, test_user_directive_switches_to_that_user_after_binding);
 	tcase_add_test(tc, test_unknown_user_or_group_fails_the_config_test);
+	tcase_add_test(tc, test_logfile_that_is_a_link_or_not_a_regular_file_is_refused);
+	tcase_add_test(tc, test_config_test_of_dev_zero_fails_promptly_on_the_line_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");

@@ -693,6 +693,72 @@ START_TEST(test_parse_ll_rejects_other_spellings_and_overflow)
 }
 END_TEST
 
+START_TEST(test_parse_ull_accepts_digits_up_to_max)
+{
+	unsigned long long v = 7;
+
+	ck_assert_int_eq(resp_parse_ull(S("0"), ULLONG_MAX, &v), 0);
+	ck_assert(v == 0);
+	ck_assert_int_eq(resp_parse_ull(S("18446744073709551615"), ULLONG_MAX, &v), 0);
+	ck_assert(v == ULLONG_MAX);
+	/* max is inclusive. */
+	ck_assert_int_eq(resp_parse_ull(S("4294967294"), 4294967294ULL, &v), 0);
+	ck_assert(v == 4294967294ULL);
+	ck_assert_int_eq(resp_parse_ull(S("0"), 0, &v), 0);
+	ck_assert(v == 0);
+	/* Leading zeros are how config files and systemd's variables may spell a
+	 * number ("0010" is 10): unlike resp_parse_ll, this is not a wire format. */
+	ck_assert_int_eq(resp_parse_ull(S("0010"), ULLONG_MAX, &v), 0);
+	ck_assert(v == 10);
+	ck_assert_int_eq(resp_parse_ull(S("00"), ULLONG_MAX, &v), 0);
+	ck_assert(v == 0);
+	/* Only len bytes count: a caller may parse the digits before a unit. */
+	ck_assert_int_eq(resp_parse_ull("64kb", 2, ULLONG_MAX, &v), 0);
+	ck_assert(v == 64);
+}
+END_TEST
+
+START_TEST(test_parse_ull_rejects_signs_junk_overflow_and_values_above_max)
+{
+	static const char *const bad[] = {
+		"", "-", "-0", "-1", "+1", " 1", "1 ", "1a", "a", "0x10", "1e3", "1.5", "1000abc",
+		"18446744073709551616", "99999999999999999999", "184467440737095516150",
+	};
+	unsigned long long v = 42;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(resp_parse_ull(bad[i], strlen(bad[i]), ULLONG_MAX, &v) == -1,
+			      "accepted \"%s\"", bad[i]);
+		ck_assert(v == 42);
+	}
+	ck_assert_int_eq(resp_parse_ull("1\0", 2, ULLONG_MAX, &v), -1);
+	ck_assert_int_eq(resp_parse_ull(S("4294967295"), 4294967294ULL, &v), -1);
+	ck_assert_int_eq(resp_parse_ull(S("1"), 0, &v), -1);
+	ck_assert(v == 42);
+}
+END_TEST
+
+/* Small maxima are where a "(max - digit) / 10" bound can wrap around. */
+START_TEST(test_parse_ull_max_is_exact_for_small_and_large_bounds)
+{
+	static const unsigned long long maxes[] = {0, 1, 9, 10, 11, 99, 100, 255, 4294967294ULL,
+						   ULLONG_MAX - 1};
+	char buf[32];
+
+	for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+		for (unsigned long long k = 0; k < 300; k++) {
+			unsigned long long x = maxes[m] > 150 ? maxes[m] - 150 + k : k, v = 0;
+			int n = snprintf(buf, sizeof(buf), "%llu", x);
+
+			ck_assert_int_eq(resp_parse_ull(buf, (size_t)n, maxes[m], &v),
+					 x <= maxes[m] ? 0 : -1);
+			ck_assert(x > maxes[m] || v == x);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_ll_to_str_formats_extremes)
 {
 	char buf[21];
@@ -1320,6 +1386,9 @@ Suite *resp_suite(void)
 
 	tcase_add_test(num, test_parse_ll_accepts_canonical_numbers);
 	tcase_add_test(num, test_parse_ll_rejects_other_spellings_and_overflow);
+	tcase_add_test(num, test_parse_ull_accepts_digits_up_to_max);
+	tcase_add_test(num, test_parse_ull_rejects_signs_junk_overflow_and_values_above_max);
+	tcase_add_test(num, test_parse_ull_max_is_exact_for_small_and_large_bounds);
 	tcase_add_test(num, test_ll_to_str_formats_extremes);
 	tcase_add_test(num, test_ll_to_str_round_trips_through_parse_ll);
 	suite_add_tcase(s, num);

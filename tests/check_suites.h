@@ -5,8 +5,9 @@
 #include <check.h>
 
 Suite *resp_suite(void);
-Suite *glob_suite(void);
+Suite *keymatch_suite(void);
 Suite *config_suite(void);
+Suite *security_suite(void);
 Suite *store_suite(void);
 Suite *dispatch_suite(void);
 Suite *grant_suite(void);

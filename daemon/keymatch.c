@@ -1,16 +1,16 @@
-/* glob.c - Redis-style glob matching for SCAN MATCH, CONFIG GET and config includes.
+/* keymatch.c - Redis-style pattern matching for SCAN MATCH and CONFIG GET.
  *
  * Owns the pattern syntax only; callers decide what the strings mean. Every token but '*'
  * matches exactly one byte, so greedy matching with a single backtrack point (the last '*')
  * is exact and bounds the work at O(len(pattern) * len(string)), where a recursive matcher
  * such as Redis's stringmatchlen() can take exponential time on "a*a*a*...b".
  */
-#include "glob.h"
+#include "keymatch.h"
 
 #include <stdint.h>
 
 /* ASCII folding, so a match never depends on the process locale. */
-static unsigned char glob_fold(unsigned char c, bool nocase)
+static unsigned char keymatch_fold(unsigned char c, bool nocase)
 {
 	if (nocase && c >= 'A' && c <= 'Z')
 		return (unsigned char)(c - 'A' + 'a');
@@ -18,7 +18,7 @@ static unsigned char glob_fold(unsigned char c, bool nocase)
 }
 
 /* Reads one set member at pat[*i], honouring a backslash escape, and steps past it. */
-static unsigned char glob_set_byte(const char *pat, size_t plen, size_t *i)
+static unsigned char keymatch_set_byte(const char *pat, size_t plen, size_t *i)
 {
 	if (pat[*i] == '\\' && *i + 1 < plen)
 		(*i)++;
@@ -31,7 +31,7 @@ static unsigned char glob_set_byte(const char *pat, size_t plen, size_t *i)
  * and a set with no closing ']' runs to the end of the pattern. Unlike Redis, a '-' just
  * before the ']' is a literal dash rather than a range up to ']'.
  */
-static bool glob_set_match(const char *pat, size_t plen, size_t *i, unsigned char c, bool nocase)
+static bool keymatch_set_match(const char *pat, size_t plen, size_t *i, unsigned char c, bool nocase)
 {
 	bool negate = false, hit = false;
 
@@ -39,16 +39,16 @@ static bool glob_set_match(const char *pat, size_t plen, size_t *i, unsigned cha
 		negate = true;
 		(*i)++;
 	}
-	c = glob_fold(c, nocase);
+	c = keymatch_fold(c, nocase);
 	while (*i < plen && pat[*i] != ']') {
-		unsigned char lo = glob_set_byte(pat, plen, i), hi = lo;
+		unsigned char lo = keymatch_set_byte(pat, plen, i), hi = lo;
 
 		if (*i + 1 < plen && pat[*i] == '-' && pat[*i + 1] != ']') {
 			(*i)++;
-			hi = glob_set_byte(pat, plen, i);
+			hi = keymatch_set_byte(pat, plen, i);
 		}
-		lo = glob_fold(lo, nocase);
-		hi = glob_fold(hi, nocase);
+		lo = keymatch_fold(lo, nocase);
+		hi = keymatch_fold(hi, nocase);
 		if (lo > hi) {
 			unsigned char t = lo;
 
@@ -63,7 +63,7 @@ static bool glob_set_match(const char *pat, size_t plen, size_t *i, unsigned cha
 	return hit != negate;
 }
 
-bool glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool nocase)
+bool keymatch_matches(const char *pat, size_t plen, const char *s, size_t slen, bool nocase)
 {
 	size_t p = 0, i = 0;
 	size_t star_p = SIZE_MAX; /* pattern index just after the last '*' seen */
@@ -87,18 +87,18 @@ bool glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool n
 				ok = true;
 				break;
 			case '[':
-				ok = glob_set_match(pat, plen, &q, (unsigned char)s[i], nocase);
+				ok = keymatch_set_match(pat, plen, &q, (unsigned char)s[i], nocase);
 				break;
 			case '\\':
 				/* A trailing backslash stands for itself, as in Redis. */
 				if (q < plen)
 					q++;
-				ok = glob_fold((unsigned char)pat[q - 1], nocase) ==
-				     glob_fold((unsigned char)s[i], nocase);
+				ok = keymatch_fold((unsigned char)pat[q - 1], nocase) ==
+				     keymatch_fold((unsigned char)s[i], nocase);
 				break;
 			default:
-				ok = glob_fold((unsigned char)pat[p], nocase) ==
-				     glob_fold((unsigned char)s[i], nocase);
+				ok = keymatch_fold((unsigned char)pat[p], nocase) ==
+				     keymatch_fold((unsigned char)s[i], nocase);
 				break;
 			}
 			if (ok) {

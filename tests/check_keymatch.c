@@ -1,27 +1,28 @@
-/* check_glob.c - glob_match(): Redis's pattern syntax, binary safety, bounded time.
+/* check_keymatch.c - keymatch_matches(): Redis's pattern syntax, binary safety, bounded time.
  *
  * Besides hand-written cases, every short pattern over a small alphabet is checked
  * against a naive recursive matcher, and a pattern that is exponential for a
  * backtracking matcher must simply finish.
  */
 #include <check.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_suites.h"
-#include "glob.h"
+#include "keymatch.h"
 
 static bool gm(const char *pat, const char *s)
 {
-	return glob_match(pat, strlen(pat), s, strlen(s), false);
+	return keymatch_matches(pat, strlen(pat), s, strlen(s), false);
 }
 
 static bool gm_nocase(const char *pat, const char *s)
 {
-	return glob_match(pat, strlen(pat), s, strlen(s), true);
+	return keymatch_matches(pat, strlen(pat), s, strlen(s), true);
 }
 
-START_TEST(test_glob_literal_matches_only_itself)
+START_TEST(test_keymatch_literal_matches_only_itself)
 {
 	ck_assert(gm("hello", "hello"));
 	ck_assert(!gm("hello", "hell"));
@@ -33,7 +34,7 @@ START_TEST(test_glob_literal_matches_only_itself)
 }
 END_TEST
 
-START_TEST(test_glob_star_matches_any_run_including_empty)
+START_TEST(test_keymatch_star_matches_any_run_including_empty)
 {
 	ck_assert(gm("*", ""));
 	ck_assert(gm("*", "anything"));
@@ -48,7 +49,7 @@ START_TEST(test_glob_star_matches_any_run_including_empty)
 }
 END_TEST
 
-START_TEST(test_glob_star_backtracks_to_the_last_star)
+START_TEST(test_keymatch_star_backtracks_to_the_last_star)
 {
 	/* The first 'b' after the star is a false lead; the match must retry. */
 	ck_assert(gm("*bc", "abbc"));
@@ -60,7 +61,7 @@ START_TEST(test_glob_star_backtracks_to_the_last_star)
 }
 END_TEST
 
-START_TEST(test_glob_question_matches_exactly_one_byte)
+START_TEST(test_keymatch_question_matches_exactly_one_byte)
 {
 	ck_assert(gm("h?llo", "hello"));
 	ck_assert(gm("h?llo", "hallo"));
@@ -71,7 +72,7 @@ START_TEST(test_glob_question_matches_exactly_one_byte)
 }
 END_TEST
 
-START_TEST(test_glob_set_matches_listed_bytes)
+START_TEST(test_keymatch_set_matches_listed_bytes)
 {
 	ck_assert(gm("h[ae]llo", "hello"));
 	ck_assert(gm("h[ae]llo", "hallo"));
@@ -84,7 +85,7 @@ START_TEST(test_glob_set_matches_listed_bytes)
 }
 END_TEST
 
-START_TEST(test_glob_caret_negates_a_set)
+START_TEST(test_keymatch_caret_negates_a_set)
 {
 	ck_assert(gm("h[^e]llo", "hallo"));
 	ck_assert(!gm("h[^e]llo", "hello"));
@@ -97,7 +98,7 @@ START_TEST(test_glob_caret_negates_a_set)
 }
 END_TEST
 
-START_TEST(test_glob_ranges_include_both_ends_and_may_be_reversed)
+START_TEST(test_keymatch_ranges_include_both_ends_and_may_be_reversed)
 {
 	ck_assert(gm("[a-c]", "a"));
 	ck_assert(gm("[a-c]", "b"));
@@ -112,7 +113,7 @@ START_TEST(test_glob_ranges_include_both_ends_and_may_be_reversed)
 }
 END_TEST
 
-START_TEST(test_glob_dash_at_set_edges_is_literal)
+START_TEST(test_keymatch_dash_at_set_edges_is_literal)
 {
 	ck_assert(gm("[a-]", "-"));
 	ck_assert(gm("[a-]", "a"));
@@ -122,7 +123,7 @@ START_TEST(test_glob_dash_at_set_edges_is_literal)
 }
 END_TEST
 
-START_TEST(test_glob_backslash_escapes_outside_and_inside_sets)
+START_TEST(test_keymatch_backslash_escapes_outside_and_inside_sets)
 {
 	ck_assert(gm("a\\*b", "a*b"));
 	ck_assert(!gm("a\\*b", "axb"));
@@ -140,7 +141,7 @@ START_TEST(test_glob_backslash_escapes_outside_and_inside_sets)
 }
 END_TEST
 
-START_TEST(test_glob_trailing_backslash_matches_a_backslash)
+START_TEST(test_keymatch_trailing_backslash_matches_a_backslash)
 {
 	ck_assert(gm("a\\", "a\\"));
 	ck_assert(!gm("a\\", "a"));
@@ -148,7 +149,7 @@ START_TEST(test_glob_trailing_backslash_matches_a_backslash)
 }
 END_TEST
 
-START_TEST(test_glob_unterminated_set_runs_to_end_of_pattern)
+START_TEST(test_keymatch_unterminated_set_runs_to_end_of_pattern)
 {
 	ck_assert(gm("[abc", "b"));
 	ck_assert(!gm("[abc", "d"));
@@ -158,7 +159,7 @@ START_TEST(test_glob_unterminated_set_runs_to_end_of_pattern)
 }
 END_TEST
 
-START_TEST(test_glob_empty_set_matches_nothing_and_negated_empty_anything)
+START_TEST(test_keymatch_empty_set_matches_nothing_and_negated_empty_anything)
 {
 	ck_assert(!gm("[]", "a"));
 	ck_assert(!gm("[]", "]"));
@@ -167,7 +168,7 @@ START_TEST(test_glob_empty_set_matches_nothing_and_negated_empty_anything)
 }
 END_TEST
 
-START_TEST(test_glob_nocase_folds_literals_sets_and_ranges)
+START_TEST(test_keymatch_nocase_folds_literals_sets_and_ranges)
 {
 	ck_assert(gm_nocase("MAXCLIENTS", "maxclients"));
 	ck_assert(gm_nocase("max*", "MAXMEMORY"));
@@ -182,21 +183,21 @@ START_TEST(test_glob_nocase_folds_literals_sets_and_ranges)
 }
 END_TEST
 
-START_TEST(test_glob_is_binary_safe_including_nul_bytes)
+START_TEST(test_keymatch_is_binary_safe_including_nul_bytes)
 {
 	const char pat[] = "a\0*\xff";
 	const char yes[] = "a\0zz\xff";
 	const char no[] = "a\1zz\xff";
 
-	ck_assert(glob_match(pat, sizeof(pat) - 1, yes, sizeof(yes) - 1, false));
-	ck_assert(!glob_match(pat, sizeof(pat) - 1, no, sizeof(no) - 1, false));
-	ck_assert(glob_match("?", 1, "\0", 1, false));
-	ck_assert(glob_match("[\0-\x01]", 5, "\x01", 1, false));
-	ck_assert(glob_match("[\x80-\xff]", 5, "\xfe", 1, false));
-	ck_assert(!glob_match("[\x80-\xff]", 5, "\x7f", 1, false));
+	ck_assert(keymatch_matches(pat, sizeof(pat) - 1, yes, sizeof(yes) - 1, false));
+	ck_assert(!keymatch_matches(pat, sizeof(pat) - 1, no, sizeof(no) - 1, false));
+	ck_assert(keymatch_matches("?", 1, "\0", 1, false));
+	ck_assert(keymatch_matches("[\0-\x01]", 5, "\x01", 1, false));
+	ck_assert(keymatch_matches("[\x80-\xff]", 5, "\xfe", 1, false));
+	ck_assert(!keymatch_matches("[\x80-\xff]", 5, "\x7f", 1, false));
 	/* Lengths are honoured: nothing past plen or slen is looked at. */
-	ck_assert(glob_match("abX", 2, "abY", 2, false));
-	ck_assert(!glob_match("ab", 2, "abc", 3, false));
+	ck_assert(keymatch_matches("abX", 2, "abY", 2, false));
+	ck_assert(!keymatch_matches("ab", 2, "abc", 3, false));
 }
 END_TEST
 
@@ -212,7 +213,7 @@ static bool naive(const char *p, size_t pl, const char *s, size_t sl)
 	return (p[0] == '?' || p[0] == s[0]) && naive(p + 1, pl - 1, s + 1, sl - 1);
 }
 
-START_TEST(test_glob_agrees_with_naive_matcher_on_all_short_inputs)
+START_TEST(test_keymatch_agrees_with_naive_matcher_on_all_short_inputs)
 {
 	static const char palpha[] = "ab*?";
 	char pat[5], str[6];
@@ -233,7 +234,7 @@ START_TEST(test_glob_agrees_with_naive_matcher_on_all_short_inputs)
 					for (int k = 0; k < slen; k++)
 						str[k] = (si >> k) & 1 ? 'b' : 'a';
 					want = naive(pat, (size_t)plen, str, (size_t)slen);
-					got = glob_match(pat, (size_t)plen, str, (size_t)slen,
+					got = keymatch_matches(pat, (size_t)plen, str, (size_t)slen,
 							 false);
 					if (want != got)
 						mismatches++;
@@ -248,7 +249,7 @@ START_TEST(test_glob_agrees_with_naive_matcher_on_all_short_inputs)
 }
 END_TEST
 
-START_TEST(test_glob_many_stars_against_long_input_finish)
+START_TEST(test_keymatch_many_stars_against_long_input_finish)
 {
 	/* A backtracking matcher explores ~C(10000, 10) ways here and never returns,
 	 * hanging the suite; the greedy matcher does about len(pat) * len(s) steps. */
@@ -258,35 +259,50 @@ START_TEST(test_glob_many_stars_against_long_input_finish)
 
 	ck_assert_ptr_nonnull(s);
 	memset(s, 'a', n);
-	ck_assert(!glob_match(pat, strlen(pat), s, n, false));
+	ck_assert(!keymatch_matches(pat, strlen(pat), s, n, false));
 	s[n] = 'b';
-	ck_assert(glob_match(pat, strlen(pat), s, n + 1, false));
-	ck_assert(!glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*c", 26, s, n + 1, false));
+	ck_assert(keymatch_matches(pat, strlen(pat), s, n + 1, false));
+	ck_assert(!keymatch_matches("*a*a*a*a*a*a*a*a*a*a*a*a*c", 26, s, n + 1, false));
 	free(s);
 }
 END_TEST
 
-Suite *glob_suite(void)
+/* The matcher's header was once daemon/glob.h, which -Idaemon made every
+ * <glob.h> resolve to: glob(3) was unusable in the daemon and this file
+ * did not compile. */
+START_TEST(test_keymatch_header_leaves_system_glob_h_reachable)
 {
-	Suite *s = suite_create("glob");
+	glob_t g;
+
+	ck_assert_int_eq(glob("/", 0, NULL, &g), 0);
+	ck_assert_uint_eq(g.gl_pathc, 1);
+	ck_assert_str_eq(g.gl_pathv[0], "/");
+	globfree(&g);
+}
+END_TEST
+
+Suite *keymatch_suite(void)
+{
+	Suite *s = suite_create("keymatch");
 	TCase *tc = tcase_create("match");
 
-	tcase_add_test(tc, test_glob_literal_matches_only_itself);
-	tcase_add_test(tc, test_glob_star_matches_any_run_including_empty);
-	tcase_add_test(tc, test_glob_star_backtracks_to_the_last_star);
-	tcase_add_test(tc, test_glob_question_matches_exactly_one_byte);
-	tcase_add_test(tc, test_glob_set_matches_listed_bytes);
-	tcase_add_test(tc, test_glob_caret_negates_a_set);
-	tcase_add_test(tc, test_glob_ranges_include_both_ends_and_may_be_reversed);
-	tcase_add_test(tc, test_glob_dash_at_set_edges_is_literal);
-	tcase_add_test(tc, test_glob_backslash_escapes_outside_and_inside_sets);
-	tcase_add_test(tc, test_glob_trailing_backslash_matches_a_backslash);
-	tcase_add_test(tc, test_glob_unterminated_set_runs_to_end_of_pattern);
-	tcase_add_test(tc, test_glob_empty_set_matches_nothing_and_negated_empty_anything);
-	tcase_add_test(tc, test_glob_nocase_folds_literals_sets_and_ranges);
-	tcase_add_test(tc, test_glob_is_binary_safe_including_nul_bytes);
-	tcase_add_test(tc, test_glob_agrees_with_naive_matcher_on_all_short_inputs);
-	tcase_add_test(tc, test_glob_many_stars_against_long_input_finish);
+	tcase_add_test(tc, test_keymatch_literal_matches_only_itself);
+	tcase_add_test(tc, test_keymatch_star_matches_any_run_including_empty);
+	tcase_add_test(tc, test_keymatch_star_backtracks_to_the_last_star);
+	tcase_add_test(tc, test_keymatch_question_matches_exactly_one_byte);
+	tcase_add_test(tc, test_keymatch_set_matches_listed_bytes);
+	tcase_add_test(tc, test_keymatch_caret_negates_a_set);
+	tcase_add_test(tc, test_keymatch_ranges_include_both_ends_and_may_be_reversed);
+	tcase_add_test(tc, test_keymatch_dash_at_set_edges_is_literal);
+	tcase_add_test(tc, test_keymatch_backslash_escapes_outside_and_inside_sets);
+	tcase_add_test(tc, test_keymatch_trailing_backslash_matches_a_backslash);
+	tcase_add_test(tc, test_keymatch_unterminated_set_runs_to_end_of_pattern);
+	tcase_add_test(tc, test_keymatch_empty_set_matches_nothing_and_negated_empty_anything);
+	tcase_add_test(tc, test_keymatch_nocase_folds_literals_sets_and_ranges);
+	tcase_add_test(tc, test_keymatch_is_binary_safe_including_nul_bytes);
+	tcase_add_test(tc, test_keymatch_agrees_with_naive_matcher_on_all_short_inputs);
+	tcase_add_test(tc, test_keymatch_many_stars_against_long_input_finish);
+	tcase_add_test(tc, test_keymatch_header_leaves_system_glob_h_reachable);
 	suite_add_tcase(s, tc);
 	return s;
 }
