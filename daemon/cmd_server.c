@@ -367,6 +367,26 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 
 /* ---- COMMAND ------------------------------------------------------------ */
 
+/* The command's ACL categories as Redis 7 shows them: "+@write" and so on. */
+static void command_reply_categories(struct conn *c, const struct command *cmd)
+{
+	unsigned cats = dispatch_categories(cmd);
+	const struct cmd_category_name *cat;
+	size_t n = 0;
+
+	for (size_t i = 0; (cat = dispatch_category_at(i)) != NULL; i++)
+		n += (cats & cat->bit) != 0;
+	reply_array(c, n);
+	for (size_t i = 0; (cat = dispatch_category_at(i)) != NULL; i++) {
+		char name[32];
+
+		if (cats & cat->bit) {
+			snprintf(name, sizeof name, "@%s", cat->name);
+			reply_simple(c, name);
+		}
+	}
+}
+
 static void command_reply_info(struct conn *c, const struct command *cmd)
 {
 	const char *flags[8];
@@ -383,7 +403,7 @@ static void command_reply_info(struct conn *c, const struct command *cmd)
 	reply_int(c, cmd->first_key);
 	reply_int(c, cmd->last_key);
 	reply_int(c, cmd->key_step);
-	reply_array(c, 0);
+	command_reply_categories(c, cmd);
 	reply_array(c, 0);
 	reply_array(c, 0);
 	reply_array(c, 0);

@@ -30,52 +30,62 @@ static int add_failed;
 #define F  CMD_FAST
 #define NA CMD_NOAUTH
 
+/* Categories a row names (see enum cmd_category for those flags imply). */
+#define KS   CAT_KEYSPACE
+#define STR  CAT_STRING
+#define CONN CAT_CONNECTION
+#define DANG CAT_DANGEROUS
+
 static const struct command table[] = {
-	{"ping", -1, F | NA, cmd_ping, 0, 0, 0},
-	{"echo", 2, F, cmd_echo, 0, 0, 0},
-	{"quit", -1, F | NA, cmd_quit, 0, 0, 0},
-	{"select", 2, F, cmd_select, 0, 0, 0},
-	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0},
-	{"flushdb", -1, CMD_WRITE, cmd_flushdb, 0, 0, 0},
-	{"flushall", -1, CMD_WRITE | CMD_ADMIN, cmd_flushall, 0, 0, 0},
-	{"info", -1, 0, cmd_info, 0, 0, 0},
-	{"client", -2, 0, cmd_client, 0, 0, 0},
-	{"command", -1, 0, cmd_command, 0, 0, 0},
-	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0},
-	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0},
-	{"get", 2, R | F, cmd_get, 1, 1, 1},
-	{"set", -3, W, cmd_set, 1, 1, 1},
-	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1},
-	{"exists", -2, R | F, cmd_exists, 1, -1, 1},
-	{"type", 2, R | F, cmd_type, 1, 1, 1},
-	{"expire", -3, CMD_WRITE | F, cmd_expire, 1, 1, 1},
-	{"pexpire", -3, CMD_WRITE | F, cmd_pexpire, 1, 1, 1},
-	{"ttl", 2, R | F, cmd_ttl, 1, 1, 1},
-	{"pttl", 2, R | F, cmd_pttl, 1, 1, 1},
-	{"persist", 2, CMD_WRITE | F, cmd_persist, 1, 1, 1},
-	{"mget", -2, R | F, cmd_mget, 1, -1, 1},
-	{"mset", -3, W, cmd_mset, 1, -1, 2},
-	{"incr", 2, W | F, cmd_incr, 1, 1, 1},
-	{"incrby", 3, W | F, cmd_incrby, 1, 1, 1},
-	{"decr", 2, W | F, cmd_decr, 1, 1, 1},
-	{"decrby", 3, W | F, cmd_decrby, 1, 1, 1},
-	{"scan", -2, R, cmd_scan, 0, 0, 0},
-	{"lock.acquire", -2, W | CMD_BLOCKING, cmd_lock_acquire, 1, 1, 1},
-	{"lock.release", 3, CMD_WRITE | F, cmd_lock_release, 1, 1, 1},
-	{"lock.renew", 5, CMD_WRITE | F, cmd_lock_renew, 1, 1, 1},
-	{"lock.info", 2, R | F, cmd_lock_info, 1, 1, 1},
-	{"lock.check", 3, R | F, cmd_lock_check, 1, 1, 1},
-	{"pool.acquire", -3, W | CMD_BLOCKING, cmd_pool_acquire, 1, 1, 1},
-	{"pool.release", 3, CMD_WRITE | F, cmd_pool_release, 1, 1, 1},
-	{"pool.renew", 5, CMD_WRITE | F, cmd_pool_renew, 1, 1, 1},
-	{"pool.size", 2, R | F, cmd_pool_size, 1, 1, 1},
-	{"pool.info", 2, R | F, cmd_pool_info, 1, 1, 1},
+	{"ping", -1, F | NA, cmd_ping, 0, 0, 0, CONN},
+	{"echo", 2, F, cmd_echo, 0, 0, 0, CONN},
+	{"quit", -1, F | NA, cmd_quit, 0, 0, 0, CONN},
+	{"select", 2, F, cmd_select, 0, 0, 0, CONN},
+	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, KS},
+	{"flushdb", -1, CMD_WRITE, cmd_flushdb, 0, 0, 0, KS | DANG},
+	{"flushall", -1, CMD_WRITE | CMD_ADMIN, cmd_flushall, 0, 0, 0, KS | DANG},
+	{"info", -1, 0, cmd_info, 0, 0, 0, DANG},
+	{"client", -2, 0, cmd_client, 0, 0, 0, 0},
+	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
+	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
+	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
+	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
+	{"set", -3, W, cmd_set, 1, 1, 1, STR},
+	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1, KS},
+	{"exists", -2, R | F, cmd_exists, 1, -1, 1, KS},
+	{"type", 2, R | F, cmd_type, 1, 1, 1, KS},
+	{"expire", -3, CMD_WRITE | F, cmd_expire, 1, 1, 1, KS},
+	{"pexpire", -3, CMD_WRITE | F, cmd_pexpire, 1, 1, 1, KS},
+	{"ttl", 2, R | F, cmd_ttl, 1, 1, 1, KS},
+	{"pttl", 2, R | F, cmd_pttl, 1, 1, 1, KS},
+	{"persist", 2, CMD_WRITE | F, cmd_persist, 1, 1, 1, KS},
+	{"mget", -2, R | F, cmd_mget, 1, -1, 1, STR},
+	{"mset", -3, W, cmd_mset, 1, -1, 2, STR},
+	{"incr", 2, W | F, cmd_incr, 1, 1, 1, STR},
+	{"incrby", 3, W | F, cmd_incrby, 1, 1, 1, STR},
+	{"decr", 2, W | F, cmd_decr, 1, 1, 1, STR},
+	{"decrby", 3, W | F, cmd_decrby, 1, 1, 1, STR},
+	{"scan", -2, R, cmd_scan, 0, 0, 0, KS},
+	{"lock.acquire", -2, W | CMD_BLOCKING, cmd_lock_acquire, 1, 1, 1, CAT_LOCK},
+	{"lock.release", 3, CMD_WRITE | F, cmd_lock_release, 1, 1, 1, CAT_LOCK},
+	{"lock.renew", 5, CMD_WRITE | F, cmd_lock_renew, 1, 1, 1, CAT_LOCK},
+	{"lock.info", 2, R | F, cmd_lock_info, 1, 1, 1, CAT_LOCK},
+	{"lock.check", 3, R | F, cmd_lock_check, 1, 1, 1, CAT_LOCK},
+	{"pool.acquire", -3, W | CMD_BLOCKING, cmd_pool_acquire, 1, 1, 1, CAT_POOL},
+	{"pool.release", 3, CMD_WRITE | F, cmd_pool_release, 1, 1, 1, CAT_POOL},
+	{"pool.renew", 5, CMD_WRITE | F, cmd_pool_renew, 1, 1, 1, CAT_POOL},
+	{"pool.size", 2, R | F, cmd_pool_size, 1, 1, 1, CAT_POOL},
+	{"pool.info", 2, R | F, cmd_pool_info, 1, 1, 1, CAT_POOL},
 };
 
 #undef W
 #undef R
 #undef F
 #undef NA
+#undef KS
+#undef STR
+#undef CONN
+#undef DANG
 
 struct cmd_entry {
 	char name[CMD_NAME_MAX];
@@ -131,6 +141,16 @@ const struct command *dispatch_at(size_t i)
 	return i < sizeof table / sizeof table[0] ? &table[i] : NULL;
 }
 
+size_t dispatch_index(const struct command *cmd)
+{
+	return (size_t)(cmd - table);
+}
+
+size_t dispatch_count(void)
+{
+	return sizeof table / sizeof table[0];
+}
+
 size_t dispatch_flag_names(unsigned flags, const char **names, size_t max)
 {
 	static const struct {
@@ -147,6 +167,31 @@ size_t dispatch_flag_names(unsigned flags, const char **names, size_t max)
 		if (flags & map[i].bit)
 			names[n++] = map[i].name;
 	return n;
+}
+
+unsigned dispatch_categories(const struct command *cmd)
+{
+	unsigned cats = cmd->categories;
+
+	cats |= (cmd->flags & CMD_WRITE) ? CAT_WRITE : 0;
+	cats |= (cmd->flags & CMD_READONLY) ? CAT_READ : 0;
+	cats |= (cmd->flags & CMD_FAST) ? CAT_FAST : CAT_SLOW;
+	cats |= (cmd->flags & CMD_BLOCKING) ? CAT_BLOCKING : 0;
+	return cats;
+}
+
+const struct cmd_category_name *dispatch_category_at(size_t i)
+{
+	/* Redis's ACL CAT order for the categories it has, then ours. */
+	static const struct cmd_category_name names[] = {
+		{CAT_KEYSPACE, "keyspace"},	{CAT_READ, "read"},	    {CAT_WRITE, "write"},
+		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
+		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
+		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
+		{CAT_SCRIPTING, "scripting"},	{CAT_LOCK, "lock"},	    {CAT_POOL, "pool"},
+	};
+
+	return i < sizeof names / sizeof names[0] ? &names[i] : NULL;
 }
 
 /* Redis 7's text: "unknown command 'x', with args beginning with: 'a' 'b' ". */
