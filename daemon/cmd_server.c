@@ -451,13 +451,15 @@ struct config_reply {
 	size_t n;
 	const char **seen; /* names already answered: patterns may overlap */
 	size_t nseen, cap;
+	size_t nprev;	   /* of them, those answered by earlier patterns (a rule
+			    * directive answers once per rule) */
 };
 
 static void config_collect_cb(void *ctx, const char *name, const char *value)
 {
 	struct config_reply *r = ctx;
 
-	for (size_t i = 0; i < r->nseen; i++)
+	for (size_t i = 0; i < r->nprev; i++)
 		if (strcmp(r->seen[i], name) == 0)
 			return;
 	if (r->nseen == r->cap) {
@@ -498,6 +500,7 @@ void cmd_config(struct conn *c, int argc, struct resp_arg *argv)
 
 		memcpy(pat, argv[i].ptr, n);
 		pat[n] = '\0';
+		r.nprev = r.nseen;
 		config_get(&server.cfg, pat, config_collect_cb, &r);
 		/* Persistence settings redis-benchmark and others ask about:
 		 * cachifyd keeps nothing on disk. */

@@ -31,6 +31,7 @@ enum config_type {
 	CONFIG_T_DURATION, /* int64_t ms, with optional ms s m h d */
 	CONFIG_T_ENUM,	   /* int index into names */
 	CONFIG_T_IDS,	   /* char *, user/group names or ids (see config_parse_ids) */
+	CONFIG_T_RULES,	   /* char *, ACL rules one a line (see config_parse_rule) */
 };
 
 struct config_directive {
@@ -62,6 +63,10 @@ struct config_directive {
 /* max is the most items: 1 for a single user. */
 #define CONFIG_IDS(n, f, hi, words, def)                                                           \
 	{n, CONFIG_T_IDS, CONFIG_FIELD(char *, f), 0, hi, def, words, 0}
+/* min 1: each rule starts with a user or group; max: the most rules, 1 for one
+ * that each value replaces (else each value adds a rule). */
+#define CONFIG_RULES(n, f, who, hi, def)                                                           \
+	{n, CONFIG_T_RULES, CONFIG_FIELD(char *, f), who, hi, def, NULL, 0}
 
 #define CONFIG_KB	    1024ULL
 #define CONFIG_MB	    (1024ULL * 1024)
@@ -102,6 +107,9 @@ static const struct config_directive config_table[] = {
 	CONFIG_IDS("allow-uid", allow_uid, CONFIG_IDS_MAX, config_uid_words, "self,root"),
 	CONFIG_IDS("allow-gid", allow_gid, CONFIG_IDS_MAX, config_gid_words, "socket"),
 	CONFIG_IDS("admin-uid", admin_uid, CONFIG_IDS_MAX, config_uid_words, "self,root"),
+	CONFIG_RULES("acl-uid", acl_uid, 1, CONFIG_RULES_MAX, ""),
+	CONFIG_RULES("acl-gid", acl_gid, 1, CONFIG_RULES_MAX, ""),
+	CONFIG_RULES("acl-default", acl_default, 0, 1, ""),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -123,7 +131,12 @@ static void *config_field(const struct config *c, const struct config_directive 
 /* Directives whose field is an owned char *. */
 static bool config_is_string(const struct config_directive *d)
 {
-	return d->type == CONFIG_T_STRING || d->type == CONFIG_T_IDS;
+	return d->type == CONFIG_T_STRING || d->type == CONFIG_T_IDS || d->type == CONFIG_T_RULES;
+}
+
+bool config_takes_words(const struct config_directive *d)
+{
+	return d != NULL && d->type == CONFIG_T_RULES;
 }
 
 const struct config_directive *config_find(const char *name)
@@ -314,6 +327,7 @@ static const char *config_value_text(const struct config *c, const struct config
 	switch (d->type) {
 	case CONFIG_T_STRING:
 	case CONFIG_T_IDS:
+	case CONFIG_T_RULES:
 		return *(char *const *)f != NULL ? *(char *const *)f : "";
 	case CONFIG_T_MODE:
 		snprintf(buf, size, "%o", (unsigned)*(const mode_t *)f);
@@ -389,6 +403,15 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 				     d->names == config_gid_words ? "group" : "user");
 		for (int i = 0; d->names[i] != NULL && n < size; i++)
 			n += (size_t)snprintf(buf + n, size - n, ", %s", d->names[i]);
+		break;
+	case CONFIG_T_RULES:
+		if (d->min == 0)
+			snprintf(buf, size, "rule words such as +@read ~app:*, or \"\"");
+		else
+			snprintf(buf, size, "a %s name or id, then rule words such as +@read ~app:*; "
+					    "at most %llu rules",
+				 strcmp(d->name, "acl-gid") == 0 ? "group" : "user",
+				 (unsigned long long)d->max);
 		break;
 	}
 }
@@ -466,6 +489,83 @@ static int config_parse_ids(const char *s, const char *const *words, size_t max,
 	return 0;
 }
 
+/*
+ * Checks and normalizes one ACL rule ("1000   +get\t~k*" -> "1000 +get ~k*"): words
+ * separated by blanks, none holding a control character, the first a user or group
+ * name or id when with_id. out has room for strlen(s) + 1 bytes. What the words mean
+ * is acl.c's to check, against the command table. 0 or -1.
+ */
+static int config_parse_rule(const char *s, bool with_id, char *out)
+{
+	size_t o = 0;
+
+	for (;;) {
+		size_t len;
+
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		len = strcspn(s, " \t");
+		for (size_t i = 0; i < len; i++)
+			if (iscntrl((unsigned char)s[i]))
+				return -1;
+		if (o == 0 && with_id && !config_id_ok(s, len))
+			return -1;
+		if (o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, s, len);
+		o += len;
+		s += len;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Adds rule (normalized) to the list *f, one rule a line, or replaces it when
+ * the directive keeps one rule; "" empties it. 0, or -1 when it does not parse,
+ * the list is full or memory ran out (oom set). */
+static int config_add_rule(char **f, const struct config_directive *d, const char *value,
+			   bool *oom)
+{
+	size_t old = *f != NULL ? strlen(*f) : 0, n = 0;
+	char *rule, *list;
+
+	*oom = false;
+	if (strlen(value) > CONFIG_RULE_TEXT_MAX)
+		return -1;
+	rule = malloc(strlen(value) + 1);
+	if (rule == NULL) {
+		*oom = true;
+		return -1;
+	}
+	if (config_parse_rule(value, d->min > 0, rule) == -1) {
+		free(rule);
+		return -1;
+	}
+	if (d->max == 1 || rule[0] == '\0' || old == 0) {
+		free(*f);
+		*f = rule;
+		return 0;
+	}
+	for (const char *p = *f; p != NULL; p = strchr(p + 1, '\n'))
+		n++;
+	if (n >= d->max) {
+		free(rule);
+		return -1;
+	}
+	list = realloc(*f, old + 1 + strlen(rule) + 1);
+	if (list == NULL) {
+		free(rule);
+		*oom = true;
+		return -1;
+	}
+	list[old] = '\n';
+	strcpy(list + old + 1, rule);
+	free(rule);
+	*f = list;
+	return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Setting values.
  */
@@ -512,6 +612,16 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 		free(*(char **)f);
 		*(char **)f = dup;
 		return 0;
+	case CONFIG_T_RULES: {
+		bool oom;
+
+		if (config_add_rule((char **)f, d, value, &oom) == 0)
+			return 0;
+		if (!oom)
+			goto invalid;
+		config_err(err, "out of memory");
+		return -1;
+	}
 	case CONFIG_T_MODE:
 		if (config_parse_mode(value, &num) == -1)
 			goto invalid;
@@ -559,6 +669,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 	case CONFIG_T_STRING:
 	case CONFIG_T_ENUM:
 	case CONFIG_T_IDS:
+	case CONFIG_T_RULES:
 		break;
 	}
 	return 0;
@@ -656,6 +767,20 @@ int config_validate(const struct config *c, char *err)
 	return 0;
 }
 
+/* A rule list gives one value per rule, as the file has one line per rule. */
+static void config_get_rules(const char *list, const char *name, config_get_fn *fn, void *ctx)
+{
+	char rule[CONFIG_RULE_TEXT_MAX + 1];
+
+	do {
+		size_t len = strcspn(list, "\n");
+
+		snprintf(rule, sizeof(rule), "%.*s", (int)len, list);
+		fn(ctx, name, rule);
+		list += len + (list[len] == '\n');
+	} while (*list != '\0');
+}
+
 void config_get(const struct config *c, const char *pattern, config_get_fn *fn, void *ctx)
 {
 	char buf[64];
@@ -663,7 +788,11 @@ void config_get(const struct config *c, const char *pattern, config_get_fn *fn, 
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
 		const struct config_directive *d = &config_table[i];
 
-		if (keymatch_matches(pattern, strlen(pattern), d->name, strlen(d->name), true))
+		if (!keymatch_matches(pattern, strlen(pattern), d->name, strlen(d->name), true))
+			continue;
+		if (d->type == CONFIG_T_RULES)
+			config_get_rules(config_value_text(c, d, buf, sizeof(buf)), d->name, fn, ctx);
+		else
 			fn(ctx, d->name, config_value_text(c, d, buf, sizeof(buf)));
 	}
 }

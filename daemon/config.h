@@ -29,6 +29,8 @@
 #define CONFIG_IDS_TEXT_MAX   4096 /* bytes of such a list as written */
 #define CONFIG_ID_NAME_MAX    64   /* bytes of one user or group name */
 #define CONFIG_ID_MAX	      4294967294ULL /* highest uid or gid: (uid_t)-1 means "none" */
+#define CONFIG_RULES_MAX      256  /* acl-uid (or acl-gid) rules */
+#define CONFIG_RULE_TEXT_MAX  4096 /* bytes of one rule as written */
 
 /* Keywords of the id lists: everyone, the daemon's own uid (after the
  * `user` switch), the group of the listening socket's file. */
@@ -69,6 +71,9 @@ struct config {
 	char *allow_uid;		  /* owned; peers accepted by uid: "self,root" */
 	char *allow_gid;		  /* owned; peers accepted by group: "socket" */
 	char *admin_uid;		  /* owned; who may run admin commands: "self,root" */
+	char *acl_uid;			  /* owned; access rules by uid, one a line: "1000 ~k* +get" */
+	char *acl_gid;			  /* owned; the same by group: "www-data +@read" */
+	char *acl_default;		  /* owned; rule words for everyone else; "" = built-in */
 };
 
 /* Fills c with every directive's default. */
@@ -83,11 +88,17 @@ int config_copy(struct config *dst, const struct config *src);
  * CONFIG_ERR_MAX bytes). Unknown names are errors. */
 int config_set(struct config *c, const char *name, const char *value, char *err);
 
+/* acl-uid and acl-gid add a rule each time they are set (in a file, one
+ * line per rule); setting "" removes the rules given so far. Their words
+ * are checked against the command table by acl.c, not here. */
+
 /* Reads a redis.conf-style file: one `directive value...` per line, `#`
  * comments, double/single quoted strings, size units (k kb m mb g gb, 1k =
  * 1000, 1kb = 1024 as in redis.conf), time units (ms s m h d; a bare number
  * is the directive's natural unit), `include GLOB` (files in sorted order,
- * relative to the including file's directory), last value wins.
+ * relative to the including file's directory), last value wins (rule
+ * directives add up). A rule directive takes several words, joined by one
+ * blank into its value.
  * 0, or -1 with "file:line: message" in err. */
 int config_load_file(struct config *c, const char *path, char *err);
 

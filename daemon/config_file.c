@@ -305,6 +305,20 @@ static int config_line(struct config_reader *r, const char *path, int line, char
 			   argv[0]);
 		goto out;
 	}
+	/* Rule words (acl-uid 1000 ~k* +get) become one value, one blank apart:
+	 * the arguments lie one NUL apart in out. */
+	if (argc > 2 && config_takes_words(config_find(argv[0]))) {
+		for (size_t i = 1; i < argc; i++) {
+			if (strpbrk(argv[i], " \t") != NULL) {
+				config_err(r->err, "%s:%d: '%s' has a blank in a word; match one with "
+						"? or [ ] in a pattern", path, line, argv[0]);
+				goto out;
+			}
+			if (i > 1)
+				argv[i][-1] = ' ';
+		}
+		argc = 2;
+	}
 	if (argc != 2) {
 		config_err(r->err, "%s:%d: wrong number of arguments for '%s' (expected 1, got %zu)",
 			   path, line, argv[0], argc - 1);

@@ -15,6 +15,10 @@ struct config_directive;
 /* Formats a message into err, which has room for CONFIG_ERR_MAX bytes. */
 void config_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Does the directive take several words (acl-uid 1000 ~k* +get)? The file
+ * reader then joins them into one value. d may be NULL (no). */
+bool config_takes_words(const struct config_directive *d);
+
 /* The table's row for name (any case), or NULL if there is none. Borrowed:
  * static storage, opaque outside config.c. */
 const struct config_directive *config_find(const char *name);

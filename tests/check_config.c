@@ -187,11 +187,12 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 20);
+	ck_assert_uint_eq(ndirectives(), 23);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(15), "lock-max-waiters");
 	ck_assert_str_eq(config_directive_name(19), "admin-uid");
-	ck_assert_ptr_null(config_directive_name(20));
+	ck_assert_str_eq(config_directive_name(22), "acl-default");
+	ck_assert_ptr_null(config_directive_name(23));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -265,6 +266,12 @@ static const struct {
 	{"allow-gid", " * ", "*"},
 	{"admin-uid", "self,root", "self,root"},
 	{"admin-uid", "0", "0"},
+	{"acl-uid", " 1000\t~app:*  +@read ", "1000 ~app:* +@read"},
+	{"acl-uid", "nobody", "nobody"},
+	{"acl-uid", "", ""},
+	{"acl-gid", "www-data +get", "www-data +get"},
+	{"acl-default", "", ""},
+	{"acl-default", "-@all +ping", "-@all +ping"},
 };
 
 START_TEST(test_config_set_accepts_valid_values_of_every_directive)
@@ -372,6 +379,10 @@ static const struct {
 	{"allow-gid", "-1"},
 	{"admin-uid", "\"root\""},
 	{"admin-uid", ","},
+	{"acl-uid", "1000;x +get"},
+	{"acl-uid", "-1 +get"},
+	{"acl-gid", "4294967295 +get"},
+	{"acl-default", "+get\x01"},
 };
 
 START_TEST(test_config_set_rejects_invalid_values_and_keeps_the_old_one)
@@ -673,6 +684,9 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"allow-uid", "self,root"},
 		{"allow-gid", "socket"},
 		{"admin-uid", "self,root"},
+		{"acl-uid", ""},
+		{"acl-gid", ""},
+		{"acl-default", ""},
 	};
 	struct config c;
 	struct got g = {0};
