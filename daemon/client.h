@@ -29,6 +29,7 @@ enum conn_flags {
 };
 
 struct waiter;
+struct acl_rule;
 LIST_HEAD(lock_list, lock);
 LIST_HEAD(slot_list, slot);
 
@@ -45,6 +46,8 @@ struct conn {
 	int64_t last_ms;		/* ms, monotonic: last byte read */
 	int64_t partial_since_ms;	/* ms, monotonic: first byte of an unfinished request; 0 if none */
 	const char *last_cmd;		/* static name of the last command */
+	unsigned acl_gen;		/* acl.c: rules generation acl_rule was found in; 0 = none */
+	const struct acl_rule *acl_rule; /* acl.c: the access rule in force for this peer */
 
 	struct event *ev_read;
 	struct event *ev_write;

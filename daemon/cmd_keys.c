@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "clock.h"
 #include "cmd.h"
 #include "client.h"
@@ -73,7 +74,7 @@ void cmd_get(struct conn *c, int argc, struct resp_arg *argv)
 	if (!e)
 		reply_nil(c);
 	else if (e->type == STORE_LOCK)
-		reply_bulk(c, lock_of(e)->token, lock_of(e)->toklen);
+		acl_reply_token(c, lock_of(e)->h.uid, lock_of(e)->token, lock_of(e)->toklen);
 	else if (e->type != STORE_STRING)
 		reply_error(c, ERR_WRONGTYPE);
 	else
@@ -140,6 +141,9 @@ void cmd_set(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_WRONGTYPE);
 		return;
 	}
+	/* Replacing another user's lock or pool would force-release it. */
+	if (old && !nx && acl_check_force(c, old) != 0)
+		return;
 	/* SET ... GET answers with the old value; write it before the put
 	 * frees it, and take it back if the put fails. */
 	mark = c->out.len;
@@ -169,10 +173,25 @@ void cmd_set(struct conn *c, int argc, struct resp_arg *argv)
 		reply_ok(c);
 }
 
+/* Refuses (0 or -1, having replied) when one of argv's keys, first to
+ * last by step, holds another user's lock or pool: all or nothing. */
+static int keys_check_force(struct conn *c, int argc, struct resp_arg *argv, int step)
+{
+	for (int i = 1; i < argc; i += step) {
+		struct sentry *e = store_peek(server.store, c->db, argv[i].ptr, argv[i].len);
+
+		if (e && acl_check_force(c, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 void cmd_del(struct conn *c, int argc, struct resp_arg *argv)
 {
 	long long n = 0;
 
+	if (keys_check_force(c, argc, argv, 1) != 0)
+		return;
 	for (int i = 1; i < argc; i++)
 		n += store_delete(server.store, c->db, argv[i].ptr, argv[i].len,
 				  STORE_DEL_DELETED);
@@ -240,6 +259,8 @@ static void expire_generic(struct conn *c, int argc, struct resp_arg *argv, bool
 		reply_int(c, 0);
 		return;
 	}
+	if (acl_check_force(c, e) != 0)
+		return;
 	/* A key without a TTL counts as an infinite TTL for GT and LT. */
 	cur = sentry_expire(e);
 	if ((nx && cur != STORE_NO_EXPIRE) || (xx && cur == STORE_NO_EXPIRE) ||
@@ -310,6 +331,8 @@ void cmd_persist(struct conn *c, int argc, struct resp_arg *argv)
 		reply_int(c, 0);
 		return;
 	}
+	if (acl_check_force(c, e) != 0)
+		return;
 	if (!store_set_expire(server.store, c->db, e, STORE_NO_EXPIRE)) {
 		reply_error(c, ERR_OOM);
 		return;
@@ -326,7 +349,8 @@ void cmd_mget(struct conn *c, int argc, struct resp_arg *argv)
 		if (e && e->type == STORE_STRING)
 			reply_bulk(c, sentry_value(e), e->vlen);
 		else if (e && e->type == STORE_LOCK)
-			reply_bulk(c, lock_of(e)->token, lock_of(e)->toklen);
+			acl_reply_token(c, lock_of(e)->h.uid, lock_of(e)->token,
+					lock_of(e)->toklen);
 		else
 			reply_nil(c);
 	}
@@ -338,6 +362,8 @@ void cmd_mset(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, "ERR wrong number of arguments for 'mset' command");
 		return;
 	}
+	if (keys_check_force(c, argc, argv, 2) != 0)
+		return;
 	for (int i = 1; i < argc; i += 2) {
 		if (!store_put(server.store, c->db, argv[i].ptr, argv[i].len, argv[i + 1].ptr,
 			       argv[i + 1].len, STORE_STRING, STORE_NO_EXPIRE)) {
@@ -483,6 +509,8 @@ void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 		struct sentry *e = st.found[i];
 
 		if (match && !keymatch_matches(match->ptr, match->len, sentry_key(e), e->klen, false))
+			continue;
+		if (!acl_key_is_visible(c, sentry_key(e), e->klen))
 			continue;
 		if (type && !arg_is(type, type_name(e)))
 			continue;

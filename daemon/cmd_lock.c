@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "acl.h"
 #include "client.h"
 #include "clock.h"
 #include "cmd.h"
@@ -30,8 +31,8 @@ void cmd_lock_acquire(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, "LOCKED the key is held");
 }
 
-/* The lock at key if token owns it, else NULL (after counting a NOTOWNER
- * and replying it). */
+/* The lock at key if token owns it and c is of its holder's uid (or an
+ * admin), else NULL (after counting a NOTOWNER and replying it). */
 static struct sentry *owned_lock(struct conn *c, const struct resp_arg *key,
 				 const struct resp_arg *token)
 {
@@ -40,7 +41,8 @@ static struct sentry *owned_lock(struct conn *c, const struct resp_arg *key,
 
 	if (e && e->type == STORE_LOCK) {
 		l = lock_of(e);
-		if (l->toklen == token->len && memcmp(l->token, token->ptr, token->len) == 0)
+		if (l->toklen == token->len && memcmp(l->token, token->ptr, token->len) == 0 &&
+		    acl_is_holder(c, l->h.uid))
 			return e;
 	}
 	lock_stats_mut()->notowner++;
@@ -104,7 +106,7 @@ void cmd_lock_info(struct conn *c, int argc, struct resp_arg *argv)
 	l = lock_of(e);
 	reply_array(c, 20);
 	reply_bulk_cstr(c, "token");
-	reply_bulk(c, l->token, l->toklen);
+	acl_reply_token(c, l->h.uid, l->token, l->toklen);
 	reply_bulk_cstr(c, "fence");
 	reply_int(c, (long long)l->fence);
 	grant_reply_holder(c, &l->h, sentry_expire(e));

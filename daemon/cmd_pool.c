@@ -5,6 +5,7 @@
  */
 #include <sys/queue.h>
 
+#include "acl.h"
 #include "client.h"
 #include "clock.h"
 #include "cmd.h"
@@ -52,7 +53,8 @@ void cmd_pool_acquire(struct conn *c, int argc, struct resp_arg *argv)
 	}
 }
 
-/* The slot id names in the pool at key, or NULL after replying NOTOWNER. */
+/* The slot id names in the pool at key if c is of its holder's uid (or an
+ * admin), or NULL after replying NOTOWNER. */
 static struct slot *owned_slot(struct conn *c, const struct resp_arg *key,
 			       const struct resp_arg *id)
 {
@@ -63,7 +65,7 @@ static struct slot *owned_slot(struct conn *c, const struct resp_arg *key,
 		return NULL;
 	struct slot *s = p ? pool_slot(p, id->ptr, id->len) : NULL;
 
-	if (s)
+	if (s && acl_is_holder(c, s->h.uid))
 		return s;
 	pool_stats_mut()->notowner++;
 	reply_error(c, "NOTOWNER no such slot (wrong id, released, or expired)");
@@ -140,7 +142,7 @@ void cmd_pool_info(struct conn *c, int argc, struct resp_arg *argv)
 	LIST_FOREACH(s, &p->slots, in_pool) {
 		reply_array(c, 18);
 		reply_bulk_cstr(c, "id");
-		reply_bulk(c, s->id, GRANT_TOKEN_HEX);
+		acl_reply_token(c, s->h.uid, s->id, GRANT_TOKEN_HEX);
 		reply_bulk_cstr(c, "fence");
 		reply_int(c, (long long)s->fence);
 		grant_reply_holder(c, &s->h, s->expire);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "clock.h"
 #include "cmd.h"
 #include "config.h"
@@ -79,7 +80,7 @@ static int flush_mode_ok(struct conn *c, int argc, struct resp_arg *argv)
 
 void cmd_flushdb(struct conn *c, int argc, struct resp_arg *argv)
 {
-	if (flush_mode_ok(c, argc, argv) != 0)
+	if (flush_mode_ok(c, argc, argv) != 0 || acl_check_flush(c, c->db) != 0)
 		return;
 	store_flushdb(server.store, c->db);
 	reply_ok(c);
@@ -87,7 +88,7 @@ void cmd_flushdb(struct conn *c, int argc, struct resp_arg *argv)
 
 void cmd_flushall(struct conn *c, int argc, struct resp_arg *argv)
 {
-	if (flush_mode_ok(c, argc, argv) != 0)
+	if (flush_mode_ok(c, argc, argv) != 0 || acl_check_flush(c, -1) != 0)
 		return;
 	store_flushall(server.store);
 	reply_ok(c);
@@ -281,7 +282,7 @@ void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
 
 /* ---- CLIENT ------------------------------------------------------------- */
 
-static void client_describe(struct resp_buf *b, const struct conn *x, int64_t now)
+void cmd_client_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 {
 	size_t wlen = 0;
 	const char *wkey = waitq_key_of(x, &wlen);
@@ -349,10 +350,10 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 
 		resp_buf_init(&b);
 		if (arg_is(sub, "info"))
-			client_describe(&b, c, now);
+			cmd_client_describe(&b, c, now);
 		else
 			LIST_FOREACH(x, &server.clients, link)
-				client_describe(&b, x, now);
+				cmd_client_describe(&b, x, now);
 		reply_bulk(c, b.data ? b.data : "", b.len);
 		resp_buf_free(&b);
 	} else if (arg_is(sub, "setinfo") && argc == 4) {

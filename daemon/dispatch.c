@@ -1,6 +1,6 @@
 /* dispatch.c - the command table and the path from a parsed command to its
- * handler: lookup (case-insensitive), arity, admin permission (admin-uid),
- * maxmemory admission, stats. Handlers are in cmd_*.c; this file only
+ * handler: lookup (case-insensitive), arity, access rules (acl.c: admin-uid,
+ * acl-uid/acl-gid/acl-default), maxmemory admission, stats. Handlers are in cmd_*.c; this file only
  * routes.
  */
 #include "dispatch.h"
@@ -16,10 +16,10 @@ static int add_failed;
 #define uthash_nonfatal_oom(obj) (add_failed = 1)
 #include <uthash.h>
 
+#include "acl.h"
 #include "cmd.h"
 #include "client.h"
 #include "reply.h"
-#include "security.h"
 #include "server.h"
 #include "store.h"
 
@@ -42,13 +42,17 @@ static const struct command table[] = {
 	{"quit", -1, F | NA, cmd_quit, 0, 0, 0, CONN},
 	{"select", 2, F, cmd_select, 0, 0, 0, CONN},
 	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, KS},
-	{"flushdb", -1, CMD_WRITE, cmd_flushdb, 0, 0, 0, KS | DANG},
+	/* Admin-only like FLUSHALL: SELECT n + FLUSHDB over every database
+	 * would otherwise be a FLUSHALL for anyone. */
+	{"flushdb", -1, CMD_WRITE | CMD_ADMIN, cmd_flushdb, 0, 0, 0, KS | DANG},
 	{"flushall", -1, CMD_WRITE | CMD_ADMIN, cmd_flushall, 0, 0, 0, KS | DANG},
 	{"info", -1, 0, cmd_info, 0, 0, 0, DANG},
 	{"client", -2, 0, cmd_client, 0, 0, 0, 0},
 	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
 	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
 	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
+	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
+	{"acl", -2, 0, cmd_acl, 0, 0, 0, 0},
 	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
 	{"set", -3, W, cmd_set, 1, 1, 1, STR},
 	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1, KS},
@@ -226,11 +230,8 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 		reply_errorf(c, "ERR wrong number of arguments for '%s' command", cmd->name);
 		return;
 	}
-	if ((cmd->flags & CMD_ADMIN) && !security_is_admin(c->uid)) {
-		reply_errorf(c, "NOPERM uid %u may not run the '%s' command: see admin-uid",
-			     (unsigned)c->uid, cmd->name);
+	if (acl_check_command(c, cmd, argc, argv) != 0)
 		return;
-	}
 	if ((cmd->flags & CMD_DENYOOM) && store_make_room(server.store, 0) != 0) {
 		reply_error(c, ERR_OOM);
 		return;

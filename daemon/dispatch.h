@@ -1,9 +1,9 @@
 /* dispatch.h - the command table: name, arity, flags, ACL categories,
  * handler.
  *
- * dispatch() finds a command's row, checks arity and memory, and calls its
- * handler, which appends exactly one reply. Handlers live in cmd_*.c, one
- * family per file.
+ * dispatch() finds a command's row, checks arity, access rules (acl.c) and
+ * memory, and calls its handler, which appends exactly one reply. Handlers
+ * live in cmd_*.c, one family per file.
  */
 #ifndef CACHIFY_DISPATCH_H
 #define CACHIFY_DISPATCH_H
@@ -56,7 +56,7 @@ struct command {
 	int arity;	  /* argc including the name; -N means at least N */
 	unsigned flags;
 	cmd_proc *proc;
-	int first_key, last_key, key_step; /* for COMMAND: key positions */
+	int first_key, last_key, key_step; /* key positions (COMMAND, ACL key rules) */
 	unsigned categories;		   /* enum cmd_category beyond those flags imply */
 };
 

@@ -38,6 +38,20 @@ static bool slot_is_expired(const struct slot *s, int64_t now)
 	return s->expire != STORE_NO_EXPIRE && s->expire <= now;
 }
 
+bool pool_has_other_holder(struct sentry *e, uid_t uid, uid_t *other)
+{
+	int64_t now = clock_ms();
+	const struct slot *s;
+
+	LIST_FOREACH(s, &pool_ptr(e)->slots, in_pool) {
+		if (s->h.uid != uid && !slot_is_expired(s, now)) {
+			*other = s->h.uid;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Unlinks s from its pool and its owner and frees it. */
 static void slot_free(struct slot *s)
 {

@@ -50,6 +50,11 @@ extern const struct grant_kind pool_kind;
 /* Uses st for the pools' keyspace entries. */
 void pool_init(struct store *st);
 
+/* Does the pool behind the STORE_POOL entry e have a live slot granted to
+ * a uid other than uid? Then *other is that uid. (Who may force-release a
+ * pool: acl.c.) */
+bool pool_has_other_holder(struct sentry *e, uid_t uid, uid_t *other);
+
 /* Looks (db, key) up and returns its pool after dropping expired slots, or
  * NULL if the key is absent (or the pool just emptied); *other is set when
  * the key exists but is not a pool. */

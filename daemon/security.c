@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "log.h"
 #include "resp.h"
 
@@ -214,7 +215,9 @@ int security_validate(const struct config *c, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "user: no such user '%s'", c->user);
 		return -1;
 	}
-	return policy_parse(c, &p, err);
+	if (policy_parse(c, &p, err) != 0)
+		return -1;
+	return acl_validate(c, err);
 }
 
 int security_configure(const struct config *c)
@@ -226,6 +229,9 @@ int security_configure(const struct config *c)
 		log_warning("%s; keeping the previous access lists", err);
 		return -1;
 	}
+	/* The rules and the admin set change together or not at all. */
+	if (acl_configure(c) != 0)
+		return -1;
 	policy = p;
 	return 0;
 }
@@ -234,6 +240,20 @@ void security_free(void)
 {
 	policy = policy_default;
 	have_socket_gid = false;
+	acl_free();
+}
+
+int security_lookup_user(const char *s, uid_t *uid, gid_t *gid, char *name, size_t size)
+{
+	*gid = (gid_t)-1;
+	if (size > 0)
+		name[0] = '\0';
+	return lookup_user(s, false, uid, gid, name, size);
+}
+
+int security_lookup_group(const char *s, gid_t *gid)
+{
+	return lookup_group(s, gid);
 }
 
 void security_set_socket_gid(bool have, gid_t gid)
@@ -242,23 +262,38 @@ void security_set_socket_gid(bool have, gid_t gid)
 	socket_gid = gid;
 }
 
+int security_peer_groups(int fd, gid_t *small, gid_t **groups, size_t *n)
+{
+	socklen_t len = SECURITY_PEER_GROUPS_MAX * sizeof *small;
+
+	*groups = small;
+	*n = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) != 0) {
+		if (errno != ERANGE || len == 0 || !(*groups = malloc(len))) {
+			*groups = small;
+			return -1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *groups, &len) != 0) {
+			free(*groups);
+			*groups = small;
+			return -1;
+		}
+	}
+	*n = len / sizeof *small;
+	return 0;
+}
+
 /* Is any of the peer's supplementary groups in allow-gid? */
 static bool peer_groups_allowed(int fd)
 {
 	gid_t small[SECURITY_PEER_GROUPS_MAX];
-	gid_t *groups = small;
-	socklen_t len = sizeof small;
+	gid_t *groups;
+	size_t n;
 	bool found = false;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0) {
-		if (errno != ERANGE || len == 0 || !(groups = malloc(len)))
-			return false;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0) {
-			free(groups);
-			return false;
-		}
-	}
-	for (size_t i = 0; i < len / sizeof *groups && !found; i++)
+	if (security_peer_groups(fd, small, &groups, &n) != 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
 		found = idset_has_gid(&policy.allow_gid, groups[i]);
 	if (groups != small)
 		free(groups);

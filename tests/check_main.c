@@ -23,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, compat_suite());
 	srunner_add_suite(sr, lock_suite());
 	srunner_add_suite(sr, ops_suite());
+	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, client_daemon_suite());
 	srunner_add_suite(sr, cli_suite());

@@ -15,6 +15,7 @@ Suite *server_suite(void);
 Suite *compat_suite(void);
 Suite *lock_suite(void);
 Suite *ops_suite(void);
+Suite *acl_suite(void);
 Suite *client_suite(void);
 Suite *client_daemon_suite(void);
 Suite *cli_suite(void);
