@@ -17,7 +17,7 @@
 #include "store.h"
 #include "waitq.h"
 
-#define ERR_NOTOWNER "NOTOWNER not the holder (wrong token, not held, or expired)"
+#define ERR_NOTOWNER "NOTOWNER not the holder (wrong token, not held, expired, or another user's)"
 
 /* LOCK.ACQUIRE key [PX ttl-ms] [WAIT timeout-ms] [TOKEN token] [DETACH] */
 void cmd_lock_acquire(struct conn *c, int argc, struct resp_arg *argv)

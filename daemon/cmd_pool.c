@@ -68,7 +68,7 @@ static struct slot *owned_slot(struct conn *c, const struct resp_arg *key,
 	if (s && acl_is_holder(c, s->h.uid))
 		return s;
 	pool_stats_mut()->notowner++;
-	reply_error(c, "NOTOWNER no such slot (wrong id, released, or expired)");
+	reply_error(c, "NOTOWNER no such slot (wrong id, released, expired, or another user's)");
 	return NULL;
 }
 

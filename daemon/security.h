@@ -35,7 +35,8 @@ void security_set_socket_gid(bool have, gid_t gid);
  * its supplementary groups (SO_PEERGROUPS) when uid and gid do not
  * decide. */
 bool security_peer_is_allowed(int fd, uid_t uid, gid_t gid);
-/* May uid run admin commands (FLUSHALL, CONFIG, SHUTDOWN)? */
+/* May uid run admin commands (FLUSHALL, FLUSHDB, CONFIG, SHUTDOWN, ACL LIST),
+ * see every token and end any grant? acl.c asks, once per client and load. */
 bool security_is_admin(uid_t uid);
 
 /* The peer's supplementary groups as of its connect (SO_PEERGROUPS):
