@@ -128,20 +128,20 @@ run: deps all
 	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock
 
 # libFuzzer targets (clang). fuzz-smoke runs each briefly on the seed corpus.
-# fuzz_request and fuzz_reply build from proto/ alone; fuzz_server links
-# the daemon (less main.c), built instrumented in fuzz/obj.
+# fuzz_request and fuzz_reply build from proto/ alone; fuzz_server and
+# fuzz_config link the daemon (less main.c), built instrumented in fuzz/obj.
 FUZZ_CC    ?= clang
 FUZZ_BASE  := -std=c11 -D_GNU_SOURCE -g -O1 -Iproto
 FUZZ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZ_TIME  ?= 30
 FUZZ_TIME_DAEMON ?= 20
-FUZZ_DAEMON := $(BUILD)/fuzz/fuzz_server
+FUZZ_DAEMON := $(BUILD)/fuzz/fuzz_server $(BUILD)/fuzz/fuzz_config
 FUZZERS    := $(BUILD)/fuzz/fuzz_request $(BUILD)/fuzz/fuzz_reply $(FUZZ_DAEMON)
 FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(DAEMON_SRC) $(PROTO_SRC))
 FUZZ_OBJ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -Idaemon \
 	$(EVENT_CFLAGS) -MMD -MP
 
-## fuzz: build the libFuzzer targets (the parsers, the daemon's request path)
+## fuzz: build the libFuzzer targets (parsers, the daemon's request path, the config reader)
 fuzz: deps $(FUZZERS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) proto/resp.h
