@@ -145,25 +145,47 @@ run: deps all
 	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock
 
 # libFuzzer targets (clang). fuzz-smoke runs each briefly on the seed corpus.
+# fuzz_request and fuzz_reply build from proto/ alone; fuzz_server and
+# fuzz_config link the daemon (less main.c), built instrumented in fuzz/obj.
 FUZZ_CC    ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iproto -fsanitize=fuzzer,address,undefined
+FUZZ_BASE  := -std=c11 -D_GNU_SOURCE -g -O1 -Iproto
+FUZZ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZ_TIME  ?= 30
-FUZZERS    := $(BUILD)/fuzz/fuzz_request $(BUILD)/fuzz/fuzz_reply
+FUZZ_TIME_DAEMON ?= 20
+FUZZ_DAEMON := $(BUILD)/fuzz/fuzz_server $(BUILD)/fuzz/fuzz_config
+FUZZERS    := $(BUILD)/fuzz/fuzz_request $(BUILD)/fuzz/fuzz_reply $(FUZZ_DAEMON)
+FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(DAEMON_SRC) $(PROTO_SRC))
+FUZZ_OBJ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -Idaemon \
+	$(EVENT_CFLAGS) -MMD -MP
 
-## fuzz: build the libFuzzer targets for the request and reply parsers
+## fuzz: build the libFuzzer targets (parsers, the daemon's request path, the config reader)
 fuzz: deps $(FUZZERS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) proto/resp.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC)
 
-## fuzz-smoke: run each fuzzer for FUZZ_TIME seconds (default 30) on a copy of its corpus
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_OBJ_FLAGS) -c -o $@ $<
+
+$(FUZZ_DAEMON): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Idaemon $(EVENT_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_OBJ) \
+		$(EVENT_LIBS) -lm
+
+$(BUILD)/fuzz/fuzz_server: tests/fuzz/fuzz_server_check.c tests/fuzz/fuzz_server.h
+
+## fuzz-smoke: run each fuzzer on a copy of its corpus with tests/fuzz/NAME.options,
+## FUZZ_TIME seconds for the parsers (default 30), FUZZ_TIME_DAEMON for the others (20)
 fuzz-smoke: fuzz
 	@for f in $(notdir $(FUZZERS)); do \
+		case " $(notdir $(FUZZ_DAEMON)) " in *" $$f "*) t=$(FUZZ_TIME_DAEMON);; *) t=$(FUZZ_TIME);; esac; \
+		opts=; [ -f tests/fuzz/$$f.options ] && opts=$$(cat tests/fuzz/$$f.options); \
 		rm -rf $(BUILD)/fuzz/$$f.corpus; mkdir -p $(BUILD)/fuzz/$$f.corpus; \
 		cp tests/fuzz/$$f.corpus/* $(BUILD)/fuzz/$$f.corpus/; \
-		echo "fuzz: $$f for $(FUZZ_TIME)s"; \
-		./$(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		echo "fuzz: $$f for $${t}s"; \
+		./$(BUILD)/fuzz/$$f -max_total_time=$$t -print_final_stats=1 $$opts \
 			-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/$$f.corpus \
 			2>$(BUILD)/fuzz/$$f.log || { tail -50 $(BUILD)/fuzz/$$f.log; exit 1; }; \
 		grep -E 'stat::number_of_executed_units|stat::peak_rss' $(BUILD)/fuzz/$$f.log; \

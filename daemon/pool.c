@@ -242,8 +242,10 @@ void pool_release_slot(struct slot *s)
 			store_delete_entry(store, p->db, e, STORE_DEL_RELEASED);
 		return;
 	}
-	pool_update_ttl(p);
+	/* Wake first: re-timing may find the pool's own TTL passed (slots
+	 * lapsed, not yet purged) and delete it, and the hook frees p. */
 	waitq_wake(p->db, p->key, p->klen);
+	pool_update_ttl(p);
 }
 
 void pool_renew_slot(struct slot *s, int64_t expire)

@@ -42,13 +42,15 @@ struct policy {
 
 /* The defaults (self,root / socket / self,root) until security_configure
  * runs, so in-process users of dispatch see what a started daemon does. */
-static const struct policy policy_default = {
-	.allow_uid = {.self = true, .n = 1, .ids = {0}},
-	.allow_gid = {.socket = true},
-	.admin_uid = {.self = true, .n = 1, .ids = {0}},
-};
+#define POLICY_DEFAULT                                                                             \
+	{                                                                                          \
+		.allow_uid = {.self = true, .n = 1, .ids = {0}}, .allow_gid = {.socket = true},   \
+		.admin_uid = {.self = true, .n = 1, .ids = {0}},                                   \
+	}
+static const struct policy policy_default = POLICY_DEFAULT;
 
-static struct policy policy = policy_default;
+/* Spelled out again: C wants a constant expression here, not an object. */
+static struct policy policy = POLICY_DEFAULT;
 static bool have_socket_gid;
 static gid_t socket_gid;
 

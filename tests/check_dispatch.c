@@ -247,6 +247,25 @@ START_TEST(test_locks_and_pools_count_against_used_memory)
 }
 END_TEST
 
+/* Found by fuzz_server: a client closing with slots of a pool whose TTL had
+ * passed (all slots lapsed, none purged yet) released the first slot, the
+ * re-timing found the pool expired and freed it, and the waiters were then
+ * woken through the freed pool. A use-after-free: check-asan catches it. */
+START_TEST(test_closing_client_whose_pool_lapsed_frees_the_pool_once)
+{
+	uint64_t expired = pool_stats()->expired;
+
+	ck_assert(strncmp(run("POOL.ACQUIRE P 2 PX 100"), "*2\r\n", 4) == 0);
+	ck_assert(strncmp(run("POOL.ACQUIRE P 2 PX 100"), "*2\r\n", 4) == 0);
+	advance(100);
+	pool_conn_gone(c);
+	ck_assert_uint_eq(pool_slot_count(), 0);
+	ck_assert_uint_eq(pool_count(), 0);
+	ck_assert_uint_eq(pool_stats()->expired, expired + 2);
+	ck_assert_str_eq(run("EXISTS P"), ":0\r\n");
+}
+END_TEST
+
 Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("dispatch");
@@ -265,6 +284,7 @@ Suite *dispatch_suite(void)
 	tcase_add_test(tc, test_lock_ttl_runs_on_the_fake_clock);
 	tcase_add_test(tc, test_pool_slot_expiry_runs_on_the_fake_clock);
 	tcase_add_test(tc, test_locks_and_pools_count_against_used_memory);
+	tcase_add_test(tc, test_closing_client_whose_pool_lapsed_frees_the_pool_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
