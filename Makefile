@@ -156,8 +156,9 @@ fuzz-smoke: fuzz
 bench: deps all $(BUILD)/lockbench $(BUILD)/libbench
 	@for b in bench/*.sh; do bash $$b || exit 1; done
 
-# bench/lock.sh's load generator (speaks RESP through proto/).
-$(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(PROTO_OBJ)
+# bench/lock.sh's load generator (speaks RESP through proto/ and the
+# blocking connection it shares with build/torture).
+$(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(BUILD)/tests/torture/rconn.o $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 
 # bench/lib.sh's load generator (lock_run/pooled through libcachify).
