@@ -61,7 +61,8 @@ CLI   := $(BUILD)/cachify
 CACHIFYD := $(BUILD)/cachifyd
 CHECKBIN := $(BUILD)/check_cachify
 
-.PHONY: all check check-asan check-valgrind run fuzz fuzz-smoke bench install uninstall clean help deps test-run
+.PHONY: all check check-asan check-valgrind run fuzz fuzz-smoke bench install uninstall clean help deps test-run \
+	torture torture-asan torture-valgrind torture-run
 
 all: $(CACHIFYD) $(LIBA) $(LIBSO) $(LIBPC) $(if $(CLI_SRC),$(CLI)) $(EXAMPLES)
 
@@ -195,13 +196,47 @@ fuzz-smoke: fuzz
 bench: deps all $(BUILD)/lockbench $(BUILD)/libbench
 	@for b in bench/*.sh; do bash $$b || exit 1; done
 
-# bench/lock.sh's load generator (speaks RESP through proto/).
-$(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(PROTO_OBJ)
+# bench/lock.sh's load generator (speaks RESP through proto/ and the
+# blocking connection it shares with build/torture).
+$(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(BUILD)/tests/torture/rconn.o $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 
 # bench/lib.sh's load generator (lock_run/pooled through libcachify).
 $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+
+# build/torture: the abuse run (tests/torture/README.md). It starts its own
+# cachifyd ($$CACHIFYD) and exits non-zero on any violated invariant;
+# TORTURE_FLAGS passes more options (build/torture --help).
+TORTURE     := $(BUILD)/torture
+TORTURE_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/torture/*.c))
+TORTURE_SCALE ?= 10
+TORTURE_ARGS = --scale $(TORTURE_SCALE) $(if $(TORTURE_SEED),--seed $(TORTURE_SEED))
+
+$(TORTURE): $(TORTURE_OBJ) $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+## torture: abuse run: kills, stops, reloads, restarts, bad input (TORTURE_SCALE=10, ~6 min; TORTURE_SEED=N replays)
+torture: deps
+	@$(MAKE) --no-print-directory $(TORTURE) $(CACHIFYD)
+	CACHIFYD=$(abspath $(CACHIFYD)) $(abspath $(TORTURE)) $(TORTURE_ARGS) $(TORTURE_FLAGS)
+
+# torture and cachifyd from this BUILD, timeouts times TORTURE_SLOW.
+torture-run: $(TORTURE) $(CACHIFYD)
+	CACHIFYD=$(abspath $(CACHIFYD)) $(abspath $(TORTURE)) $(TORTURE_ARGS) --slow $(TORTURE_SLOW)
+
+## torture-asan: CI's short run (scale 1) with torture and cachifyd built with ASan + UBSan
+torture-asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 CFLAGS="-O1 -g" torture-run \
+		TORTURE_SCALE=1 TORTURE_SLOW=3 \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+## torture-valgrind: CI's run (scale 2, ~2 min) with cachifyd under valgrind (scripts/valgrind-cachifyd)
+torture-valgrind: deps
+	@$(MAKE) --no-print-directory $(TORTURE) $(CACHIFYD)
+	CACHIFYD=$(CURDIR)/scripts/valgrind-cachifyd CACHIFYD_REAL=$(abspath $(CACHIFYD)) \
+		$(abspath $(TORTURE)) --scale 2 --slow 20 $(if $(TORTURE_SEED),--seed $(TORTURE_SEED))
 
 # Install layout; every directory can be overridden, and DESTDIR is put in
 # front of all of them (staged installs, packaging).

@@ -16,13 +16,12 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/torture/rconn.h"
 #include "resp.h"
 
 #define WARMUP           20                 /* untimed rounds before each handoff run */
@@ -51,14 +50,6 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static int64_t now_ns(void) /* ns, monotonic */
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void sleep_ns(int64_t ns)
 {
 	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
@@ -77,92 +68,54 @@ static long parse_count(const char *s, const char *what)
 }
 
 /* ---------------------------------------------------------------------------
- * One blocking RESP connection.
+ * One blocking RESP connection (tests/torture/rconn.h): any failure aborts.
  */
 
-struct client {
-	int fd;
-	struct resp_reader rd;
-	struct resp_buf out;
-};
-
-static void client_open(struct client *c, const char *path)
+static void client_open(struct rconn *c, const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-	if (strlen(path) >= sizeof sa.sun_path)
-		die("socket path too long: %s", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		die("socket: %s", strerror(errno));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+	if (rconn_open(c, path) != 0)
 		die("connect %s: %s", path, strerror(errno));
-	resp_reader_init(&c->rd);
-	resp_buf_init(&c->out);
 }
 
-static void client_close(struct client *c)
+static void client_close(struct rconn *c)
 {
-	close(c->fd);
-	resp_reader_free(&c->rd);
-	resp_buf_free(&c->out);
+	rconn_close(c);
 }
 
-/* Encodes one command and writes it whole (blocking). */
-static void client_send(struct client *c, int argc, const struct resp_arg *argv)
+static void client_send(struct rconn *c, int argc, const struct resp_arg *argv)
 {
-	size_t off = 0;
-
-	if (resp_add_command(&c->out, argc, argv) != 0)
-		die("out of memory");
-	while (off < c->out.len) {
-		ssize_t n = write(c->fd, c->out.data + off, c->out.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die("write: %s", strerror(errno));
-		off += (size_t)n;
-	}
-	c->out.len = 0;
+	if (rconn_send(c, argc, argv) != 0)
+		die("write: %s", strerror(errno));
 }
 
 /* Reads one bytes chunk into the reader; *t_ns is when read() returned. */
-static void client_fill(struct client *c, int64_t *t_ns)
+static void client_fill(struct rconn *c, int64_t *t_ns)
 {
-	char buf[16384];
-	ssize_t n;
+	long n = rconn_fill(c, -1, t_ns);
 
-	do
-		n = read(c->fd, buf, sizeof buf);
-	while (n < 0 && errno == EINTR);
-	if (t_ns)
-		*t_ns = now_ns();
 	if (n < 0)
 		die("read: %s", strerror(errno));
 	if (n == 0)
 		die("server closed the connection");
-	if (resp_reader_feed(&c->rd, buf, (size_t)n) != 0)
-		die("out of memory");
 }
 
 /* The next reply, blocking. *t_ns (if not NULL) is when the read() that
  * completed it returned (or now, if it was already buffered). New: free it. */
-static struct resp_reply *client_reply_at(struct client *c, int64_t *t_ns)
+static struct resp_reply *client_reply_at(struct rconn *c, int64_t *t_ns)
 {
 	struct resp_reply *r;
-	int rc;
+	int rc = rconn_reply(c, -1, &r, t_ns);
 
-	if (t_ns)
-		*t_ns = now_ns();
-	while ((rc = resp_reader_get(&c->rd, &r)) == 0)
-		client_fill(c, t_ns);
-	if (rc < 0)
+	if (rc == 0)
+		die("server closed the connection");
+	if (rc < 0 && errno == EPROTO)
 		die("protocol error in reply: %s", c->rd.err);
+	if (rc < 0)
+		die("read: %s", strerror(errno));
 	return r;
 }
 
-static struct resp_reply *client_call(struct client *c, int argc, const struct resp_arg *argv)
+static struct resp_reply *client_call(struct rconn *c, int argc, const struct resp_arg *argv)
 {
 	client_send(c, argc, argv);
 	return client_reply_at(c, NULL);
@@ -176,45 +129,14 @@ static const char *reply_desc(const struct resp_reply *r)
 {
 	static char buf[160];
 
-	switch (r->type) {
-	case RESP_STRING:
-		snprintf(buf, sizeof buf, "+%.120s", r->str);
-		break;
-	case RESP_ERROR:
-		snprintf(buf, sizeof buf, "-%.120s", r->str);
-		break;
-	case RESP_INTEGER:
-		snprintf(buf, sizeof buf, ":%lld", r->integer);
-		break;
-	case RESP_BULK:
-		snprintf(buf, sizeof buf, "bulk \"%.120s\"", r->str);
-		break;
-	case RESP_NIL:
-		snprintf(buf, sizeof buf, "nil");
-		break;
-	case RESP_ARRAY:
-		snprintf(buf, sizeof buf, "array of %zu", r->elements);
-		break;
-	}
-	return buf;
+	return rconn_desc(r, buf, sizeof buf);
 }
 
-struct grant {
-	char id[128]; /* token or slot id */
-	size_t len;
-	long long fence;
-};
-
 /* A LOCK.ACQUIRE / POOL.ACQUIRE grant: *2 [bulk, integer]. Frees r. */
-static void expect_grant(struct resp_reply *r, const char *what, struct grant *g)
+static void expect_grant(struct resp_reply *r, const char *what, struct rconn_grant *g)
 {
-	if (r->type != RESP_ARRAY || r->elements != 2 || r->element[0]->type != RESP_BULK ||
-	    r->element[1]->type != RESP_INTEGER || r->element[0]->len == 0 ||
-	    r->element[0]->len > sizeof g->id)
+	if (rconn_grant(r, g) != 0)
 		die("%s: expected a grant [id, fence], got %s", what, reply_desc(r));
-	memcpy(g->id, r->element[0]->str, r->element[0]->len);
-	g->len = r->element[0]->len;
-	g->fence = r->element[1]->integer;
 	resp_reply_free(r);
 }
 
@@ -238,36 +160,29 @@ static void expect_ok(struct resp_reply *r, const char *what)
  */
 
 /* The "waiters" field of LOCK.INFO key, or -1 when the lock is free. */
-static long long lock_waiters(struct client *c, const char *key)
+static long long lock_waiters(struct rconn *c, const char *key)
 {
 	struct resp_arg a[] = {LIT("LOCK.INFO"), {key, strlen(key)}};
 	struct resp_reply *r = client_call(c, 2, a);
 	long long n = -2;
 
-	if (r->type == RESP_NIL) {
+	if (r->type == RESP_NIL)
 		n = -1;
-	} else if (r->type == RESP_ARRAY && r->elements % 2 == 0) {
-		for (size_t i = 0; i + 1 < r->elements; i += 2) {
-			struct resp_reply *k = r->element[i], *v = r->element[i + 1];
-
-			if (k->type == RESP_BULK && strcmp(k->str, "waiters") == 0 &&
-			    v->type == RESP_INTEGER)
-				n = v->integer;
-		}
-	}
+	else if (rconn_pair_int(r, "waiters", &n) != 0)
+		n = -2;
 	if (n == -2)
 		die("LOCK.INFO %s: no waiters field in %s", key, reply_desc(r));
 	resp_reply_free(r);
 	return n;
 }
 
-static void wait_lock_waiters(struct client *c, const char *key, long long want)
+static void wait_lock_waiters(struct rconn *c, const char *key, long long want)
 {
-	int64_t deadline = now_ns() + READY_TIMEOUT_NS;
+	int64_t deadline = rconn_now_ns() + READY_TIMEOUT_NS;
 	long long n;
 
 	while ((n = lock_waiters(c, key)) != want) {
-		if (now_ns() > deadline)
+		if (rconn_now_ns() > deadline)
 			die("LOCK.INFO %s: waiters is %lld after 5 s, expected %lld", key, n, want);
 		sleep_ns(20000);
 	}
@@ -277,7 +192,7 @@ static void wait_lock_waiters(struct client *c, const char *key, long long want)
  * /proc/tid/stat). Without /proc this is a no-op. */
 static void wait_task_sleeping(pid_t tid)
 {
-	int64_t deadline = now_ns() + READY_TIMEOUT_NS;
+	int64_t deadline = rconn_now_ns() + READY_TIMEOUT_NS;
 	char path[64], buf[512];
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)tid);
@@ -296,7 +211,7 @@ static void wait_task_sleeping(pid_t tid)
 		p = strrchr(buf, ')');
 		if (p && p[1] == ' ' && p[2] == 'S')
 			return;
-		if (now_ns() > deadline)
+		if (rconn_now_ns() > deadline)
 			die("task %d never went to sleep", (int)tid);
 		sched_yield();
 	}
@@ -395,8 +310,8 @@ static void *cachify_waiter_cb(void *arg)
 	struct handoff *h = arg;
 	struct resp_arg acq[] = {LIT("LOCK.ACQUIRE"), LIT(HANDOFF_KEY), LIT("WAIT"), LIT("0")};
 	struct resp_arg rel[] = {LIT("LOCK.RELEASE"), LIT(HANDOFF_KEY), {NULL, 0}};
-	struct client b;
-	struct grant g;
+	struct rconn b;
+	struct rconn_grant g;
 
 	client_open(&b, h->sock);
 	h->waiter_tid = my_tid();
@@ -421,9 +336,9 @@ static int mode_handoff_cachify(const char *sock, long n)
 	struct resp_arg rel[] = {LIT("LOCK.RELEASE"), LIT(HANDOFF_KEY), {NULL, 0}};
 	struct handoff h = {.sock = sock, .rounds = n + WARMUP};
 	int64_t *s = alloc_samples(n);
-	struct client a;
+	struct rconn a;
 	pthread_t tid;
-	struct grant g;
+	struct rconn_grant g;
 	int rc;
 
 	client_open(&a, sock);
@@ -439,7 +354,7 @@ static int mode_handoff_cachify(const char *sock, long n)
 		wait_lock_waiters(&a, HANDOFF_KEY, 1);
 		wait_task_sleeping(h.waiter_tid);
 		rel[2] = (struct resp_arg){g.id, g.len};
-		t0 = now_ns();
+		t0 = rconn_now_ns();
 		client_send(&a, 3, rel);
 		expect_int(client_reply_at(&a, NULL), "A: LOCK.RELEASE", 1);
 		barrier_wait(&h.done);
@@ -462,14 +377,14 @@ static int mode_rtt(const char *sock, long n)
 {
 	struct resp_arg ping[] = {LIT("PING")};
 	int64_t *s = alloc_samples(n);
-	struct client c;
+	struct rconn c;
 
 	client_open(&c, sock);
 	for (long i = 0; i < n + WARMUP; i++) {
 		int64_t t0, t1;
 		struct resp_reply *r;
 
-		t0 = now_ns();
+		t0 = rconn_now_ns();
 		client_send(&c, 1, ping);
 		r = client_reply_at(&c, &t1);
 		if (r->type != RESP_STRING || strcmp(r->str, "PONG") != 0)
@@ -514,7 +429,7 @@ static void flock_waiter(const char *file, struct flock_shm *m, long rounds)
 			m->failed = 1;
 			perror("lockbench: child: flock");
 		}
-		t1 = now_ns();
+		t1 = rconn_now_ns();
 		if (i >= WARMUP)
 			m->samples[i - WARMUP] = t1 - __atomic_load_n(&m->t0, __ATOMIC_ACQUIRE);
 		if (!m->failed)
@@ -552,18 +467,18 @@ static int mode_handoff_flock(const char *file, long n)
 
 	have_locks = flock_is_blocked(child) >= 0;
 	for (long i = 0; i < rounds; i++) {
-		int64_t deadline = now_ns() + READY_TIMEOUT_NS;
+		int64_t deadline = rconn_now_ns() + READY_TIMEOUT_NS;
 
 		if (flock(fd, LOCK_EX) != 0)
 			die("flock: %s", strerror(errno));
 		barrier_wait(&m->start);
 		while (have_locks && !m->failed && flock_is_blocked(child) != 1) {
-			if (now_ns() > deadline)
+			if (rconn_now_ns() > deadline)
 				die("child never blocked in flock (see /proc/locks)");
 			sched_yield();
 		}
 		wait_task_sleeping(child);
-		__atomic_store_n(&m->t0, now_ns(), __ATOMIC_RELEASE);
+		__atomic_store_n(&m->t0, rconn_now_ns(), __ATOMIC_RELEASE);
 		if (flock(fd, LOCK_UN) != 0)
 			die("flock(LOCK_UN): %s", strerror(errno));
 		barrier_wait(&m->done);
@@ -604,7 +519,7 @@ static void *redis_poller_cb(void *arg)
 	struct resp_arg set[] = {LIT("SET"), LIT(HANDOFF_KEY), LIT("waiter"),
 	                         LIT("NX"),  LIT("PX"),        LIT("30000")};
 	struct resp_arg del[] = {LIT("DEL"), LIT(HANDOFF_KEY)};
-	struct client w;
+	struct rconn w;
 
 	client_open(&w, p->sock);
 	for (long i = 0; i < p->rounds; i++) {
@@ -643,8 +558,8 @@ static int mode_handoff_redis_poll(const char *sock, long n)
 	struct resp_arg del[] = {LIT("DEL"), LIT(HANDOFF_KEY)};
 	struct poller p = {.sock = sock, .rounds = n + 1};
 	int64_t *s = alloc_samples(n);
-	uint64_t rnd = (uint64_t)now_ns() | 1;
-	struct client h;
+	uint64_t rnd = (uint64_t)rconn_now_ns() | 1;
+	struct rconn h;
 	pthread_t tid;
 	int rc;
 
@@ -668,7 +583,7 @@ static int mode_handoff_redis_poll(const char *sock, long n)
 		/* Release at a uniformly random point of the polling period. */
 		rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
 		sleep_ns((int64_t)(rnd % ((uint64_t)POLL_MS * 1000000)));
-		t0 = now_ns();
+		t0 = rconn_now_ns();
 		client_send(&h, 2, del);
 		expect_int(client_reply_at(&h, NULL), "holder: DEL", 1);
 		barrier_wait(&p.done);
@@ -691,8 +606,8 @@ static int mode_handoff_redis_poll(const char *sock, long n)
 static void kill_holder(const char *sock, int ready_fd)
 {
 	struct resp_arg acq[] = {LIT("LOCK.ACQUIRE"), LIT(HANDOFF_KEY)};
-	struct client c;
-	struct grant g;
+	struct rconn c;
+	struct rconn_grant g;
 
 	progname = "lockbench: holder";
 	client_open(&c, sock);
@@ -709,13 +624,13 @@ static int mode_kill_cachify(const char *sock, long n)
 	struct resp_arg rel[] = {LIT("LOCK.RELEASE"), LIT(HANDOFF_KEY), {NULL, 0}};
 	long rounds = n + WARMUP;
 	int64_t *s = alloc_samples(n);
-	struct client w, ctl;
+	struct rconn w, ctl;
 
 	client_open(&w, sock);
 	client_open(&ctl, sock);
 	for (long i = 0; i < rounds; i++) {
 		int64_t t0, t1;
-		struct grant g;
+		struct rconn_grant g;
 		int pfd[2], status;
 		char byte;
 		pid_t child;
@@ -738,7 +653,7 @@ static int mode_kill_cachify(const char *sock, long n)
 
 		client_send(&w, 4, acq);
 		wait_lock_waiters(&ctl, HANDOFF_KEY, 1);
-		t0 = now_ns();
+		t0 = rconn_now_ns();
 		if (kill(child, SIGKILL) != 0)
 			die("kill: %s", strerror(errno));
 		expect_grant(client_reply_at(&w, &t1), "waiter: LOCK.ACQUIRE WAIT 0", &g);
@@ -765,11 +680,11 @@ static int mode_kill_cachify(const char *sock, long n)
 enum pair_kind { PAIR_LOCK, PAIR_POOL, PAIR_REDIS };
 
 struct pconn {
-	struct client c;
+	struct rconn c;
 	char key[32];
 	size_t keylen;
-	int releasing;  /* the request in flight is the release */
-	struct grant g; /* what the last acquire granted */
+	int releasing;        /* the request in flight is the release */
+	struct rconn_grant g; /* what the last acquire granted */
 	long long last_fence;
 };
 
@@ -868,11 +783,11 @@ static int mode_pairs(const char *name, const char *sock, long nclients, long se
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, pc[i].c.fd, &ev) != 0)
 			die("epoll_ctl: %s", strerror(errno));
 	}
-	start = now_ns();
+	start = rconn_now_ns();
 	deadline = start + (int64_t)seconds * 1000000000;
 	for (long i = 0; i < nclients; i++)
 		pair_send_acquire(&pc[i], kind);
-	while ((end = now_ns()) < deadline) {
+	while ((end = rconn_now_ns()) < deadline) {
 		int timeout_ms = (int)((deadline - end) / 1000000) + 1;
 		int n = epoll_wait(ep, evs, 64, timeout_ms);
 
