@@ -250,10 +250,14 @@ void pool_release_slot(struct slot *s)
 
 void pool_renew_slot(struct slot *s, int64_t expire)
 {
+	struct pool *p = s->pool;
+
 	s->expire = expire;
-	pool_update_ttl(s->pool);
-	/* A shorter TTL may move the earliest expiry the waiters' timer uses. */
-	waitq_wake(s->pool->db, s->pool->key, s->pool->klen);
+	/* A shorter TTL may move the earliest expiry the waiters' timer uses.
+	 * Wake first, as in pool_release_slot: re-timing may find the pool's
+	 * own TTL just passed and free it (and s). */
+	waitq_wake(p->db, p->key, p->klen);
+	pool_update_ttl(p);
 }
 
 void pool_entry_gone(struct sentry *e, enum store_reason why)
