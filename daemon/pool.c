@@ -68,7 +68,10 @@ static void slot_free(struct slot *s)
 /* Re-computes the pool entry's TTL from its slots (latest expiry, or none). */
 static void pool_update_ttl(struct pool *p)
 {
-	struct sentry *e = store_peek(store, p->db, p->key, p->klen);
+	/* Not store_peek: the entry's old TTL may have just passed while p
+	 * has new or renewed slots, and a lazy expiry there would free p (and
+	 * the slot a grant is about to reply) under the caller. */
+	struct sentry *e = store_peek_any(store, p->db, p->key, p->klen);
 	int64_t latest = 0;
 	struct slot *s;
 

@@ -221,6 +221,13 @@ struct sentry *store_find_write(struct store *s, int db, const void *key, size_t
 	return e;
 }
 
+struct sentry *store_peek_any(struct store *s, int db, const void *key, size_t klen)
+{
+	struct sentry **link = dict_find(&store_db_get(s, db)->dict, dict_hash(key, klen), key, klen);
+
+	return link ? *link : NULL;
+}
+
 /* No rehash step: a live key leaves the tables as they were. An expired one
  * is deleted, as by store_find, so that callers that free what an entry
  * owns through the hook (lock_conn_gone) see it go. */

@@ -72,6 +72,11 @@ struct sentry *store_find(struct store *s, int db, const void *key, size_t klen)
  * (INFO's keyspace_hits/misses are about reads, as in Redis). */
 struct sentry *store_find_write(struct store *s, int db, const void *key, size_t klen);
 
+/* The entry for key as stored, even if its TTL has passed (nothing is
+ * deleted): for an owner re-timing its own entry, where a lazy expiry
+ * would free what the caller is still using. */
+struct sentry *store_peek_any(struct store *s, int db, const void *key, size_t klen);
+
 /* Like store_find but neither touches LRU nor counts a hit or miss. */
 struct sentry *store_peek(struct store *s, int db, const void *key, size_t klen);
 
