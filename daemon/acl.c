@@ -20,7 +20,7 @@
 #include "acl_log.h"
 #include "client.h"
 #include "cmd.h"
-#include "dispatch.h"
+#include "command.h"
 #include "keymatch.h"
 #include "lock.h"
 #include "log.h"
@@ -55,7 +55,7 @@ struct acl_rule {
 	uint32_t id;		       /* uid or gid */
 	bool admin;		       /* admin-uid: everything, no questions */
 	char *text;		       /* owned: as configured, "1000 ~k* +get" */
-	uint64_t allowed[ACL_CMD_WORDS]; /* by dispatch_index() */
+	uint64_t allowed[ACL_CMD_WORDS]; /* by command_index() */
 	/* Granted by name (+flushdb): admin-only commands need it, since
 	 * +@all must not hand FLUSHALL or CONFIG to everyone. */
 	uint64_t named[ACL_CMD_WORDS];
@@ -172,13 +172,13 @@ static bool patterns_match(const struct acl_patterns *p, const char *s, size_t l
 	return false;
 }
 
-/* The table row named name (any case), found without dispatch_init: rules
+/* The table row named name (any case), found without command_init: rules
  * are checked by `cachifyd -t`, before the daemon builds its lookup. */
 static const struct command *find_command(const char *name, size_t len)
 {
 	const struct command *cmd;
 
-	for (size_t i = 0; (cmd = dispatch_at(i)) != NULL; i++)
+	for (size_t i = 0; (cmd = command_at(i)) != NULL; i++)
 		if (word_is(name, len, cmd->name))
 			return cmd;
 	return NULL;
@@ -191,7 +191,7 @@ static unsigned find_category(const char *name, size_t len)
 
 	if (word_is(name, len, "all"))
 		return ~0U;
-	for (size_t i = 0; (cat = dispatch_category_at(i)) != NULL; i++)
+	for (size_t i = 0; (cat = command_category_at(i)) != NULL; i++)
 		if (word_is(name, len, cat->name))
 			return cat->bit;
 	return 0;
@@ -219,8 +219,8 @@ static int rule_apply_commands(struct acl_rule *r, const char *w, size_t len, ch
 				 w + 1);
 			return -1;
 		}
-		for (size_t i = 0; (cmd = dispatch_at(i)) != NULL; i++) {
-			if (!(dispatch_categories(cmd) & cats))
+		for (size_t i = 0; (cmd = command_at(i)) != NULL; i++) {
+			if (!(command_categories(cmd) & cats))
 				continue;
 			bit_set(r->allowed, i, on);
 			if (!on)
@@ -237,8 +237,8 @@ static int rule_apply_commands(struct acl_rule *r, const char *w, size_t len, ch
 		snprintf(why, size, "unknown command '%.*s'", (int)len - 1, w + 1);
 		return -1;
 	}
-	bit_set(r->allowed, dispatch_index(cmd), on);
-	bit_set(r->named, dispatch_index(cmd), on);
+	bit_set(r->allowed, command_index(cmd), on);
+	bit_set(r->named, command_index(cmd), on);
 	return 0;
 }
 
@@ -387,9 +387,9 @@ static void set_free(struct acl_set *s)
 static int set_parse(const struct config *c, struct acl_set *s, char *err)
 {
 	memset(s, 0, sizeof *s);
-	if (dispatch_count() > ACL_CMDS_MAX) {
+	if (command_count() > ACL_CMDS_MAX) {
 		fprintf(stderr, "%s:%d: %zu commands, ACL_CMDS_MAX is %d\n", __FILE__, __LINE__,
-			dispatch_count(), ACL_CMDS_MAX);
+			command_count(), ACL_CMDS_MAX);
 		abort();
 	}
 	if (rules_parse(c->acl_uid, ACL_RULE_UID, "acl-uid", &s->uid, &s->nuid, err) != 0 ||
@@ -528,11 +528,24 @@ enum acl_verdict { ACL_OK, ACL_DENIED_CMD, ACL_DENIED_KEY };
 /* What r says about cmd on argv. On a denial *object is the command's name
  * (for ACL's admin-only subcommands "acl|list", in sub) or *key the
  * index of the key argument refused. */
+/* ACL subcommands that only admins run: those that show or probe other
+ * users' rules and denials (WHOAMI, CAT and HELP are for everyone). */
+static bool acl_sub_needs_admin(const struct resp_arg *sub)
+{
+	static const char *const admin_only[] = {"list", "dryrun", "log"};
+
+	for (size_t i = 0; i < sizeof admin_only / sizeof admin_only[0]; i++)
+		if (sub->len == strlen(admin_only[i]) &&
+		    strncasecmp(sub->ptr, admin_only[i], sub->len) == 0)
+			return true;
+	return false;
+}
+
 static enum acl_verdict rule_check(const struct acl_rule *r, const struct command *cmd,
 				   int argc, const struct resp_arg *argv, const char **object,
 				   char *sub, size_t size, int *key)
 {
-	size_t i = dispatch_index(cmd);
+	size_t i = command_index(cmd);
 	int last;
 
 	if (r->admin)
@@ -540,7 +553,7 @@ static enum acl_verdict rule_check(const struct acl_rule *r, const struct comman
 	*object = cmd->name;
 	if (!bit_is_set(r->allowed, i) || ((cmd->flags & CMD_ADMIN) && !bit_is_set(r->named, i)))
 		return ACL_DENIED_CMD;
-	if (cmd->proc == cmd_acl && argc >= 2 && cmd_acl_needs_admin(&argv[1])) {
+	if (strcmp(cmd->name, "acl") == 0 && argc >= 2 && acl_sub_needs_admin(&argv[1])) {
 		/* Redis names a subcommand "acl|list" (one of ours: short). */
 		int n = snprintf(sub, size, "%s|", cmd->name);
 

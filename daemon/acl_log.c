@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "cmd.h"
+#include "client_info.h"
 #include "resp.h"
 
 static struct acl_log_entry *entries[ACL_LOG_MAX];
@@ -27,7 +27,7 @@ static char *client_info(struct conn *c)
 	char *s;
 
 	resp_buf_init(&b);
-	cmd_client_describe(&b, c, clock_ms());
+	client_info_describe(&b, c, clock_ms());
 	s = malloc(b.len + 1);
 	if (s) {
 		size_t n = b.len > 0 && b.data[b.len - 1] == '\n' ? b.len - 1 : b.len;

@@ -6,21 +6,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dispatch.h"
+#include "command.h"
 
 /* cmd_server.c: connection and server commands */
 cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_flushall,
 	cmd_info, cmd_client, cmd_command, cmd_config, cmd_shutdown;
 
-/* Appends x's CLIENT LIST line (ending in "\n") to b; now is clock_ms().
- * Also the client-info of ACL LOG. */
-struct resp_buf;
-void cmd_client_describe(struct resp_buf *b, const struct conn *x, int64_t now);
-
 /* cmd_acl.c: ACL WHOAMI, LIST, CAT, DRYRUN, LOG, HELP */
 cmd_proc cmd_acl;
-/* Is sub an ACL subcommand only admins may run (LIST, DRYRUN, LOG)? */
-bool cmd_acl_needs_admin(const struct resp_arg *sub);
 
 /* cmd_keys.c: keys and strings */
 cmd_proc cmd_get, cmd_set, cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl,

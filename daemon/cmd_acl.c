@@ -53,14 +53,14 @@ static void acl_cat(struct conn *c, int argc, struct resp_arg *argv)
 	size_t n = 0;
 
 	if (argc == 2) {
-		while (dispatch_category_at(n))
+		while (command_category_at(n))
 			n++;
 		reply_array(c, n);
 		for (size_t i = 0; i < n; i++)
-			reply_bulk_cstr(c, dispatch_category_at(i)->name);
+			reply_bulk_cstr(c, command_category_at(i)->name);
 		return;
 	}
-	for (size_t i = 0; (cat = dispatch_category_at(i)) != NULL; i++)
+	for (size_t i = 0; (cat = command_category_at(i)) != NULL; i++)
 		if (arg_is(&argv[2], cat->name))
 			bit = cat->bit;
 	if (!bit) {
@@ -68,11 +68,11 @@ static void acl_cat(struct conn *c, int argc, struct resp_arg *argv)
 			     (int)(argv[2].len > 64 ? 64 : argv[2].len), argv[2].ptr);
 		return;
 	}
-	for (size_t i = 0; (cmd = dispatch_at(i)) != NULL; i++)
-		n += (dispatch_categories(cmd) & bit) != 0;
+	for (size_t i = 0; (cmd = command_at(i)) != NULL; i++)
+		n += (command_categories(cmd) & bit) != 0;
 	reply_array(c, n);
-	for (size_t i = 0; (cmd = dispatch_at(i)) != NULL; i++)
-		if (dispatch_categories(cmd) & bit)
+	for (size_t i = 0; (cmd = command_at(i)) != NULL; i++)
+		if (command_categories(cmd) & bit)
 			reply_bulk_cstr(c, cmd->name);
 }
 
@@ -117,7 +117,7 @@ static void acl_dryrun_cmd(struct conn *c, int argc, struct resp_arg *argv)
 			     (int)(argv[2].len > 64 ? 64 : argv[2].len), argv[2].ptr);
 		return;
 	}
-	cmd = dispatch_lookup(argv[3].ptr, argv[3].len);
+	cmd = command_lookup(argv[3].ptr, argv[3].len);
 	if (!cmd) {
 		reply_errorf(c, "ERR Command '%.*s' not found",
 			     (int)(argv[3].len > 64 ? 64 : argv[3].len), argv[3].ptr);
@@ -217,21 +217,12 @@ static void acl_help(struct conn *c, int argc, struct resp_arg *argv)
 static const struct {
 	const char *name;
 	int min_argc, max_argc; /* "acl" and the subcommand included */
-	bool admin;		/* admin-uid only (acl.c checks) */
 	cmd_proc *proc;
 } subs[] = {
-	{"cat", 2, 3, false, acl_cat},		{"dryrun", 4, RESP_ARGS_MAX_CEILING, true, acl_dryrun_cmd},
-	{"help", 2, 2, false, acl_help},	{"list", 2, 2, true, acl_list},
-	{"log", 2, 3, true, acl_log_cmd},	{"whoami", 2, 2, false, acl_whoami},
+	{"cat", 2, 3, acl_cat},		{"dryrun", 4, RESP_ARGS_MAX_CEILING, acl_dryrun_cmd},
+	{"help", 2, 2, acl_help},	{"list", 2, 2, acl_list},
+	{"log", 2, 3, acl_log_cmd},	{"whoami", 2, 2, acl_whoami},
 };
-
-bool cmd_acl_needs_admin(const struct resp_arg *sub)
-{
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-		if (arg_is(sub, subs[i].name))
-			return subs[i].admin;
-	return false;
-}
 
 void cmd_acl(struct conn *c, int argc, struct resp_arg *argv)
 {

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "client.h"
+#include "client_info.h"
 #include "cmd_args.h"
 #include "keymatch.h"
 #include "lock.h"
@@ -282,28 +283,6 @@ void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
 
 /* ---- CLIENT ------------------------------------------------------------- */
 
-void cmd_client_describe(struct resp_buf *b, const struct conn *x, int64_t now)
-{
-	size_t wlen = 0;
-	const char *wkey = waitq_key_of(x, &wlen);
-
-	/* The key waited on is shown printable: bytes outside ASCII as '?'. */
-	char shown[65];
-	size_t n = wlen < sizeof shown - 1 ? wlen : sizeof shown - 1;
-
-	for (size_t i = 0; i < n; i++)
-		shown[i] = wkey[i] > ' ' && wkey[i] < 127 ? wkey[i] : '?';
-	shown[n] = '\0';
-	info_add(b,
-		 "id=%llu addr=%s:0 fd=%d name=%s age=%lld idle=%lld flags=%s db=%d pid=%d uid=%d "
-		 "gid=%d qbuf=%zu obl=%zu cmd=%s holds=%zu waits=%s\n",
-		 (unsigned long long)x->id, server.cfg.unixsocket, x->fd, x->name ? x->name : "",
-		 (long long)((now - x->created_ms) / 1000), (long long)((now - x->last_ms) / 1000),
-		 (x->flags & CONN_BLOCKED) ? "b" : "N", x->db, (int)x->pid, (int)x->uid,
-		 (int)x->gid, x->in.len - x->in_pos, conn_pending_out(x), x->last_cmd,
-		 lock_held_by(x) + pool_held_by(x), wkey ? shown : "");
-}
-
 /* Names are shown in CLIENT LIST: printable ASCII without spaces, as Redis. */
 static bool client_name_ok(const struct resp_arg *a)
 {
@@ -350,10 +329,10 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 
 		resp_buf_init(&b);
 		if (arg_is(sub, "info"))
-			cmd_client_describe(&b, c, now);
+			client_info_describe(&b, c, now);
 		else
 			LIST_FOREACH(x, &server.clients, link)
-				cmd_client_describe(&b, x, now);
+				client_info_describe(&b, x, now);
 		reply_bulk(c, b.data ? b.data : "", b.len);
 		resp_buf_free(&b);
 	} else if (arg_is(sub, "setinfo") && argc == 4) {
@@ -371,14 +350,14 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 /* The command's ACL categories as Redis 7 shows them: "+@write" and so on. */
 static void command_reply_categories(struct conn *c, const struct command *cmd)
 {
-	unsigned cats = dispatch_categories(cmd);
+	unsigned cats = command_categories(cmd);
 	const struct cmd_category_name *cat;
 	size_t n = 0;
 
-	for (size_t i = 0; (cat = dispatch_category_at(i)) != NULL; i++)
+	for (size_t i = 0; (cat = command_category_at(i)) != NULL; i++)
 		n += (cats & cat->bit) != 0;
 	reply_array(c, n);
-	for (size_t i = 0; (cat = dispatch_category_at(i)) != NULL; i++) {
+	for (size_t i = 0; (cat = command_category_at(i)) != NULL; i++) {
 		char name[32];
 
 		if (cats & cat->bit) {
@@ -391,7 +370,7 @@ static void command_reply_categories(struct conn *c, const struct command *cmd)
 static void command_reply_info(struct conn *c, const struct command *cmd)
 {
 	const char *flags[8];
-	size_t nflags = dispatch_flag_names(cmd->flags, flags, 8);
+	size_t nflags = command_flag_names(cmd->flags, flags, 8);
 
 	/* Redis 7's ten fields: name, arity, flags, first key, last key, step,
 	 * ACL categories, tips, key specs, subcommands. */
@@ -415,22 +394,22 @@ void cmd_command(struct conn *c, int argc, struct resp_arg *argv)
 	const struct command *cmd;
 	size_t n = 0;
 
-	while (dispatch_at(n))
+	while (command_at(n))
 		n++;
 	if (argc == 1) {
 		reply_array(c, n);
 		for (size_t i = 0; i < n; i++)
-			command_reply_info(c, dispatch_at(i));
+			command_reply_info(c, command_at(i));
 	} else if (arg_is(&argv[1], "count") && argc == 2) {
 		reply_int(c, (long long)n);
 	} else if (arg_is(&argv[1], "list") && argc == 2) {
 		reply_array(c, n);
 		for (size_t i = 0; i < n; i++)
-			reply_bulk_cstr(c, dispatch_at(i)->name);
+			reply_bulk_cstr(c, command_at(i)->name);
 	} else if (arg_is(&argv[1], "info")) {
 		reply_array(c, (size_t)argc - 2);
 		for (int i = 2; i < argc; i++) {
-			cmd = dispatch_lookup(argv[i].ptr, argv[i].len);
+			cmd = command_lookup(argv[i].ptr, argv[i].len);
 			if (cmd)
 				command_reply_info(c, cmd);
 			else

@@ -1,202 +1,18 @@
-/* dispatch.c - the command table and the path from a parsed command to its
- * handler: lookup (case-insensitive), arity, access rules (acl.c: admin-uid,
- * acl-uid/acl-gid/acl-default), maxmemory admission, stats. Handlers are in cmd_*.c; this file only
- * routes.
+/* dispatch.c - the path from a parsed command to its handler: lookup in
+ * the command table (command.c), arity, access rules (acl.c: admin-uid,
+ * acl-uid/acl-gid/acl-default), maxmemory admission, stats. Handlers are in
+ * cmd_*.c; this file only routes.
  */
 #include "dispatch.h"
 
-#include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* uthash must not exit() on OOM: report it and let dispatch_init fail. */
-static int add_failed;
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(obj) (add_failed = 1)
-#include <uthash.h>
 
 #include "acl.h"
-#include "cmd.h"
 #include "client.h"
+#include "command.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
-
-#define CMD_NAME_MAX 32 /* bytes; longer names cannot be commands */
-
-#define W  (CMD_WRITE | CMD_DENYOOM)
-#define R  CMD_READONLY
-#define F  CMD_FAST
-#define NA CMD_NOAUTH
-
-/* Categories a row names (see enum cmd_category for those flags imply). */
-#define KS   CAT_KEYSPACE
-#define STR  CAT_STRING
-#define CONN CAT_CONNECTION
-#define DANG CAT_DANGEROUS
-
-static const struct command table[] = {
-	{"ping", -1, F | NA, cmd_ping, 0, 0, 0, CONN},
-	{"echo", 2, F, cmd_echo, 0, 0, 0, CONN},
-	{"quit", -1, F | NA, cmd_quit, 0, 0, 0, CONN},
-	{"select", 2, F, cmd_select, 0, 0, 0, CONN},
-	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, KS},
-	/* Admin-only like FLUSHALL: SELECT n + FLUSHDB over every database
-	 * would otherwise be a FLUSHALL for anyone. */
-	{"flushdb", -1, CMD_WRITE | CMD_ADMIN, cmd_flushdb, 0, 0, 0, KS | DANG},
-	{"flushall", -1, CMD_WRITE | CMD_ADMIN, cmd_flushall, 0, 0, 0, KS | DANG},
-	{"info", -1, 0, cmd_info, 0, 0, 0, DANG},
-	{"client", -2, 0, cmd_client, 0, 0, 0, 0},
-	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
-	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
-	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
-	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
-	{"acl", -2, 0, cmd_acl, 0, 0, 0, 0},
-	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
-	{"set", -3, W, cmd_set, 1, 1, 1, STR},
-	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1, KS},
-	{"exists", -2, R | F, cmd_exists, 1, -1, 1, KS},
-	{"type", 2, R | F, cmd_type, 1, 1, 1, KS},
-	{"expire", -3, CMD_WRITE | F, cmd_expire, 1, 1, 1, KS},
-	{"pexpire", -3, CMD_WRITE | F, cmd_pexpire, 1, 1, 1, KS},
-	{"ttl", 2, R | F, cmd_ttl, 1, 1, 1, KS},
-	{"pttl", 2, R | F, cmd_pttl, 1, 1, 1, KS},
-	{"persist", 2, CMD_WRITE | F, cmd_persist, 1, 1, 1, KS},
-	{"mget", -2, R | F, cmd_mget, 1, -1, 1, STR},
-	{"mset", -3, W, cmd_mset, 1, -1, 2, STR},
-	{"incr", 2, W | F, cmd_incr, 1, 1, 1, STR},
-	{"incrby", 3, W | F, cmd_incrby, 1, 1, 1, STR},
-	{"decr", 2, W | F, cmd_decr, 1, 1, 1, STR},
-	{"decrby", 3, W | F, cmd_decrby, 1, 1, 1, STR},
-	{"scan", -2, R, cmd_scan, 0, 0, 0, KS},
-	{"lock.acquire", -2, W | CMD_BLOCKING, cmd_lock_acquire, 1, 1, 1, CAT_LOCK},
-	{"lock.release", 3, CMD_WRITE | F, cmd_lock_release, 1, 1, 1, CAT_LOCK},
-	{"lock.renew", 5, CMD_WRITE | F, cmd_lock_renew, 1, 1, 1, CAT_LOCK},
-	{"lock.info", 2, R | F, cmd_lock_info, 1, 1, 1, CAT_LOCK},
-	{"lock.check", 3, R | F, cmd_lock_check, 1, 1, 1, CAT_LOCK},
-	{"pool.acquire", -3, W | CMD_BLOCKING, cmd_pool_acquire, 1, 1, 1, CAT_POOL},
-	{"pool.release", 3, CMD_WRITE | F, cmd_pool_release, 1, 1, 1, CAT_POOL},
-	{"pool.renew", 5, CMD_WRITE | F, cmd_pool_renew, 1, 1, 1, CAT_POOL},
-	{"pool.size", 2, R | F, cmd_pool_size, 1, 1, 1, CAT_POOL},
-	{"pool.info", 2, R | F, cmd_pool_info, 1, 1, 1, CAT_POOL},
-};
-
-#undef W
-#undef R
-#undef F
-#undef NA
-#undef KS
-#undef STR
-#undef CONN
-#undef DANG
-
-struct cmd_entry {
-	char name[CMD_NAME_MAX];
-	const struct command *cmd;
-	UT_hash_handle hh;
-};
-
-static struct cmd_entry *lookup;
-
-int dispatch_init(void)
-{
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-		struct cmd_entry *e = calloc(1, sizeof *e);
-
-		if (!e)
-			return -1;
-		strcpy(e->name, table[i].name);
-		e->cmd = &table[i];
-		HASH_ADD_STR(lookup, name, e);
-		if (add_failed) {
-			free(e);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-void dispatch_free(void)
-{
-	struct cmd_entry *e, *tmp;
-
-	HASH_ITER(hh, lookup, e, tmp) {
-		HASH_DEL(lookup, e);
-		free(e);
-	}
-}
-
-const struct command *dispatch_lookup(const char *name, size_t len)
-{
-	char low[CMD_NAME_MAX];
-	struct cmd_entry *e;
-
-	if (len == 0 || len >= sizeof low)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		low[i] = (char)tolower((unsigned char)name[i]);
-	HASH_FIND(hh, lookup, low, len, e);
-	return e ? e->cmd : NULL;
-}
-
-const struct command *dispatch_at(size_t i)
-{
-	return i < sizeof table / sizeof table[0] ? &table[i] : NULL;
-}
-
-size_t dispatch_index(const struct command *cmd)
-{
-	return (size_t)(cmd - table);
-}
-
-size_t dispatch_count(void)
-{
-	return sizeof table / sizeof table[0];
-}
-
-size_t dispatch_flag_names(unsigned flags, const char **names, size_t max)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} map[] = {
-		{CMD_WRITE, "write"},	{CMD_DENYOOM, "denyoom"}, {CMD_READONLY, "readonly"},
-		{CMD_FAST, "fast"},	{CMD_ADMIN, "admin"},	  {CMD_NOAUTH, "no_auth"},
-		{CMD_BLOCKING, "blocking"},
-	};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof map / sizeof map[0] && n < max; i++)
-		if (flags & map[i].bit)
-			names[n++] = map[i].name;
-	return n;
-}
-
-unsigned dispatch_categories(const struct command *cmd)
-{
-	unsigned cats = cmd->categories;
-
-	cats |= (cmd->flags & CMD_WRITE) ? CAT_WRITE : 0;
-	cats |= (cmd->flags & CMD_READONLY) ? CAT_READ : 0;
-	cats |= (cmd->flags & CMD_FAST) ? CAT_FAST : CAT_SLOW;
-	cats |= (cmd->flags & CMD_BLOCKING) ? CAT_BLOCKING : 0;
-	return cats;
-}
-
-const struct cmd_category_name *dispatch_category_at(size_t i)
-{
-	/* Redis's ACL CAT order for the categories it has, then ours. */
-	static const struct cmd_category_name names[] = {
-		{CAT_KEYSPACE, "keyspace"},	{CAT_READ, "read"},	    {CAT_WRITE, "write"},
-		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
-		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
-		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
-		{CAT_SCRIPTING, "scripting"},	{CAT_LOCK, "lock"},	    {CAT_POOL, "pool"},
-	};
-
-	return i < sizeof names / sizeof names[0] ? &names[i] : NULL;
-}
 
 /* Redis 7's text: "unknown command 'x', with args beginning with: 'a' 'b' ". */
 static void reply_unknown(struct conn *c, int argc, struct resp_arg *argv)
@@ -218,7 +34,7 @@ static void reply_unknown(struct conn *c, int argc, struct resp_arg *argv)
 
 void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 {
-	const struct command *cmd = dispatch_lookup(argv[0].ptr, argv[0].len);
+	const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
 
 	server.stats.commands++;
 	if (!cmd) {

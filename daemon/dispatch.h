@@ -1,85 +1,17 @@
-/* dispatch.h - the command table: name, arity, flags, ACL categories,
- * handler.
+/* dispatch.h - from a parsed command to its handler.
  *
- * dispatch() finds a command's row, checks arity, access rules (acl.c) and
- * memory, and calls its handler, which appends exactly one reply. Handlers
- * live in cmd_*.c, one family per file.
+ * dispatch() finds a command's row (command.h), checks arity, access rules
+ * (acl.c) and memory, and calls its handler, which appends exactly one
+ * reply.
  */
 #ifndef CACHIFY_DISPATCH_H
 #define CACHIFY_DISPATCH_H
-
-#include <stddef.h>
 
 #include "resp.h"
 
 struct conn;
 
-enum cmd_flags {
-	CMD_WRITE = 1 << 0,    /* changes the keyspace */
-	CMD_DENYOOM = 1 << 1,  /* may grow memory: refused past maxmemory */
-	CMD_READONLY = 1 << 2, /* reads the keyspace */
-	CMD_FAST = 1 << 3,     /* O(1) or O(log n) */
-	CMD_ADMIN = 1 << 4,    /* operator commands */
-	CMD_NOAUTH = 1 << 5,   /* allowed before anything else (PING, QUIT, ...) */
-	CMD_BLOCKING = 1 << 6, /* may block the client */
-};
-
-/* ACL categories (Redis 7.2's, plus @lock and @pool). Rows name the ones
- * their flags do not imply: @read, @write, @fast/@slow and @blocking come
- * from CMD_READONLY, CMD_WRITE, CMD_FAST and CMD_BLOCKING, as in Redis. */
-enum cmd_category {
-	CAT_KEYSPACE = 1 << 0,
-	CAT_READ = 1 << 1,
-	CAT_WRITE = 1 << 2,
-	CAT_STRING = 1 << 3,
-	CAT_PUBSUB = 1 << 4,
-	CAT_ADMIN = 1 << 5,
-	CAT_FAST = 1 << 6,
-	CAT_SLOW = 1 << 7,
-	CAT_BLOCKING = 1 << 8,
-	CAT_DANGEROUS = 1 << 9,
-	CAT_CONNECTION = 1 << 10,
-	CAT_SCRIPTING = 1 << 11,
-	CAT_LOCK = 1 << 12,
-	CAT_POOL = 1 << 13,
-};
-
-struct cmd_category_name {
-	unsigned bit;	  /* enum cmd_category */
-	const char *name; /* without the '@' */
-};
-
-typedef void cmd_proc(struct conn *c, int argc, struct resp_arg *argv);
-
-struct command {
-	const char *name; /* lower case */
-	int arity;	  /* argc including the name; -N means at least N */
-	unsigned flags;
-	cmd_proc *proc;
-	int first_key, last_key, key_step; /* key positions (COMMAND, ACL key rules) */
-	unsigned categories;		   /* enum cmd_category beyond those flags imply */
-};
-
-/* Builds the lookup table. 0 or -1. */
-int dispatch_init(void);
-void dispatch_free(void);
-
 /* Runs one parsed command for c (argc >= 1). */
 void dispatch(struct conn *c, int argc, struct resp_arg *argv);
-
-/* The row for a command name (any case), or NULL. */
-const struct command *dispatch_lookup(const char *name, size_t len);
-/* Rows in table order: i from 0 while the result is not NULL. */
-const struct command *dispatch_at(size_t i);
-/* The row's position in table order (dispatch_at(dispatch_index(cmd)) == cmd),
- * and how many rows there are. */
-size_t dispatch_index(const struct command *cmd);
-size_t dispatch_count(void);
-/* Names of a command's flags, for COMMAND INFO (fills up to max, returns n). */
-size_t dispatch_flag_names(unsigned flags, const char **names, size_t max);
-/* A command's ACL categories: its row's and those its flags imply. */
-unsigned dispatch_categories(const struct command *cmd);
-/* The categories in ACL CAT order, i from 0 while the result is not NULL. */
-const struct cmd_category_name *dispatch_category_at(size_t i);
 
 #endif /* CACHIFY_DISPATCH_H */

@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "acl.h"
 #include "log.h"
 #include "resp.h"
 
@@ -217,9 +216,7 @@ int security_validate(const struct config *c, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "user: no such user '%s'", c->user);
 		return -1;
 	}
-	if (policy_parse(c, &p, err) != 0)
-		return -1;
-	return acl_validate(c, err);
+	return policy_parse(c, &p, err);
 }
 
 int security_configure(const struct config *c)
@@ -231,9 +228,6 @@ int security_configure(const struct config *c)
 		log_warning("%s; keeping the previous access lists", err);
 		return -1;
 	}
-	/* The rules and the admin set change together or not at all. */
-	if (acl_configure(c) != 0)
-		return -1;
 	policy = p;
 	return 0;
 }
@@ -242,7 +236,6 @@ void security_free(void)
 {
 	policy = policy_default;
 	have_socket_gid = false;
-	acl_free();
 }
 
 int security_lookup_user(const char *s, uid_t *uid, gid_t *gid, char *name, size_t size)

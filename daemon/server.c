@@ -14,9 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "clock.h"
 #include "conn.h"
-#include "dispatch.h"
+#include "command.h"
 #include "listen.h"
 #include "lock.h"
 #include "log.h"
@@ -227,7 +228,10 @@ void server_apply_config(void)
 			    server.cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LRU
 				    ? STORE_VOLATILE_LRU
 				    : STORE_NOEVICTION);
-	security_configure(&server.cfg);
+	/* The rules and the admin set change together or not at all (both
+	 * were validated; only memory can fail here). */
+	if (acl_configure(&server.cfg) == 0)
+		security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
 	reply_set_output_limit(server.cfg.client_output_buffer_limit);
 }
@@ -260,7 +264,9 @@ int server_load_config(struct config *c, char *err)
 		return -1;
 	if (config_validate(c, err) != 0)
 		return -1;
-	return security_validate(c, err);
+	if (security_validate(c, err) != 0)
+		return -1;
+	return acl_validate(c, err);
 }
 
 static int server_fit_maxclients(void);
@@ -370,7 +376,7 @@ int server_init(void)
 	if (random_init() != 0)
 		return -1;
 	server.store = server_store_new();
-	if (!server.base || !server.store || dispatch_init() != 0) {
+	if (!server.base || !server.store || command_init() != 0) {
 		log_warning("out of memory at start-up");
 		return -1;
 	}
@@ -441,11 +447,12 @@ void server_free(void)
 			event_free(*evs[i]);
 			*evs[i] = NULL;
 		}
-	dispatch_free();
+	command_free();
 	if (server.base)
 		event_base_free(server.base);
 	config_free(&server.cfg);
 	free(server.config_file);
 	security_free();
+	acl_free();
 	notify_free();
 }

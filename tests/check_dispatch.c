@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "config.h"
 #include "client.h"
+#include "command.h"
 #include "dispatch.h"
 #include "lock.h"
 #include "pool.h"
@@ -26,7 +27,7 @@ static void setup(void)
 	config_defaults(&server.cfg);
 	server.store = server_store_new();
 	ck_assert_ptr_nonnull(server.store);
-	ck_assert_int_eq(dispatch_init(), 0);
+	ck_assert_int_eq(command_init(), 0);
 	c = calloc(1, sizeof *c);
 	ck_assert_ptr_nonnull(c);
 	resp_buf_init(&c->out);
@@ -40,7 +41,7 @@ static void teardown(void)
 	server.store = NULL;
 	resp_buf_free(&c->out);
 	free(c);
-	dispatch_free();
+	command_free();
 	config_free(&server.cfg);
 }
 
@@ -75,11 +76,11 @@ START_TEST(test_table_names_are_lower_case_and_unique_with_sane_arity)
 {
 	const struct command *cmd;
 
-	for (size_t i = 0; (cmd = dispatch_at(i)) != NULL; i++) {
+	for (size_t i = 0; (cmd = command_at(i)) != NULL; i++) {
 		for (const char *p = cmd->name; *p; p++)
 			ck_assert_msg(!isupper((unsigned char)*p), "%s is not lower case", cmd->name);
 		ck_assert_int_ne(cmd->arity, 0);
-		ck_assert_ptr_eq(dispatch_lookup(cmd->name, strlen(cmd->name)), cmd);
+		ck_assert_ptr_eq(command_lookup(cmd->name, strlen(cmd->name)), cmd);
 		ck_assert_ptr_nonnull(cmd->proc);
 		if (cmd->first_key > 0)
 			ck_assert(cmd->key_step > 0);
@@ -89,11 +90,11 @@ END_TEST
 
 START_TEST(test_lookup_ignores_case_and_rejects_prefixes)
 {
-	ck_assert_ptr_nonnull(dispatch_lookup("GeT", 3));
-	ck_assert_ptr_nonnull(dispatch_lookup("LOCK.ACQUIRE", 12));
-	ck_assert_ptr_null(dispatch_lookup("ge", 2));
-	ck_assert_ptr_null(dispatch_lookup("gets", 4));
-	ck_assert_ptr_null(dispatch_lookup("", 0));
+	ck_assert_ptr_nonnull(command_lookup("GeT", 3));
+	ck_assert_ptr_nonnull(command_lookup("LOCK.ACQUIRE", 12));
+	ck_assert_ptr_null(command_lookup("ge", 2));
+	ck_assert_ptr_null(command_lookup("gets", 4));
+	ck_assert_ptr_null(command_lookup("", 0));
 }
 END_TEST
 

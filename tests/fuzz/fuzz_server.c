@@ -46,6 +46,7 @@
 #include "config.h"
 #include "conn.h"
 #include "dict.h"
+#include "command.h"
 #include "dispatch.h"
 #include "lock.h"
 #include "log.h"
@@ -381,7 +382,7 @@ static void server_up(void)
 	server.base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	server.store = server_store_new();
-	CHECK(server.base && server.store && dispatch_init() == 0);
+	CHECK(server.base && server.store && command_init() == 0);
 	empty_bytes = store_used_memory(server.store);
 	waitq_init(server.base);
 	server_apply_config();
@@ -427,7 +428,7 @@ static void server_down(void)
 	server.store = NULL;
 	event_free(server.ev_shutdown);
 	server.ev_shutdown = NULL;
-	dispatch_free();
+	command_free();
 	event_base_free(server.base);
 	server.base = NULL;
 	config_free(&server.cfg);
