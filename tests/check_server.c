@@ -935,16 +935,23 @@ START_TEST(test_maxclients_is_lowered_to_fit_the_descriptor_limit)
 	struct rlimit old, low = {LIMIT, LIMIT};
 	struct h_client *cl[FITS + EXTRA];
 	struct h_daemon *d;
-	char want[96];
-	int refused = 0;
+	char want[64], *log, *at;
+	int refused = 0, fits;
 
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
 	d = h_daemon_start("--maxclients", "1024", NULL);
 	setrlimit(RLIMIT_NOFILE, &old); /* back up for our own sockets (root may) */
-	snprintf(want, sizeof want, "maxclients lowered from 1024 to %d", FITS);
-	ck_assert_msg(h_log_wait(d, want, T_SLOW_MS(2000)), "no '%s' in the log", want);
-	for (int i = 0; i < FITS + EXTRA; i++) {
+	ck_assert_msg(h_log_wait(d, "maxclients lowered from 1024 to ", T_SLOW_MS(2000)),
+		      "maxclients not lowered");
+	/* 32 for a plain daemon; fewer under valgrind, which keeps some. */
+	log = h_daemon_log(d);
+	at = strstr(log, "maxclients lowered from 1024 to ");
+	fits = atoi(at + strlen("maxclients lowered from 1024 to "));
+	free(log);
+	ck_assert_int_gt(fits, 0);
+	ck_assert_int_le(fits, FITS);
+	for (int i = 0; i < fits + EXTRA; i++) {
 		struct resp_reply *r;
 
 		cl[i] = h_connect(d);
@@ -963,10 +970,11 @@ START_TEST(test_maxclients_is_lowered_to_fit_the_descriptor_limit)
 	{
 		struct resp_reply *info = h_call(cl[0], "INFO", "clients");
 
-		ck_assert_ptr_nonnull(strstr(info->str, "maxclients:32\r\n"));
+		snprintf(want, sizeof want, "maxclients:%d\r\n", fits);
+		ck_assert_ptr_nonnull(strstr(info->str, want));
 		resp_reply_free(info);
 	}
-	for (int i = 0; i < FITS + EXTRA; i++)
+	for (int i = 0; i < fits + EXTRA; i++)
 		h_close(cl[i]);
 	h_daemon_finish(d);
 }
