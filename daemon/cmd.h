@@ -15,10 +15,15 @@ cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_
 /* cmd_acl.c: ACL WHOAMI, LIST, CAT, DRYRUN, LOG, HELP */
 cmd_proc cmd_acl;
 
-/* cmd_keys.c: keys and strings */
-cmd_proc cmd_get, cmd_set, cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl,
-	cmd_pttl, cmd_persist, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby,
+/* cmd_keys.c: the keyspace */
+cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pttl, cmd_persist,
 	cmd_scan;
+
+/* cmd_string.c: strings */
+cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby;
+
+/* cmd_multi.c: transactions */
+
 
 /* cmd_lock.c and cmd_pool.c: locks and pools */
 cmd_proc cmd_lock_acquire, cmd_lock_release, cmd_lock_renew, cmd_lock_info, cmd_lock_check,

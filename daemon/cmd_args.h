@@ -18,4 +18,27 @@ int arg_ll(struct conn *c, const struct resp_arg *arg, long long *out);
  * "invalid expire time in 'cmd' command" and returns -1 if bad. */
 int arg_ttl_ms(struct conn *c, const struct resp_arg *arg, const char *cmd, int64_t *out);
 
+/* Refuses (-1, having replied NOPERM) when one of argv's keys, from 1 to
+ * argc by step, holds another user's lock or pool: all or nothing. */
+int keys_check_force(struct conn *c, int argc, struct resp_arg *argv, int step);
+
+/* Expire times, with Redis's rules. Clients speak Unix time (relative times
+ * are added to it, and overflow is judged against it, as Redis does); the
+ * keyspace keeps monotonic deadlines. These two convert, saturating. */
+int64_t deadline_from_unix_ms(int64_t unix_ms);
+int64_t deadline_to_unix_ms(int64_t deadline);
+
+/* The expire argument of SET, SETEX, PSETEX and GETEX (EX/PX/EXAT/PXAT):
+ * must be > 0, and seconds * 1000 (+ now, if relative) must fit in 64 bits.
+ * On success stores the monotonic deadline (possibly already past, for an
+ * absolute time) and returns 0; otherwise replies "ERR invalid expire time
+ * in 'cmd' command" (or not-an-integer) and returns -1. */
+int arg_expire_set(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
+		   const char *cmd, int64_t *deadline);
+/* The time argument of EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT: any
+ * integer (zero and negative times are in the past) whose conversion to
+ * Unix ms does not overflow. Same replies as arg_expire_set. */
+int arg_expire_any(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
+		   const char *cmd, int64_t *deadline);
+
 #endif /* CACHIFY_CMD_ARGS_H */

@@ -1,5 +1,5 @@
-/* cmd_keys.c - keys and strings: GET, SET, DEL, EXISTS, TYPE, the TTL family,
- * MGET, MSET, the INCR family and SCAN, with Redis 7's syntax and replies.
+/* cmd_keys.c - the keyspace family: DEL, EXISTS, TYPE, the TTL family and
+ * SCAN, with Redis 7's syntax and replies.
  * Only the keyspace (store.h) is touched; locks and pools answer through
  * their type.
  */
@@ -35,157 +35,6 @@ static const char *type_name(const struct sentry *e)
 	}
 }
 
-#define DEADLINE_MAX (INT64_MAX / 2) /* ms, monotonic: "practically never" */
-
-/* Turns a relative (ms) or absolute (ms since the epoch) expiry given by a
- * client into a monotonic deadline. A relative time that overflows is an
- * error (as in Redis); an absolute one far in the future is capped, since
- * Redis accepts any positive absolute time. */
-static int deadline_from(long long ms, bool absolute, int64_t *out)
-{
-	int64_t now = clock_ms();
-
-	if (absolute) {
-		/* ms > 0 and wall > 0 here, so ms - wall cannot overflow */
-		ms -= clock_wall_ms();
-		*out = ms > DEADLINE_MAX - now ? DEADLINE_MAX : now + ms;
-		return 0;
-	}
-	if (ms > 0 && now > INT64_MAX - ms)
-		return -1;
-	*out = now + ms;
-	return 0;
-}
-
-/* Converts an EX/EXAT seconds value to ms. -1 on overflow. */
-static int seconds_to_ms(long long s, long long *ms)
-{
-	if (s > LLONG_MAX / 1000 || s < LLONG_MIN / 1000)
-		return -1;
-	*ms = s * 1000;
-	return 0;
-}
-
-void cmd_get(struct conn *c, int argc, struct resp_arg *argv)
-{
-	struct sentry *e = store_find(server.store, c->db, argv[1].ptr, argv[1].len);
-
-	(void)argc;
-	if (!e)
-		reply_nil(c);
-	else if (e->type == STORE_LOCK)
-		acl_reply_token(c, lock_of(e)->h.uid, lock_of(e)->token, lock_of(e)->toklen);
-	else if (e->type != STORE_STRING)
-		reply_error(c, ERR_WRONGTYPE);
-	else
-		reply_bulk(c, sentry_value(e), e->vlen);
-}
-
-/* SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] */
-void cmd_set(struct conn *c, int argc, struct resp_arg *argv)
-{
-	bool nx = false, xx = false, get = false, keepttl = false;
-	const struct resp_arg *when = NULL;
-	int unit = 0; /* 'e' EX, 'p' PX, 'E' EXAT, 'P' PXAT */
-	int64_t expire = STORE_NO_EXPIRE;
-	struct sentry *old;
-	size_t mark;
-
-	for (int i = 3; i < argc; i++) {
-		const struct resp_arg *a = &argv[i];
-		int u = 0;
-
-		if (arg_is(a, "nx") && !xx)
-			nx = true;
-		else if (arg_is(a, "xx") && !nx)
-			xx = true;
-		else if (arg_is(a, "get"))
-			get = true;
-		else if (arg_is(a, "keepttl") && !unit)
-			keepttl = true;
-		else if (arg_is(a, "ex"))
-			u = 'e';
-		else if (arg_is(a, "px"))
-			u = 'p';
-		else if (arg_is(a, "exat"))
-			u = 'E';
-		else if (arg_is(a, "pxat"))
-			u = 'P';
-		else {
-			reply_error(c, ERR_SYNTAX);
-			return;
-		}
-		if (u) {
-			if (unit || keepttl || i + 1 >= argc) {
-				reply_error(c, ERR_SYNTAX);
-				return;
-			}
-			unit = u;
-			when = &argv[++i];
-		}
-	}
-	if (when) {
-		long long v, ms;
-
-		if (arg_ll(c, when, &v) != 0)
-			return;
-		if (v <= 0 || ((unit == 'e' || unit == 'E') ? seconds_to_ms(v, &ms) : (ms = v, 0)) ||
-		    deadline_from(ms, unit == 'E' || unit == 'P', &expire) != 0) {
-			reply_error(c, "ERR invalid expire time in 'set' command");
-			return;
-		}
-	}
-
-	old = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
-	if (get && old && old->type != STORE_STRING) {
-		reply_error(c, ERR_WRONGTYPE);
-		return;
-	}
-	/* Replacing another user's lock or pool would force-release it. */
-	if (old && !nx && acl_check_force(c, old) != 0)
-		return;
-	/* SET ... GET answers with the old value; write it before the put
-	 * frees it, and take it back if the put fails. */
-	mark = c->out.len;
-	if (get) {
-		if (old)
-			reply_bulk(c, sentry_value(old), old->vlen);
-		else
-			reply_nil(c);
-	}
-	if ((nx && old) || (xx && !old)) {
-		if (!get)
-			reply_nil(c);
-		return;
-	}
-	if (keepttl && old)
-		expire = sentry_expire(old);
-	if (expire != STORE_NO_EXPIRE && expire <= clock_ms()) {
-		/* An absolute time already past: the key is set and gone. */
-		store_delete(server.store, c->db, argv[1].ptr, argv[1].len, STORE_DEL_EXPIRED);
-	} else if (!store_put(server.store, c->db, argv[1].ptr, argv[1].len, argv[2].ptr,
-			      argv[2].len, STORE_STRING, expire)) {
-		c->out.len = mark;
-		reply_error(c, ERR_OOM);
-		return;
-	}
-	if (!get)
-		reply_ok(c);
-}
-
-/* Refuses (0 or -1, having replied) when one of argv's keys, first to
- * last by step, holds another user's lock or pool: all or nothing. */
-static int keys_check_force(struct conn *c, int argc, struct resp_arg *argv, int step)
-{
-	for (int i = 1; i < argc; i += step) {
-		struct sentry *e = store_peek(server.store, c->db, argv[i].ptr, argv[i].len);
-
-		if (e && acl_check_force(c, e) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 void cmd_del(struct conn *c, int argc, struct resp_arg *argv)
 {
 	long long n = 0;
@@ -219,7 +68,6 @@ void cmd_type(struct conn *c, int argc, struct resp_arg *argv)
 static void expire_generic(struct conn *c, int argc, struct resp_arg *argv, bool seconds)
 {
 	bool nx = false, xx = false, gt = false, lt = false;
-	long long v, ms;
 	int64_t deadline, cur;
 	struct sentry *e;
 
@@ -246,14 +94,9 @@ static void expire_generic(struct conn *c, int argc, struct resp_arg *argv, bool
 		reply_error(c, "ERR GT and LT options at the same time are not compatible");
 		return;
 	}
-	if (arg_ll(c, &argv[2], &v) != 0)
+	if (arg_expire_any(c, &argv[2], seconds, false, seconds ? "expire" : "pexpire",
+			   &deadline) != 0)
 		return;
-	if ((seconds ? seconds_to_ms(v, &ms) : (ms = v, 0)) != 0 ||
-	    deadline_from(ms, false, &deadline) != 0) {
-		reply_errorf(c, "ERR invalid expire time in '%s' command",
-			     seconds ? "expire" : "pexpire");
-		return;
-	}
 	e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
 	if (!e) {
 		reply_int(c, 0);
@@ -338,104 +181,6 @@ void cmd_persist(struct conn *c, int argc, struct resp_arg *argv)
 		return;
 	}
 	reply_int(c, 1);
-}
-
-void cmd_mget(struct conn *c, int argc, struct resp_arg *argv)
-{
-	reply_array(c, (size_t)argc - 1);
-	for (int i = 1; i < argc; i++) {
-		struct sentry *e = store_find(server.store, c->db, argv[i].ptr, argv[i].len);
-
-		if (e && e->type == STORE_STRING)
-			reply_bulk(c, sentry_value(e), e->vlen);
-		else if (e && e->type == STORE_LOCK)
-			acl_reply_token(c, lock_of(e)->h.uid, lock_of(e)->token,
-					lock_of(e)->toklen);
-		else
-			reply_nil(c);
-	}
-}
-
-void cmd_mset(struct conn *c, int argc, struct resp_arg *argv)
-{
-	if (argc % 2 == 0) {
-		reply_error(c, "ERR wrong number of arguments for 'mset' command");
-		return;
-	}
-	if (keys_check_force(c, argc, argv, 2) != 0)
-		return;
-	for (int i = 1; i < argc; i += 2) {
-		if (!store_put(server.store, c->db, argv[i].ptr, argv[i].len, argv[i + 1].ptr,
-			       argv[i + 1].len, STORE_STRING, STORE_NO_EXPIRE)) {
-			reply_error(c, ERR_OOM);
-			return;
-		}
-	}
-	reply_ok(c);
-}
-
-static void incr_generic(struct conn *c, struct resp_arg *key, long long by)
-{
-	struct sentry *e = store_find_write(server.store, c->db, key->ptr, key->len);
-	long long v = 0;
-	char buf[24];
-	size_t n;
-
-	if (e && e->type != STORE_STRING) {
-		reply_error(c, ERR_WRONGTYPE);
-		return;
-	}
-	if (e && resp_parse_ll(sentry_value(e), e->vlen, &v) != 0) {
-		reply_error(c, ERR_NOT_INT);
-		return;
-	}
-	if ((by > 0 && v > LLONG_MAX - by) || (by < 0 && v < LLONG_MIN - by)) {
-		reply_error(c, ERR_OVERFLOW);
-		return;
-	}
-	v += by;
-	n = resp_ll_to_str(buf, v);
-	if (!store_put(server.store, c->db, key->ptr, key->len, buf, n, STORE_STRING,
-		       e ? sentry_expire(e) : STORE_NO_EXPIRE)) {
-		reply_error(c, ERR_OOM);
-		return;
-	}
-	reply_int(c, v);
-}
-
-void cmd_incr(struct conn *c, int argc, struct resp_arg *argv)
-{
-	(void)argc;
-	incr_generic(c, &argv[1], 1);
-}
-
-void cmd_decr(struct conn *c, int argc, struct resp_arg *argv)
-{
-	(void)argc;
-	incr_generic(c, &argv[1], -1);
-}
-
-void cmd_incrby(struct conn *c, int argc, struct resp_arg *argv)
-{
-	long long by;
-
-	(void)argc;
-	if (arg_ll(c, &argv[2], &by) == 0)
-		incr_generic(c, &argv[1], by);
-}
-
-void cmd_decrby(struct conn *c, int argc, struct resp_arg *argv)
-{
-	long long by;
-
-	(void)argc;
-	if (arg_ll(c, &argv[2], &by) != 0)
-		return;
-	if (by == LLONG_MIN) {
-		reply_error(c, "ERR decrement would overflow");
-		return;
-	}
-	incr_generic(c, &argv[1], -by);
 }
 
 struct scan_state {

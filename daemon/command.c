@@ -32,10 +32,13 @@ static int add_failed;
 #define DANG CAT_DANGEROUS
 
 static const struct command table[] = {
+	/* ---- connection (cmd_server.c) ---- */
 	{"ping", -1, F | NA, cmd_ping, 0, 0, 0, CONN},
 	{"echo", 2, F, cmd_echo, 0, 0, 0, CONN},
 	{"quit", -1, F | NA, cmd_quit, 0, 0, 0, CONN},
 	{"select", 2, F, cmd_select, 0, 0, 0, CONN},
+
+	/* ---- server and introspection (cmd_server.c) ---- */
 	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, KS},
 	/* Admin-only like FLUSHALL: SELECT n + FLUSHDB over every database
 	 * would otherwise be a FLUSHALL for anyone. */
@@ -48,8 +51,8 @@ static const struct command table[] = {
 	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
 	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
 	{"acl", -2, 0, cmd_acl, 0, 0, 0, 0},
-	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
-	{"set", -3, W, cmd_set, 1, 1, 1, STR},
+
+	/* ---- keyspace (cmd_keys.c) ---- */
 	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1, KS},
 	{"exists", -2, R | F, cmd_exists, 1, -1, 1, KS},
 	{"type", 2, R | F, cmd_type, 1, 1, 1, KS},
@@ -58,13 +61,22 @@ static const struct command table[] = {
 	{"ttl", 2, R | F, cmd_ttl, 1, 1, 1, KS},
 	{"pttl", 2, R | F, cmd_pttl, 1, 1, 1, KS},
 	{"persist", 2, CMD_WRITE | F, cmd_persist, 1, 1, 1, KS},
+	{"scan", -2, R, cmd_scan, 0, 0, 0, KS},
+
+	/* ---- strings (cmd_string.c) ---- */
+	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
+	{"set", -3, W, cmd_set, 1, 1, 1, STR},
 	{"mget", -2, R | F, cmd_mget, 1, -1, 1, STR},
 	{"mset", -3, W, cmd_mset, 1, -1, 2, STR},
 	{"incr", 2, W | F, cmd_incr, 1, 1, 1, STR},
 	{"incrby", 3, W | F, cmd_incrby, 1, 1, 1, STR},
 	{"decr", 2, W | F, cmd_decr, 1, 1, 1, STR},
 	{"decrby", 3, W | F, cmd_decrby, 1, 1, 1, STR},
-	{"scan", -2, R, cmd_scan, 0, 0, 0, KS},
+
+	/* ---- transactions (cmd_multi.c) ---- */
+
+
+	/* ---- locks and pools (cmd_lock.c, cmd_pool.c) ---- */
 	{"lock.acquire", -2, W | CMD_BLOCKING, cmd_lock_acquire, 1, 1, 1, CAT_LOCK},
 	{"lock.release", 3, CMD_WRITE | F, cmd_lock_release, 1, 1, 1, CAT_LOCK},
 	{"lock.renew", 5, CMD_WRITE | F, cmd_lock_renew, 1, 1, 1, CAT_LOCK},

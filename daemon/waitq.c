@@ -257,6 +257,8 @@ static bool q_grant_head(struct waitq *q)
 }
 
 /* Sets the queue's timer to the moment what blocks its head may go. */
+#define WAITQ_REARM_MAX_MS (24 * 3600 * 1000LL)
+
 static void q_arm_expiry(struct waitq *q)
 {
 	const struct waiter *head = TAILQ_FIRST(&q->waiters);
@@ -272,6 +274,10 @@ static void q_arm_expiry(struct waitq *q)
 	delay = at - clock_ms();
 	if (delay < 1)
 		delay = 1;
+	/* A deadline years away: wake within a day and re-arm then, rather
+	 * than hand libevent a time it would overflow. */
+	if (delay > WAITQ_REARM_MAX_MS)
+		delay = WAITQ_REARM_MAX_MS;
 	tv.tv_sec = delay / 1000;
 	tv.tv_usec = (delay % 1000) * 1000;
 	evtimer_add(q->expiry, &tv);
