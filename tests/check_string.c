@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "check_suites.h"
 #include "harness.h"
@@ -22,6 +24,8 @@
 #define SETTLE_MS	5000		  /* bound on the daemon reaching a state (times h_slow()) */
 #define WAKE_LATE_MS	250		  /* ms a wake-up may lag an expiry (times h_slow()) */
 #define PEER_TIMEOUT_MS 20000		  /* one redis-py run (times h_slow()) */
+#define HOLDER_UID	4242		  /* non-admin uids without passwd entries */
+#define OTHER_UID	4343
 #define WRONGTYPE	"WRONGTYPE Operation against a key holding the wrong kind of value"
 
 static struct h_daemon *start(void)
@@ -68,6 +72,65 @@ static void wait_waiter(struct h_client *c, const char *key)
 		ck_assert_msg(h_now_ms() < until, "nobody came to wait on %s", key);
 		h_sleep_ms(POLL_STEP_MS);
 	}
+}
+
+/* Forks a child that becomes uid (a non-admin), connects to d and sends
+ * each of n commands (up to 5 words, NULL-ended), expecting a reply that
+ * starts with want[i] ("" for any non-error). Returns the index of the
+ * first mismatch, or n when all matched. The daemon must admit other uids
+ * (see start_shared). */
+static int run_as(const struct h_daemon *d, uid_t uid, const char *const (*cmds)[6],
+		  const char *const *want, int n)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd;
+		struct h_client c = {.timeout_ms = H_TIMEOUT_MS * h_slow()};
+
+		if (setgid(uid) != 0 || setuid(uid) != 0 || (fd = h_connect_fd(d->sock)) < 0)
+			_exit(100);
+		c.fd = fd;
+		resp_reader_init(&c.rd);
+		for (int i = 0; i < n; i++) {
+			struct resp_arg args[6];
+			struct resp_reply *r;
+			int k = 0;
+
+			for (; k < 6 && cmds[i][k]; k++)
+				args[k] = (struct resp_arg){cmds[i][k], strlen(cmds[i][k])};
+			h_cmdv(&c, k, args);
+			if (h_try_reply(&c, &r) != 1)
+				_exit(i);
+			if (want[i][0] ? r->type != RESP_ERROR ||
+						 strncmp(r->str, want[i], strlen(want[i])) != 0
+				       : r->type == RESP_ERROR)
+				_exit(i);
+			resp_reply_free(r);
+		}
+		_exit(n);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 100,
+		      "the child could not connect as uid %u", (unsigned)uid);
+	return WEXITSTATUS(status);
+}
+
+/* A daemon other uids may connect to (a 0755 directory, a 0666 socket). */
+static struct h_daemon *start_shared(void)
+{
+	const char *args[] = {"--loglevel", "warning", "--unixsocketperm", "0666",
+			      "--allow-uid", "*", NULL};
+	struct h_daemon *d = h_daemon_new();
+
+	ck_assert_int_eq(chmod(d->dir, 0755), 0);
+	h_daemon_spawn(d, args);
+	h_daemon_wait_ready(d);
+	return d;
 }
 
 /* Every string command that reads or changes a value in place refuses a
@@ -245,6 +308,44 @@ START_TEST(test_set_setex_psetex_mset_replace_a_lock_or_pool)
 }
 END_TEST
 
+/* The forced release of SET, SETEX, PSETEX and MSET is for the holder's
+ * uid and admins: another uid gets -NOPERM and the lock stays; SETNX and
+ * MSETNX just see an existing key. */
+START_TEST(test_setex_psetex_over_another_uids_lock_are_noperm)
+{
+	static const char *const hold[][6] = {
+		{"LOCK.ACQUIRE", "L", "TOKEN", "tok", "DETACH"},
+	};
+	static const char *const other[][6] = {
+		{"SETEX", "L", "100", "v"}, {"PSETEX", "L", "100000", "v"},
+		{"SET", "L", "v", "XX"},    {"SET", "L", "v"},
+		{"MSET", "x", "1", "L", "v"}, {"SETNX", "L", "v"},
+		{"MSETNX", "L", "v"},	    {"GETSET", "L", "v"},
+		{"EXISTS", "x"},
+	};
+	static const char *const want[] = {
+		"NOPERM the lock 'L' is held by uid 4242", "NOPERM the lock 'L'", "NOPERM the lock 'L'",
+		"NOPERM the lock 'L'", "NOPERM the lock 'L'", "", "", "WRONGTYPE", "",
+	};
+	static const char *const hold_ok[] = {""};
+	int n = (int)(sizeof other / sizeof other[0]);
+	struct h_daemon *d = start_shared();
+	struct h_client *root;
+
+	ck_assert_msg(getuid() == 0, "this test takes other uids: run it as root");
+	ck_assert_int_eq(run_as(d, HOLDER_UID, hold, hold_ok, 1), 1);
+	ck_assert_int_eq(run_as(d, OTHER_UID, other, want, n), n);
+	root = h_connect(d);
+	h_call_bulk(root, "tok", "GET", "L");
+	h_call_int(root, 0, "EXISTS", "x");
+	/* An admin may: its SETEX is a forced release. */
+	h_ok(root, "SETEX", "L", "100", "v");
+	h_call_status(root, "string", "TYPE", "L");
+	h_close(root);
+	h_daemon_finish(d);
+}
+END_TEST
+
 /* A waiter on a lock is woken when SETEX replaces the lock, finds the new
  * string, and waits on until that string expires; then it is granted at
  * once, not at the next expiry sweep. */
@@ -385,6 +486,7 @@ Suite *string_suite(void)
 	tcase_add_test(tc, test_getdel_on_a_lock_leaves_it_held);
 	tcase_add_test(tc, test_setnx_and_msetnx_treat_a_lock_or_pool_as_existing);
 	tcase_add_test(tc, test_set_setex_psetex_mset_replace_a_lock_or_pool);
+	tcase_add_test(tc, test_setex_psetex_over_another_uids_lock_are_noperm);
 	tcase_add_test(tc, test_setex_over_a_lock_wakes_waiter_which_then_waits_for_the_string);
 	tcase_add_test(tc, test_getex_on_a_blocking_key_grants_lock_waiter_at_the_new_expiry);
 	tcase_add_test(tc, test_append_setrange_lcs_respect_proto_max_bulk_len);
