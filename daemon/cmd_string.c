@@ -50,6 +50,16 @@ enum {
 };
 #define OPT_EXPIRE (OPT_EX | OPT_PX | OPT_EXAT | OPT_PXAT)
 
+/* Is option argument a the word w? As Redis, which compares options as C
+ * strings, only the bytes before a NUL count ("nx\0junk" is NX). */
+static bool opt_is(const struct resp_arg *a, const char *w)
+{
+	const char *nul = a->len ? memchr(a->ptr, '\0', a->len) : NULL;
+	struct resp_arg head = {a->ptr, nul ? (size_t)(nul - a->ptr) : a->len};
+
+	return arg_is(&head, w);
+}
+
 /* Redis's parseExtendedStringArgumentsOrReply: argv[from..] of SET (set)
  * or GETEX. A repeated time option is allowed and the last one counts
  * (SET k v EX 1 EX 2 is EX 2, as in Redis); two different ones, a time
@@ -69,17 +79,17 @@ static int string_opts(struct conn *c, int argc, struct resp_arg *argv, int from
 		unsigned u = 0;
 
 		for (size_t k = 0; k < sizeof units / sizeof units[0]; k++)
-			if (arg_is(a, units[k].word))
+			if (opt_is(a, units[k].word))
 				u = units[k].opt;
-		if (set && arg_is(a, "nx") && !(*opts & OPT_XX)) {
+		if (set && opt_is(a, "nx") && !(*opts & OPT_XX)) {
 			*opts |= OPT_NX;
-		} else if (set && arg_is(a, "xx") && !(*opts & OPT_NX)) {
+		} else if (set && opt_is(a, "xx") && !(*opts & OPT_NX)) {
 			*opts |= OPT_XX;
-		} else if (set && arg_is(a, "get")) {
+		} else if (set && opt_is(a, "get")) {
 			*opts |= OPT_GET;
-		} else if (set && arg_is(a, "keepttl") && !(*opts & OPT_EXPIRE)) {
+		} else if (set && opt_is(a, "keepttl") && !(*opts & OPT_EXPIRE)) {
 			*opts |= OPT_KEEPTTL;
-		} else if (!set && arg_is(a, "persist") && !(*opts & OPT_EXPIRE)) {
+		} else if (!set && opt_is(a, "persist") && !(*opts & OPT_EXPIRE)) {
 			*opts |= OPT_PERSIST;
 		} else if (u && i + 1 < argc &&
 			   !(*opts & (OPT_KEEPTTL | OPT_PERSIST | (OPT_EXPIRE & ~u)))) {
@@ -713,13 +723,13 @@ void cmd_lcs(struct conn *c, int argc, struct resp_arg *argv)
 		return;
 	}
 	for (int i = 3; i < argc; i++) {
-		if (arg_is(&argv[i], "idx")) {
+		if (opt_is(&argv[i], "idx")) {
 			getidx = true;
-		} else if (arg_is(&argv[i], "len")) {
+		} else if (opt_is(&argv[i], "len")) {
 			getlen = true;
-		} else if (arg_is(&argv[i], "withmatchlen")) {
+		} else if (opt_is(&argv[i], "withmatchlen")) {
 			withlen = true;
-		} else if (arg_is(&argv[i], "minmatchlen") && i + 1 < argc) {
+		} else if (opt_is(&argv[i], "minmatchlen") && i + 1 < argc) {
 			if (arg_ll(c, &argv[++i], &min) != 0)
 				return;
 			if (min < 0)
