@@ -172,7 +172,9 @@ static void set_generic(struct conn *c, struct resp_arg *key, struct resp_arg *v
 
 	if (when && opts_deadline(c, opts, when, cmd, &expire) != 0)
 		return;
-	old = store_find_write(server.store, c->db, key->ptr, key->len);
+	/* With GET this is a read too, counted in keyspace_hits/misses. */
+	old = get ? store_find(server.store, c->db, key->ptr, key->len)
+		  : store_find_write(server.store, c->db, key->ptr, key->len);
 	if (get && old && old->type != STORE_STRING) {
 		reply_error(c, ERR_WRONGTYPE);
 		return;
