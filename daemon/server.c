@@ -237,7 +237,8 @@ void server_apply_config(void)
 	if (acl_configure(&server.cfg) == 0)
 		security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
-	reply_set_output_limit(server.cfg.client_output_buffer_limit);
+	reply_set_output_limit(server.cfg.client_output_buffer_limit ? server.cfg.client_output_buffer_limit
+								  : SIZE_MAX);
 	/* hz may have changed: the cron follows it (expiry reads it each turn). */
 	if (server.ev_cron) {
 		struct timeval tv = {0, 1000000 / server.cfg.hz};
