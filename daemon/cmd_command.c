@@ -254,7 +254,7 @@ static void reply_categories(struct conn *c, const struct command *cmd)
 	}
 }
 
-/* Blank-separated words of s as simple strings. */
+/* Blank-separated words of s as simple strings, or bulk ones. */
 static void reply_words(struct conn *c, const char *s, size_t len, bool bulk)
 {
 	size_t n = 0;
@@ -387,7 +387,7 @@ static void reply_info(struct conn *c, const struct command *cmd, const struct c
 	reply_int(c, sub ? 0 : cmd->key_step);
 	reply_categories(c, cmd);
 	if (!sub && d && d->tips)
-		reply_words(c, d->tips, strlen(d->tips), false);
+		reply_words(c, d->tips, strlen(d->tips), true);
 	else
 		reply_array(c, 0);
 	if (sub)
@@ -635,7 +635,7 @@ void cmd_command(struct conn *c, int argc, struct resp_arg *argv)
 			if (cmd)
 				reply_info(c, cmd, sub);
 			else
-				reply_raw(c, "*-1\r\n", 5);
+				reply_nil(c);
 		}
 		break;
 	case 3:

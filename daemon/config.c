@@ -729,6 +729,9 @@ int config_set_runtime(struct config *c, const char *name, const char *value, ch
 		}
 		return 0;
 	}
+	/* Redis reads an empty memory value as 0. */
+	if (d->type == CONFIG_T_SIZE && value[0] == '\0')
+		value = "0";
 	if (config_apply(c, d, value, err) == 0)
 		return 0;
 	switch (d->type) {
