@@ -438,8 +438,11 @@ START_TEST(test_config_set_is_all_or_nothing)
 	h_call_error(c,
 		     "ERR CONFIG SET failed (possibly related to argument 'hz') - "
 		     "client-query-buffer-limit",
-		     "CONFIG", "SET", "hz", "20", "proto-max-bulk-len", "64mb");
+		     "CONFIG", "SET", "hz", "20", "client-query-buffer-limit", "1mb");
 	ck_assert_str_eq(config_get(c, "hz"), "10");
+	/* Together, two values may pass where either alone would not. */
+	h_ok(c, "CONFIG", "SET", "client-query-buffer-limit", "2mb", "proto-max-bulk-len", "1mb");
+	ck_assert_str_eq(config_get(c, "client-query-buffer-limit"), "2097152");
 	h_ok(c, "CONFIG", "SET", "hz", "20", "maxmemory", "1mb", "loglevel", "verbose");
 	ck_assert_str_eq(config_get(c, "hz"), "20");
 	ck_assert_str_eq(config_get(c, "maxmemory"), "1048576");
