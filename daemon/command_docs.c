@@ -443,13 +443,30 @@ const struct command_doc *command_docs_find(const char *name, size_t len)
 
 bool command_docs_has_subcommands(const char *name)
 {
-	char prefix[64];
-	size_t n = (size_t)snprintf(prefix, sizeof prefix, "%s|", name), i;
+	/* Asked for every command with an argument (dispatch, stats): the
+	 * few parents with subcommands, found once, are compared directly
+	 * (a parent's subcommands are adjacent in the table). */
+	static const char *parents[NDOCS];
+	static size_t lens[NDOCS], nparents;
+	static bool ready;
 
-	if (n >= sizeof prefix)
-		return false;
-	i = lower_bound(prefix, n);
-	return i < NDOCS && strncmp(sorted[i]->name, prefix, n) == 0;
+	if (!ready) {
+		for (size_t i = 0; i < NDOCS; i++) {
+			const char *bar = strchr(docs[i].name, '|');
+			size_t len = bar ? (size_t)(bar - docs[i].name) : 0;
+
+			if (bar && (nparents == 0 || lens[nparents - 1] != len ||
+				    strncmp(parents[nparents - 1], docs[i].name, len) != 0)) {
+				parents[nparents] = docs[i].name;
+				lens[nparents++] = len;
+			}
+		}
+		ready = true;
+	}
+	for (size_t i = 0; i < nparents; i++)
+		if (strncmp(parents[i], name, lens[i]) == 0 && name[lens[i]] == '\0')
+			return true;
+	return false;
 }
 
 const struct command_doc *command_docs_subcommand(const char *name, const char *sub, size_t len)
