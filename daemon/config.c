@@ -698,7 +698,8 @@ int config_set(struct config *c, const char *name, const char *value, char *err)
 
 bool config_is_restart_only(const char *name)
 {
-	static const char *const names[] = {"unixsocket", "unixsocketperm", "user"};
+	/* logfile is opened once, at start-up, before the switch to user. */
+	static const char *const names[] = {"unixsocket", "unixsocketperm", "user", "logfile"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(names[i], name) == 0)

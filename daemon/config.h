@@ -95,7 +95,8 @@ int config_set(struct config *c, const char *name, const char *value, char *err)
  * change (CONFIG SET works on a copy). */
 int config_set_runtime(struct config *c, const char *name, const char *value, char *err);
 /* Directives only a restart can change (the socket, its mode, the user
- * the daemon runs as): CONFIG SET refuses them and a reload keeps them. */
+ * the daemon runs as, the logfile): CONFIG SET refuses them and a reload
+ * keeps them. */
 bool config_is_restart_only(const char *name);
 
 /* Writes c's values into the file at path, keeping its comments and order

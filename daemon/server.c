@@ -256,6 +256,8 @@ static void keep_restart_only(struct config *next)
 	next->unixsocketperm = server.cfg.unixsocketperm;
 	free(next->user);
 	next->user = strdup(server.cfg.user);
+	free(next->logfile);
+	next->logfile = strdup(server.cfg.logfile);
 }
 
 /* Applies the command line's --directive value pairs over a configuration. */
@@ -302,7 +304,7 @@ int server_reload(void)
 	if (server_load_config(&next, err) != 0)
 		goto fail;
 	keep_restart_only(&next);
-	if (!next.unixsocket || !next.user) {
+	if (!next.unixsocket || !next.user || !next.logfile) {
 		snprintf(err, sizeof err, "out of memory");
 		goto fail;
 	}

@@ -405,6 +405,10 @@ START_TEST(test_config_set_errors_match_redis)
 			"can't set immutable config",
 			"CONFIG", "SET", "unixsocketperm", "0600");
 	h_call_error_is(c,
+			"ERR CONFIG SET failed (possibly related to argument 'logfile') - "
+			"can't set immutable config",
+			"CONFIG", "SET", "logfile", "/tmp/x.log");
+	h_call_error_is(c,
 			"ERR CONFIG SET failed (possibly related to argument 'loglevel') - "
 			"argument(s) must be one of the following: debug, verbose, notice, warning",
 			"CONFIG", "SET", "loglevel", "bogus");
@@ -522,12 +526,12 @@ START_TEST(test_config_rewrite_keeps_comments_and_survives_a_restart)
 	h_daemon_spawn(d, args);
 	h_daemon_wait_ready(d);
 	c = h_connect(d);
-	h_ok(c, "CONFIG", "SET", "hz", "25", "maxmemory", "10mb", "logfile", "");
+	h_ok(c, "CONFIG", "SET", "hz", "25", "maxmemory", "10mb", "loglevel", "notice");
 	h_ok(c, "CONFIG", "REWRITE");
 	text = h_slurp(conf, NULL);
 	ck_assert_ptr_nonnull(text);
 	/* Comments and order kept; the changed line rewritten in place; the
-	 * unchanged one (loglevel) and the default (logfile) left alone; new
+	 * unchanged one (loglevel, set to what it was) left alone; new
 	 * values appended under Redis's signature. */
 	ck_assert_msg(strncmp(text,
 			      "# my cachifyd settings\n\n# background cycles\nhz 25\n"
