@@ -18,8 +18,6 @@
 #include "server.h"
 #include "store.h"
 
-#define CONFIG_SET_MAX_PAIRS 64 /* directives in one CONFIG SET (there are fewer) */
-
 struct config_reply {
 	struct resp_buf b;
 	size_t n;
