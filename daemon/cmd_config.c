@@ -84,9 +84,21 @@ static char *arg_cstr(const struct resp_arg *a)
 	return memchr(a->ptr, '\0', a->len) ? NULL : strndup(a->ptr, a->len);
 }
 
+/* The no_persistence row for a name, or NULL. */
+static const char *const *no_persistence_row(const char *name)
+{
+	for (size_t k = 0; k < sizeof no_persistence / sizeof no_persistence[0]; k++)
+		if (strcasecmp(no_persistence[k][0], name) == 0)
+			return no_persistence[k];
+	return NULL;
+}
+
 static bool directive_known(const char *name)
 {
 	const char *d;
+
+	if (no_persistence_row(name))
+		return true;
 
 	for (size_t i = 0; (d = config_directive_name(i)) != NULL; i++)
 		if (strcasecmp(d, name) == 0)
@@ -133,10 +145,16 @@ static int config_set_values(struct config *next, int argc, struct resp_arg *arg
 {
 	for (int i = 0; 2 + 2 * i < argc; i++) {
 		char *name = arg_cstr(&argv[2 + 2 * i]), *value = arg_cstr(&argv[3 + 2 * i]);
+		const char *const *fixed = name ? no_persistence_row(name) : NULL;
 		int rc = -1;
 
 		if (!value)
 			snprintf(err, CONFIG_ERR_MAX, "argument must not hold a NUL byte");
+		else if (fixed && strcasecmp(value, fixed[1]) != 0)
+			snprintf(err, CONFIG_ERR_MAX, "cachifyd keeps nothing on disk (only '%s' is "
+						      "accepted)", fixed[1]);
+		else if (fixed)
+			rc = 0; /* tools turning persistence off: it is off */
 		else if (name)
 			rc = config_set_runtime(next, name, value, err);
 		free(name);
