@@ -22,6 +22,7 @@
 #include "check_suites.h"
 #include "command.h"
 #include "command_docs.h"
+#include "command_stats.h"
 #include "harness.h"
 
 /* ---- local helpers -------------------------------------------------------- */
@@ -787,6 +788,91 @@ START_TEST(test_redis_cli_hints_lock_acquire_from_command_docs)
 }
 END_TEST
 
+/* ---- command_stats.c in-process: the histogram's precision, error codes --- */
+
+/* The value of percentile "pNN=" in a latency line, or -1. */
+static double percentile_of(const char *text, const char *p)
+{
+	char key[16];
+	const char *at;
+
+	snprintf(key, sizeof key, "%s=", p);
+	at = strstr(text, key);
+	return at ? atof(at + strlen(key)) : -1;
+}
+
+START_TEST(test_latency_percentiles_are_at_most_a_sixteenth_high)
+{
+	static const double pct[] = {50, 99, 99.9};
+	struct resp_arg argv[2] = {{"GET", 3}, {"k", 1}};
+	const struct command *get;
+	struct resp_buf b;
+	char *text;
+
+	ck_assert_int_eq(command_init(), 0);
+	get = command_lookup("get", 3);
+	ck_assert_ptr_nonnull(get);
+	/* 1..1000 us, and one outlier of an hour. */
+	for (int us = 1; us <= 1000; us++)
+		command_stats_record(get, 2, argv, us, command_stats_errors());
+	command_stats_record(get, 2, argv, 3600LL * 1000000, command_stats_errors());
+	resp_buf_init(&b);
+	command_stats_info_latency(&b, pct, 3);
+	ck_assert_int_eq(resp_buf_append(&b, "", 1), 0);
+	text = b.data;
+	ck_assert_ptr_nonnull(strstr(text, "latency_percentiles_usec_get:p50="));
+	/* The true values are 501, 991 and 1000 us (ranks 501, 991, 1000 of 1001). */
+	ck_assert(percentile_of(text, "p50") >= 501 &&
+		  percentile_of(text, "p50") <= 501 * 17 / 16.0);
+	ck_assert(percentile_of(text, "p99") >= 991 &&
+		  percentile_of(text, "p99") <= 991 * 17 / 16.0);
+	ck_assert(percentile_of(text, "p99.9") >= 1000 &&
+		  percentile_of(text, "p99.9") <= 1000 * 17 / 16.0);
+	resp_buf_free(&b);
+	resp_buf_init(&b);
+	command_stats_info_commands(&b);
+	resp_buf_append(&b, "", 1);
+	ck_assert_ptr_nonnull(strstr(b.data, "cmdstat_get:calls=1001,usec=3600500500,"));
+	resp_buf_free(&b);
+	command_stats_free();
+	command_free();
+}
+END_TEST
+
+START_TEST(test_error_codes_are_first_words_and_capped)
+{
+	struct resp_buf b;
+	char msg[64];
+
+	command_stats_error("WRONGTYPE Operation against a key", 33);
+	command_stats_error("ERR syntax error", 16);
+	/* No blank within 32 bytes: filed under ERR, as Redis does. */
+	command_stats_error("NOSPACEANYWHEREINTHEFIRSTTHIRTYTWOBYTES", 39);
+	for (int i = 0; i < COMMAND_STATS_ERRORS_MAX + 10; i++) {
+		int n = snprintf(msg, sizeof msg, "E%d oops", i);
+
+		command_stats_error(msg, (size_t)n);
+	}
+	resp_buf_init(&b);
+	command_stats_info_errors(&b);
+	resp_buf_append(&b, "", 1);
+	ck_assert_ptr_nonnull(strstr(b.data, "errorstat_WRONGTYPE:count=1\r\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "errorstat_ERR:count=2\r\n"));
+	/* 128 codes kept (WRONGTYPE, ERR and 126 more); the rest only in the total. */
+	ck_assert_ptr_nonnull(strstr(b.data, "errorstat_E125:count=1\r\n"));
+	ck_assert_ptr_null(strstr(b.data, "errorstat_E126:"));
+	ck_assert_uint_eq(command_stats_errors(), 3 + COMMAND_STATS_ERRORS_MAX + 10);
+	resp_buf_free(&b);
+	command_stats_reset();
+	ck_assert_uint_eq(command_stats_errors(), 0);
+	resp_buf_init(&b);
+	command_stats_info_errors(&b);
+	ck_assert_uint_eq(b.len, 0);
+	resp_buf_free(&b);
+	command_stats_free();
+}
+END_TEST
+
 Suite *info_suite(void)
 {
 	Suite *s = suite_create("info");
@@ -802,6 +888,11 @@ Suite *info_suite(void)
 	tcase_add_test(tc, test_errorstats_count_every_error_by_its_first_word);
 	tcase_add_test(tc, test_latencystats_give_three_percentiles_per_command);
 	tcase_add_test(tc, test_config_resetstat_starts_the_counts_again);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stats");
+	tcase_add_test(tc, test_latency_percentiles_are_at_most_a_sixteenth_high);
+	tcase_add_test(tc, test_error_codes_are_first_words_and_capped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");
