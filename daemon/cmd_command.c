@@ -66,6 +66,7 @@ static size_t span_count(struct span s, char sep)
 struct doc_arg {
 	char name[DOC_WORD_MAX], type[DOC_WORD_MAX], token[DOC_WORD_MAX];
 	bool optional, multiple;
+	int key_spec;	  /* a key's spec given by "@N", or -1: the next one */
 	struct span kids; /* oneof / block: the inside */
 	char sep;         /* between kids: '|' (oneof) or ' ' (block) */
 };
@@ -102,11 +103,18 @@ static void doc_arg_parse(struct span s, struct doc_arg *a)
 		strcpy(a->type, "pure-token");
 		return;
 	}
-	word_copy(a->name, s.p, (size_t)(q - s.p));
 	if (*q == ':') {
-		word_copy(a->type, q + 1, (size_t)(s.end - q - 1));
+		const char *colon = s.end - 1, *at;
+
+		while (*colon != ':')
+			colon--;
+		word_copy(a->name, s.p, (size_t)(colon - s.p));
+		at = memchr(colon, '@', (size_t)(s.end - colon));
+		word_copy(a->type, colon + 1, (size_t)((at ? at : s.end) - colon - 1));
+		a->key_spec = at ? atoi(at + 1) : -1;
 		return;
 	}
+	word_copy(a->name, s.p, (size_t)(q - s.p));
 	strcpy(a->type, *q == '(' ? "oneof" : "block");
 	a->sep = *q == '(' ? '|' : ' ';
 	a->kids.p = q + 1;
@@ -132,7 +140,7 @@ static void reply_doc_arg(struct conn *c, struct span s, int *key_index)
 	reply_bulk_cstr(c, a.type);
 	if (strcmp(a.type, "key") == 0) {
 		reply_bulk_cstr(c, "key_spec_index");
-		reply_int(c, (*key_index)++);
+		reply_int(c, a.key_spec >= 0 ? a.key_spec : (*key_index)++);
 	}
 	if (a.token[0]) {
 		reply_bulk_cstr(c, "token");
@@ -181,7 +189,7 @@ static void reply_doc(struct conn *c, const struct command_doc *d)
 {
 	const struct command_doc *subs[SUBS_MAX];
 	size_t nsubs = strchr(d->name, '|') ? 0 : doc_subcommands(d->name, subs, SUBS_MAX);
-	size_t fields = 4 + (d->args[0] != '\0') + (nsubs > 0);
+	size_t fields = 3 + (d->complexity[0] != '\0') + (d->args[0] != '\0') + (nsubs > 0);
 	int key_index = 0;
 
 	reply_array(c, fields * 2);
@@ -191,8 +199,10 @@ static void reply_doc(struct conn *c, const struct command_doc *d)
 	reply_bulk_cstr(c, d->since);
 	reply_bulk_cstr(c, "group");
 	reply_bulk_cstr(c, d->group);
-	reply_bulk_cstr(c, "complexity");
-	reply_bulk_cstr(c, d->complexity);
+	if (d->complexity[0]) {
+		reply_bulk_cstr(c, "complexity");
+		reply_bulk_cstr(c, d->complexity);
+	}
 	if (d->args[0]) {
 		struct span all = {d->args, d->args + strlen(d->args)};
 

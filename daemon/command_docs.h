@@ -6,7 +6,9 @@
  * Arguments are written in a small notation, one argument per blank-
  * separated word at the top level:
  *   name:type              a typed argument (key, string, integer, double,
- *                          pattern, unix-time)
+ *                          pattern, unix-time); the name may hold ':' (the
+ *                          type follows the last one); "key@N" gives a key
+ *                          the key spec N instead of the next one
  *   TOKEN                  a pure token; its name is the token in lower case
  *   TOKEN=name:type        a token followed by its value
  *   name(a|b|...)          one of the alternatives (each an argument)
