@@ -244,6 +244,18 @@ static const struct command_doc docs[] = {
 	 "client-id:integer timeout_error(TIMEOUT|ERROR)?", -3, NULL, NULL},
 	{"client|unpause", "Resumes processing commands from paused clients.", "6.2.0", G_CONN,
 	 "O(N) Where N is the number of paused clients", "", 2, NULL, NULL},
+	{"client|caching", "Instruct the server about tracking or not keys in the next request",
+	 "6.0.0", G_CONN, O1, "mode(YES|NO)", 3, NULL, NULL},
+	{"client|getredir", "Get tracking notifications redirection client ID if any", "6.0.0",
+	 G_CONN, O1, "", 2, NULL, NULL},
+	{"client|tracking", "Enable or disable server assisted client side caching support",
+	 "6.0.0", G_CONN, "O(1). Some options may introduce additional complexity.",
+	 "status(ON|OFF) REDIRECT=client-id:integer? PREFIX=prefix:string* BCAST? OPTIN? OPTOUT? "
+	 "NOLOOP?",
+	 -3, NULL, NULL},
+	{"client|trackinginfo",
+	 "Return information about server assisted client side caching for the current connection",
+	 "6.2.0", G_CONN, O1, "", 2, NULL, NULL},
 	{"echo", "Returns the given string.", "1.0.0", G_CONN, O1, "message:string", 0, NULL, NULL},
 	{"hello", "Handshakes with the Redis server.", "6.0.0", G_CONN, O1,
 	 "arguments{protover:integer AUTH=username_password{username:string password:string}? "
@@ -274,6 +286,22 @@ static const struct command_doc docs[] = {
 	 NULL},
 	{"acl|whoami", "Returns the authenticated username of the current connection.", "6.0.0",
 	 G_SERVER, O1, "", 2, NULL, NULL},
+	{"acl|deluser", "Remove the specified ACL users and the associated rules", "6.0.0", G_SERVER,
+	 "O(1) amortized time considering the typical user.", "username:string+", -3, NULL, NULL},
+	{"acl|genpass", "Generate a pseudorandom secure password to use for ACL users", "6.0.0",
+	 G_SERVER, O1, "bits:integer?", -2, NULL, NULL},
+	{"acl|getuser", "Get the rules for a specific ACL user", "6.0.0", G_SERVER,
+	 "O(N). Where N is the number of password, command and pattern rules that the user has.",
+	 "username:string", 3, NULL, NULL},
+	{"acl|load", "Reload the ACLs from the configured ACL file", "6.0.0", G_SERVER,
+	 "O(N). Where N is the number of configured users.", "", 2, NULL, NULL},
+	{"acl|save", "Save the current ACL rules in the configured ACL file", "6.0.0", G_SERVER,
+	 "O(N). Where N is the number of configured users.", "", 2, NULL, NULL},
+	{"acl|setuser", "Modify or create the rules for a specific ACL user", "6.0.0", G_SERVER,
+	 "O(N). Where N is the number of rules provided.", "username:string rule:string*", -3, NULL,
+	 NULL},
+	{"acl|users", "List the username of all the configured ACL rules", "6.0.0", G_SERVER,
+	 "O(N). Where N is the number of configured users.", "", 2, NULL, NULL},
 	{"command", "Returns detailed information about all commands.", "2.8.13", G_SERVER,
 	 "O(N) where N is the total number of Redis commands", "", 0, NULL, NULL},
 	{"command|count", "Returns a count of commands.", "2.8.13", G_SERVER, O1, "", 2, NULL, NULL},
@@ -328,6 +356,8 @@ static const struct command_doc docs[] = {
 	 "Depends on subcommand.", "", 0, NULL, NULL},
 	{"latency|doctor", "Returns a human-readable latency analysis report.", "2.8.13", G_SERVER, O1,
 	 "", 2, NULL, NULL},
+	{"latency|graph", "Return a latency graph for the event.", "2.8.13", G_SERVER, O1,
+	 "event:string", 3, NULL, NULL},
 	{"latency|help", "Returns helpful text about the different subcommands.", "2.8.13", G_SERVER,
 	 O1, "", 2, NULL, NULL},
 	{"latency|histogram",
@@ -445,8 +475,7 @@ const struct command_doc *command_docs_find(const char *name, size_t len)
 bool command_docs_has_subcommands(const char *name)
 {
 	/* Asked for every command with an argument (dispatch, stats): the
-	 * few parents with subcommands, found once, are compared directly
-	 * (a parent's subcommands are adjacent in the table). */
+	 * few parents with subcommands, found once, are compared directly. */
 	static const char *parents[NDOCS];
 	static size_t lens[NDOCS], nparents;
 	static bool ready;
@@ -454,10 +483,12 @@ bool command_docs_has_subcommands(const char *name)
 	if (!ready) {
 		for (size_t i = 0; i < NDOCS; i++) {
 			const char *bar = strchr(docs[i].name, '|');
-			size_t len = bar ? (size_t)(bar - docs[i].name) : 0;
+			size_t len = bar ? (size_t)(bar - docs[i].name) : 0, j;
 
-			if (bar && (nparents == 0 || lens[nparents - 1] != len ||
-				    strncmp(parents[nparents - 1], docs[i].name, len) != 0)) {
+			for (j = 0; bar && j < nparents; j++)
+				if (lens[j] == len && strncmp(parents[j], docs[i].name, len) == 0)
+					break;
+			if (bar && j == nparents) {
 				parents[nparents] = docs[i].name;
 				lens[nparents++] = len;
 			}
