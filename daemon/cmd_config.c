@@ -151,8 +151,8 @@ static int config_set_values(struct config *next, int argc, struct resp_arg *arg
 		if (!value)
 			snprintf(err, CONFIG_ERR_MAX, "argument must not hold a NUL byte");
 		else if (fixed && strcasecmp(value, fixed[1]) != 0)
-			snprintf(err, CONFIG_ERR_MAX, "cachifyd keeps nothing on disk (only '%s' is "
-						      "accepted)", fixed[1]);
+			snprintf(err, CONFIG_ERR_MAX,
+				 "cachifyd keeps nothing on disk (only '%s' is accepted)", fixed[1]);
 		else if (fixed)
 			rc = 0; /* tools turning persistence off: it is off */
 		else if (name)
