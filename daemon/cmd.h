@@ -8,7 +8,8 @@
 
 #include "command.h"
 
-/* cmd_server.c: connection and server commands */
+/* cmd_server.c: connection and server commands (COMMAND in cmd_command.c,
+ * CONFIG in cmd_config.c) */
 cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_flushall,
 	cmd_info, cmd_client, cmd_command, cmd_config, cmd_shutdown;
 

@@ -1,11 +1,16 @@
 /* cmd_server.c - connection and server commands: PING, ECHO, QUIT, SELECT,
- * DBSIZE, FLUSHDB, FLUSHALL, INFO, CLIENT, COMMAND, CONFIG GET and SHUTDOWN.
+ * DBSIZE, FLUSHDB, FLUSHALL, INFO, CLIENT and SHUTDOWN (COMMAND is in
+ * cmd_command.c, CONFIG in cmd_config.c).
  * Replies follow Redis 7 so stock clients and tools work unchanged.
  */
+#include <event2/event.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "acl.h"
@@ -15,9 +20,10 @@
 #include "client.h"
 #include "client_info.h"
 #include "cmd_args.h"
-#include "keymatch.h"
+#include "command_stats.h"
 #include "lock.h"
 #include "pool.h"
+#include "random.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
@@ -143,15 +149,30 @@ static void human_bytes(char *buf, size_t n, size_t bytes)
 
 static void info_server(struct resp_buf *b)
 {
+	static char run_id[41];
 	int64_t up = (clock_ms() - server.start_ms) / 1000;
+	char exe[PATH_MAX] = "";
+	struct utsname un;
+	ssize_t n;
 
+	/* Redis's run_id: random, fixed for the life of the process. */
+	if (!run_id[0])
+		random_hex(run_id, 20);
+	if (uname(&un) != 0)
+		memset(&un, 0, sizeof un);
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
 	info_add(b, "# Server\r\nredis_version:%s\r\ncachify_version:%s\r\nredis_mode:standalone\r\n"
-		    "multiplexing_api:libevent\r\nprocess_id:%d\r\nunix_socket:%s\r\n"
-		    "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nhz:%d\r\n"
-		    "config_file:%s\r\n",
-		 REDIS_COMPAT_VERSION, CACHIFY_VERSION, (int)getpid(), server.cfg.unixsocket,
-		 (long long)up, (long long)(up / 86400), server.cfg.hz,
-		 server.config_file ? server.config_file : "");
+		    "os:%s %s %s\r\narch_bits:%d\r\nmonotonic_clock:POSIX clock_gettime\r\n"
+		    "multiplexing_api:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:0\r\n"
+		    "unix_socket:%s\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
+		    "uptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\n",
+		 REDIS_COMPAT_VERSION, CACHIFY_VERSION, un.sysname, un.release, un.machine,
+		 (int)(sizeof(void *) * 8), event_base_get_method(server.base), (int)getpid(),
+		 run_id, server.cfg.unixsocket, (long long)clock_wall_ms() * 1000, (long long)up,
+		 (long long)(up / 86400), server.cfg.hz, server.cfg.hz);
+	info_add(b, "executable:%s\r\n", exe);
+	info_add(b, "config_file:%s\r\n", server.config_file ? server.config_file : "");
 }
 
 static void info_clients(struct resp_buf *b)
@@ -161,24 +182,46 @@ static void info_clients(struct resp_buf *b)
 
 	LIST_FOREACH(c, &server.clients, link)
 		blocked += (c->flags & CONN_BLOCKED) != 0;
-	info_add(b, "# Clients\r\nconnected_clients:%zu\r\nmaxclients:%d\r\nblocked_clients:%zu\r\n",
+	info_add(b, "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
+		    "blocked_clients:%zu\r\ntracking_clients:0\r\n",
 		 server.nclients, server.cfg.maxclients, blocked);
 }
 
 static void info_memory(struct resp_buf *b)
 {
 	size_t used = store_used_memory(server.store), rss = rss_bytes();
-	char h1[32], h2[32], h3[32];
+	size_t total = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+	char h1[32], h2[32], h3[32], h4[32], h5[32];
 
+	if (used > server.stats.used_memory_peak)
+		server.stats.used_memory_peak = used;
 	human_bytes(h1, sizeof h1, used);
 	human_bytes(h2, sizeof h2, rss);
-	human_bytes(h3, sizeof h3, server.cfg.maxmemory);
+	human_bytes(h3, sizeof h3, server.stats.used_memory_peak);
+	human_bytes(h4, sizeof h4, total);
+	human_bytes(h5, sizeof h5, server.cfg.maxmemory);
 	info_add(b, "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
-		    "used_memory_rss_human:%s\r\nmaxmemory:%zu\r\nmaxmemory_human:%s\r\n"
-		    "maxmemory_policy:%s\r\n",
-		 used, h1, rss, h2, server.cfg.maxmemory, h3,
+		    "used_memory_rss_human:%s\r\nused_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n"
+		    "used_memory_peak_perc:%.2f%%\r\ntotal_system_memory:%zu\r\n"
+		    "total_system_memory_human:%s\r\n",
+		 used, h1, rss, h2, server.stats.used_memory_peak, h3,
+		 server.stats.used_memory_peak ? 100.0 * (double)used /
+							 (double)server.stats.used_memory_peak
+					       : 0.0,
+		 total, h4);
+	info_add(b, "maxmemory:%zu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+		    "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
+		 server.cfg.maxmemory, h5,
 		 server.cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LRU ? "volatile-lru"
-									 : "noeviction");
+									 : "noeviction",
+		 used ? (double)rss / (double)used : 0.0);
+}
+
+/* Nothing is ever loaded or saved: only what is true of that is said. */
+static void info_persistence(struct resp_buf *b)
+{
+	info_add(b, "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\n"
+		    "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
 }
 
 static void info_stats(struct resp_buf *b)
@@ -186,19 +229,67 @@ static void info_stats(struct resp_buf *b)
 	const struct store_stats *st = store_stats(server.store);
 
 	info_add(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
-		    "total_net_input_bytes:%llu\r\ntotal_net_output_bytes:%llu\r\n"
-		    "rejected_connections:%llu\r\nrejected_peer_connections:%llu\r\n"
-		    "total_error_replies_protocol:%llu\r\n"
-		    "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
-		    "keyspace_misses:%llu\r\n",
+		    "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
+		    "total_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
+		    "rejected_peer_connections:%llu\r\n",
 		 (unsigned long long)server.stats.connections,
 		 (unsigned long long)server.stats.commands,
+		 (unsigned long long)command_stats_ops_per_sec(),
 		 (unsigned long long)server.stats.net_in, (unsigned long long)server.stats.net_out,
 		 (unsigned long long)server.stats.rejected,
-		 (unsigned long long)server.stats.rejected_peer,
-		 (unsigned long long)server.stats.proto_errors, (unsigned long long)st->expired,
-		 (unsigned long long)st->evicted, (unsigned long long)st->hits,
-		 (unsigned long long)st->misses);
+		 (unsigned long long)server.stats.rejected_peer);
+	info_add(b, "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
+		    "keyspace_misses:%llu\r\npubsub_channels:0\r\npubsub_patterns:0\r\n"
+		    "total_error_replies:%llu\r\ntotal_error_replies_protocol:%llu\r\n",
+		 (unsigned long long)st->expired, (unsigned long long)st->evicted,
+		 (unsigned long long)st->hits, (unsigned long long)st->misses,
+		 (unsigned long long)command_stats_errors(),
+		 (unsigned long long)server.stats.proto_errors);
+}
+
+/* No replicas: a primary on its own, as tools that read role expect. */
+static void info_replication(struct resp_buf *b)
+{
+	info_add(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+}
+
+static void info_cpu(struct resp_buf *b)
+{
+	struct rusage self = {0}, children = {0}, thread = {0};
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &children);
+	getrusage(RUSAGE_THREAD, &thread);
+	info_add(b, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+		    "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n"
+		    "used_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
+		 (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
+		 (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec,
+		 (long)children.ru_stime.tv_sec, (long)children.ru_stime.tv_usec,
+		 (long)children.ru_utime.tv_sec, (long)children.ru_utime.tv_usec,
+		 (long)thread.ru_stime.tv_sec, (long)thread.ru_stime.tv_usec,
+		 (long)thread.ru_utime.tv_sec, (long)thread.ru_utime.tv_usec);
+}
+
+static void info_commandstats(struct resp_buf *b)
+{
+	info_add(b, "# Commandstats\r\n");
+	command_stats_info_commands(b);
+}
+
+static void info_errorstats(struct resp_buf *b)
+{
+	info_add(b, "# Errorstats\r\n");
+	command_stats_info_errors(b);
+}
+
+static void info_latencystats(struct resp_buf *b)
+{
+	/* Redis's default latency-tracking-info-percentiles. */
+	static const double pct[] = {50, 99, 99.9};
+
+	info_add(b, "# Latencystats\r\n");
+	command_stats_info_latency(b, pct, (int)(sizeof pct / sizeof pct[0]));
 }
 
 static void info_keyspace(struct resp_buf *b)
@@ -241,18 +332,31 @@ static void info_pools(struct resp_buf *b)
 		 (unsigned long long)ps->expired, (unsigned long long)ps->forced);
 }
 
+/* Redis's order; "default" leaves out the per-command sections, as Redis does. */
 static const struct {
 	const char *name;
 	void (*fn)(struct resp_buf *b);
+	bool in_default;
 } info_sections[] = {
-	{"server", info_server}, {"clients", info_clients}, {"memory", info_memory},
-	{"stats", info_stats},	 {"locks", info_locks},	    {"pools", info_pools},
-	{"keyspace", info_keyspace},
+	{"server", info_server, true},
+	{"clients", info_clients, true},
+	{"memory", info_memory, true},
+	{"persistence", info_persistence, true},
+	{"stats", info_stats, true},
+	{"replication", info_replication, true},
+	{"cpu", info_cpu, true},
+	{"commandstats", info_commandstats, false},
+	{"errorstats", info_errorstats, true},
+	{"latencystats", info_latencystats, false},
+	{"locks", info_locks, true},
+	{"pools", info_pools, true},
+	{"keyspace", info_keyspace, true},
 };
 
 #define NSECTIONS (sizeof info_sections / sizeof info_sections[0])
 
-/* INFO [section ...]: none, "default", "all" or "everything" give all. */
+/* INFO [section ...]: none or "default" give the default sections, "all"
+ * and "everything" all of them; unknown names add nothing. */
 void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
 {
 	bool want[NSECTIONS] = {false};
@@ -260,13 +364,14 @@ void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
 	bool first = true;
 
 	for (size_t s = 0; s < NSECTIONS; s++)
-		want[s] = argc == 1;
+		want[s] = argc == 1 && info_sections[s].in_default;
 	for (int i = 1; i < argc; i++) {
-		bool all = arg_is(&argv[i], "all") || arg_is(&argv[i], "default") ||
-			   arg_is(&argv[i], "everything");
+		bool all = arg_is(&argv[i], "all") || arg_is(&argv[i], "everything");
+		bool def = arg_is(&argv[i], "default");
 
 		for (size_t s = 0; s < NSECTIONS; s++)
-			want[s] |= all || arg_is(&argv[i], info_sections[s].name);
+			want[s] |= all || (def && info_sections[s].in_default) ||
+				   arg_is(&argv[i], info_sections[s].name);
 	}
 	resp_buf_init(&b);
 	for (size_t s = 0; s < NSECTIONS; s++) {
@@ -343,156 +448,6 @@ void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
 				"Try CLIENT HELP.",
 			     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
 	}
-}
-
-/* ---- COMMAND ------------------------------------------------------------ */
-
-/* The command's ACL categories as Redis 7 shows them: "+@write" and so on. */
-static void command_reply_categories(struct conn *c, const struct command *cmd)
-{
-	unsigned cats = command_categories(cmd);
-	const struct cmd_category_name *cat;
-	size_t n = 0;
-
-	for (size_t i = 0; (cat = command_category_at(i)) != NULL; i++)
-		n += (cats & cat->bit) != 0;
-	reply_array(c, n);
-	for (size_t i = 0; (cat = command_category_at(i)) != NULL; i++) {
-		char name[32];
-
-		if (cats & cat->bit) {
-			snprintf(name, sizeof name, "@%s", cat->name);
-			reply_simple(c, name);
-		}
-	}
-}
-
-static void command_reply_info(struct conn *c, const struct command *cmd)
-{
-	const char *flags[8];
-	size_t nflags = command_flag_names(cmd->flags, flags, 8);
-
-	/* Redis 7's ten fields: name, arity, flags, first key, last key, step,
-	 * ACL categories, tips, key specs, subcommands. */
-	reply_array(c, 10);
-	reply_bulk_cstr(c, cmd->name);
-	reply_int(c, cmd->arity);
-	reply_array(c, nflags);
-	for (size_t i = 0; i < nflags; i++)
-		reply_simple(c, flags[i]);
-	reply_int(c, cmd->first_key);
-	reply_int(c, cmd->last_key);
-	reply_int(c, cmd->key_step);
-	command_reply_categories(c, cmd);
-	reply_array(c, 0);
-	reply_array(c, 0);
-	reply_array(c, 0);
-}
-
-void cmd_command(struct conn *c, int argc, struct resp_arg *argv)
-{
-	const struct command *cmd;
-	size_t n = 0;
-
-	while (command_at(n))
-		n++;
-	if (argc == 1) {
-		reply_array(c, n);
-		for (size_t i = 0; i < n; i++)
-			command_reply_info(c, command_at(i));
-	} else if (arg_is(&argv[1], "count") && argc == 2) {
-		reply_int(c, (long long)n);
-	} else if (arg_is(&argv[1], "list") && argc == 2) {
-		reply_array(c, n);
-		for (size_t i = 0; i < n; i++)
-			reply_bulk_cstr(c, command_at(i)->name);
-	} else if (arg_is(&argv[1], "info")) {
-		reply_array(c, (size_t)argc - 2);
-		for (int i = 2; i < argc; i++) {
-			cmd = command_lookup(argv[i].ptr, argv[i].len);
-			if (cmd)
-				command_reply_info(c, cmd);
-			else
-				reply_raw(c, "*-1\r\n", 5);
-		}
-	} else if (arg_is(&argv[1], "docs")) {
-		/* No documentation maps: redis-cli falls back to its own hints. */
-		reply_array(c, 0);
-	} else {
-		reply_errorf(c, "ERR unknown subcommand '%.*s'. Try COMMAND HELP.",
-			     (int)(argv[1].len > 64 ? 64 : argv[1].len), argv[1].ptr);
-	}
-}
-
-/* ---- CONFIG ------------------------------------------------------------- */
-
-struct config_reply {
-	struct resp_buf b;
-	size_t n;
-	const char **seen; /* names already answered: patterns may overlap */
-	size_t nseen, cap;
-	size_t nprev;	   /* of them, those answered by earlier patterns (a rule
-			    * directive answers once per rule) */
-};
-
-static void config_collect_cb(void *ctx, const char *name, const char *value)
-{
-	struct config_reply *r = ctx;
-
-	for (size_t i = 0; i < r->nprev; i++)
-		if (strcmp(r->seen[i], name) == 0)
-			return;
-	if (r->nseen == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		const char **p = realloc(r->seen, cap * sizeof *p);
-
-		if (!p)
-			return;
-		r->seen = p;
-		r->cap = cap;
-	}
-	r->seen[r->nseen++] = name;
-	resp_add_bulk_cstr(&r->b, name);
-	resp_add_bulk_cstr(&r->b, value);
-	r->n += 2;
-}
-
-static const char *const no_persistence[][2] = {{"save", ""}, {"appendonly", "no"}};
-
-void cmd_config(struct conn *c, int argc, struct resp_arg *argv)
-{
-	struct config_reply r = {0};
-
-	if (!arg_is(&argv[1], "get")) {
-		reply_errorf(c, "ERR CONFIG %.*s is not supported: the configuration is read-only at "
-				"run time (edit cachifyd.conf and send SIGHUP)",
-			     (int)(argv[1].len > 32 ? 32 : argv[1].len), argv[1].ptr);
-		return;
-	}
-	if (argc < 3) {
-		reply_error(c, "ERR wrong number of arguments for 'config|get' command");
-		return;
-	}
-	resp_buf_init(&r.b);
-	for (int i = 2; i < argc; i++) {
-		char pat[256];
-		size_t n = argv[i].len < sizeof pat - 1 ? argv[i].len : sizeof pat - 1;
-
-		memcpy(pat, argv[i].ptr, n);
-		pat[n] = '\0';
-		r.nprev = r.nseen;
-		config_get(&server.cfg, pat, config_collect_cb, &r);
-		/* Persistence settings redis-benchmark and others ask about:
-		 * cachifyd keeps nothing on disk. */
-		for (size_t k = 0; k < sizeof no_persistence / sizeof no_persistence[0]; k++)
-			if (keymatch_matches(pat, n, no_persistence[k][0], strlen(no_persistence[k][0]),
-				       true))
-				config_collect_cb(&r, no_persistence[k][0], no_persistence[k][1]);
-	}
-	reply_array(c, r.n);
-	reply_raw(c, r.b.data ? r.b.data : "", r.b.len);
-	resp_buf_free(&r.b);
-	free(r.seen);
 }
 
 /* SHUTDOWN [NOSAVE|SAVE]: the graceful stop of SIGTERM (there is nothing

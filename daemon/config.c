@@ -696,6 +696,80 @@ int config_set(struct config *c, const char *name, const char *value, char *err)
 	return config_apply(c, d, value, err);
 }
 
+bool config_is_restart_only(const char *name)
+{
+	/* logfile is opened once, at start-up, before the switch to user. */
+	static const char *const names[] = {"unixsocket", "unixsocketperm", "user", "logfile"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+int config_set_runtime(struct config *c, const char *name, const char *value, char *err)
+{
+	const struct config_directive *d = config_find(name);
+	unsigned long long num;
+	size_t sz, n;
+	int64_t ms;
+
+	if (d == NULL)
+		return config_set(c, name, value, err);
+	if (d->type == CONFIG_T_RULES) {
+		char rule[CONFIG_RULE_TEXT_MAX + 1];
+
+		if (config_apply(c, d, "", err) != 0)
+			return -1;
+		while (*value != '\0') {
+			n = strcspn(value, "\n");
+			snprintf(rule, sizeof(rule), "%.*s", (int)n, value);
+			if (config_apply(c, d, rule, err) != 0)
+				return -1;
+			value += n + (value[n] == '\n');
+		}
+		return 0;
+	}
+	/* Redis reads an empty memory value as 0. */
+	if (d->type == CONFIG_T_SIZE && value[0] == '\0')
+		value = "0";
+	if (config_apply(c, d, value, err) == 0)
+		return 0;
+	switch (d->type) {
+	case CONFIG_T_INT:
+	case CONFIG_T_COUNT:
+	case CONFIG_T_DURATION:
+		/* A negative number parses in Redis, then fails its range. */
+		n = value[0] == '-' ? 1 : 0;
+		if (d->type == CONFIG_T_DURATION
+			    ? config_parse_duration(value + n, d->unit_ms, &ms) != 0
+			    : resp_parse_ull(value + n, strlen(value + n), ULLONG_MAX, &num) != 0)
+			config_err(err, "argument couldn't be parsed into an integer");
+		else
+			config_err(err, "argument must be between %llu and %llu inclusive",
+				   (unsigned long long)d->min / (d->unit_ms ? (uint64_t)d->unit_ms : 1),
+				   (unsigned long long)d->max / (d->unit_ms ? (uint64_t)d->unit_ms : 1));
+		break;
+	case CONFIG_T_SIZE:
+		if (config_parse_size(value, &sz) != 0)
+			config_err(err, "argument must be a memory value");
+		else
+			config_err(err, "argument must be between %llu and %llu inclusive",
+				   (unsigned long long)d->min, (unsigned long long)d->max);
+		break;
+	case CONFIG_T_ENUM:
+		n = (size_t)snprintf(err, CONFIG_ERR_MAX,
+				     "argument(s) must be one of the following: ");
+		for (int i = 0; d->names[i] != NULL && n < CONFIG_ERR_MAX; i++)
+			n += (size_t)snprintf(err + n, CONFIG_ERR_MAX - n, "%s%s", i ? ", " : "",
+					      d->names[i]);
+		break;
+	default:
+		break;
+	}
+	return -1;
+}
+
 void config_defaults(struct config *c)
 {
 	char err[CONFIG_ERR_MAX];

@@ -88,6 +88,23 @@ int config_copy(struct config *dst, const struct config *src);
  * CONFIG_ERR_MAX bytes). Unknown names are errors. */
 int config_set(struct config *c, const char *name, const char *value, char *err);
 
+/* CONFIG SET: like config_set, but a rule directive's value replaces all
+ * its rules (one a line; "" for none), and err gives the reason in the
+ * words Redis's CONFIG SET uses for the same kind of value ("argument
+ * must be a memory value", ...). 0 or -1; on -1 c may hold part of the
+ * change (CONFIG SET works on a copy). */
+int config_set_runtime(struct config *c, const char *name, const char *value, char *err);
+/* Directives only a restart can change (the socket, its mode, the user
+ * the daemon runs as, the logfile): CONFIG SET refuses them and a reload
+ * keeps them. */
+bool config_is_restart_only(const char *name);
+
+/* Writes c's values into the file at path, keeping its comments and order
+ * and rewriting only the directives whose value differs from what the
+ * file gives; others are appended (config_rewrite.c). Atomic: the file is
+ * replaced whole or not at all. 0, or -1 with the reason in err. */
+int config_rewrite(const struct config *c, const char *path, char *err);
+
 /* acl-uid and acl-gid add a rule each time they are set (in a file, one
  * line per rule); setting "" removes the rules given so far. Their words
  * are checked against the command table by acl.c, not here. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "command_stats.h"
 #include "log.h"
 
 #define REPLY_ERROR_MAX 1024 /* bytes of a formatted error line */
@@ -70,6 +71,7 @@ void reply_simple(struct conn *c, const char *s)
 
 void reply_error(struct conn *c, const char *msg)
 {
+	command_stats_error(msg, strlen(msg));
 	if (reply_fits(c, strlen(msg) + 3) && resp_add_error(&c->out, msg, strlen(msg)) != 0)
 		reply_failed(c, "out of memory for a reply");
 }

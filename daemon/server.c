@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "command.h"
+#include "command_stats.h"
 #include "listen.h"
 #include "lock.h"
 #include "log.h"
@@ -133,6 +134,9 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	server_notify_status(now);
+	command_stats_sample_ops(now, server.stats.commands);
+	if (store_used_memory(server.store) > server.stats.used_memory_peak)
+		server.stats.used_memory_peak = store_used_memory(server.store);
 	while (store_rehash_step(server.store, CRON_REHASH_BUCKETS) &&
 	       clock_us() - start < SERVER_EXPIRE_BUDGET)
 		;
@@ -235,9 +239,16 @@ void server_apply_config(void)
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
 	reply_set_output_limit(server.cfg.client_output_buffer_limit ? server.cfg.client_output_buffer_limit
 								  : SIZE_MAX);
+	/* hz may have changed: the cron follows it (expiry reads it each turn). */
+	if (server.ev_cron) {
+		struct timeval tv = {0, 1000000 / server.cfg.hz};
+
+		event_add(server.ev_cron, &tv);
+	}
 }
 
-/* Directives that need a restart keep their running value on reload. */
+/* Directives that need a restart keep their running value on reload
+ * (config_is_restart_only names the same ones for CONFIG SET). */
 static void keep_restart_only(struct config *next)
 {
 	free(next->unixsocket);
@@ -245,6 +256,8 @@ static void keep_restart_only(struct config *next)
 	next->unixsocketperm = server.cfg.unixsocketperm;
 	free(next->user);
 	next->user = strdup(server.cfg.user);
+	free(next->logfile);
+	next->logfile = strdup(server.cfg.logfile);
 }
 
 /* Applies the command line's --directive value pairs over a configuration. */
@@ -263,14 +276,25 @@ int server_load_config(struct config *c, char *err)
 		return -1;
 	if (server_apply_overrides(c, err) != 0)
 		return -1;
-	if (config_validate(c, err) != 0)
-		return -1;
-	if (security_validate(c, err) != 0)
+	return server_check_config(c, err);
+}
+
+static int server_fit_maxclients(void);
+
+int server_check_config(const struct config *c, char *err)
+{
+	if (config_validate(c, err) != 0 || security_validate(c, err) != 0)
 		return -1;
 	return acl_validate(c, err);
 }
 
-static int server_fit_maxclients(void);
+void server_commit_config(struct config *next)
+{
+	config_free(&server.cfg);
+	server.cfg = *next;
+	server_apply_config();
+	server_fit_maxclients();
+}
 
 int server_reload(void)
 {
@@ -280,14 +304,11 @@ int server_reload(void)
 	if (server_load_config(&next, err) != 0)
 		goto fail;
 	keep_restart_only(&next);
-	if (!next.unixsocket || !next.user) {
+	if (!next.unixsocket || !next.user || !next.logfile) {
 		snprintf(err, sizeof err, "out of memory");
 		goto fail;
 	}
-	config_free(&server.cfg);
-	server.cfg = next;
-	server_apply_config();
-	server_fit_maxclients();
+	server_commit_config(&next);
 	log_notice("configuration reloaded (loglevel %s)",
 		   config_loglevel_name(server.cfg.loglevel));
 	return 0;
@@ -449,6 +470,7 @@ void server_free(void)
 			*evs[i] = NULL;
 		}
 	command_free();
+	command_stats_free();
 	if (server.base)
 		event_base_free(server.base);
 	config_free(&server.cfg);

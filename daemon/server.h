@@ -36,6 +36,7 @@ struct server_stats {
 	uint64_t net_in;	/* bytes read */
 	uint64_t net_out;	/* bytes written */
 	uint64_t proto_errors;	/* connections closed on a protocol error */
+	size_t used_memory_peak; /* bytes: the most store_used_memory seen (cron, INFO) */
 };
 
 struct server {
@@ -78,6 +79,12 @@ void server_free(void);
 int server_load_config(struct config *c, char *err);
 /* Applies server.cfg's runtime-changeable parts (log level, limits). */
 void server_apply_config(void);
+/* The cross-directive checks a whole configuration must pass (limits,
+ * users and groups, ACL rules). 0, or -1 with the reason in err. */
+int server_check_config(const struct config *c, char *err);
+/* Makes next (checked) the running configuration and applies it; takes
+ * what next owns. Reload and CONFIG SET end here. */
+void server_commit_config(struct config *next);
 /* Re-reads the configuration file (SIGHUP). 0 or -1 (logged, nothing changed). */
 int server_reload(void);
 

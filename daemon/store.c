@@ -678,3 +678,8 @@ const struct store_stats *store_stats(const struct store *s)
 {
 	return &s->stats;
 }
+
+void store_stats_reset(struct store *s)
+{
+	memset(&s->stats, 0, sizeof s->stats);
+}

@@ -137,5 +137,7 @@ void store_account(struct store *s, size_t add, size_t sub);
 int store_make_room(struct store *s, size_t need);
 
 const struct store_stats *store_stats(const struct store *s);
+/* Zeroes them (CONFIG RESETSTAT). */
+void store_stats_reset(struct store *s);
 
 #endif /* CACHIFY_STORE_H */

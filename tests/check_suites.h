@@ -21,5 +21,6 @@ Suite *client_daemon_suite(void);
 Suite *cli_suite(void);
 Suite *string_suite(void);
 Suite *diff_suite(void);
+Suite *info_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
