@@ -21,7 +21,7 @@
 #define RESP_ARGS_MAX_CEILING (1024 * 1024)	 /* highest args_max allowed */
 
 /* Reply reader limits (client side). */
-#define RESP_REPLY_DEPTH_MAX	7		 /* nesting of arrays */
+#define RESP_REPLY_DEPTH_MAX	16		 /* nesting of arrays: COMMAND DOCS needs 12 */
 #define RESP_REPLY_ELEMENTS_MAX (1024 * 1024 * 16) /* elements in one array */
 
 struct resp_limits {

@@ -1109,9 +1109,11 @@ static const struct reply_case hostile_replies[] = {
 	REP("$3\r\nfooX\n", "!expected CRLF after bulk data"),
 	REP("$3\r\nfoo\rX", "!expected CRLF after bulk data"),
 	REP("+OK\rX", "!expected CRLF at the end of a line"),
-	REP("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", "!nested arrays too deep"),
+	REP("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n",
+	    "!nested arrays too deep"),
 	/* Regression (fuzz_reply): an empty array slipped past the depth limit. */
-	REP("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*0\r\n", "!nested arrays too deep"),
+	REP("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*0\r\n",
+	    "!nested arrays too deep"),
 	REP_LIM("$5\r\n", "!bulk length out of range", .lim.bulk_max = 4),
 	REP_LIM("+hello\r\n", "!reply line too long", .lim.bulk_max = 4),
 	REP_LIM("-hello", "!reply line too long", .lim.bulk_max = 4),
