@@ -72,6 +72,14 @@ static int64_t add_saturated(int64_t a, int64_t b)
 	return a + b;
 }
 
+/* The Unix time a relative TTL is added to: the monotonic clock seen
+ * through the same offset, so "now" converts to exactly now and a time of
+ * 0 is already past, as Redis judges it. */
+static int64_t unix_now_ms(void)
+{
+	return add_saturated(clock_ms(), wall_offset_ms());
+}
+
 int64_t deadline_from_unix_ms(int64_t unix_ms)
 {
 	int64_t off = wall_offset_ms();
@@ -104,7 +112,7 @@ int arg_expire_set(struct conn *c, const struct resp_arg *arg, bool seconds, boo
 	if (seconds)
 		v *= 1000;
 	if (!absolute) {
-		int64_t wall = clock_wall_ms();
+		int64_t wall = unix_now_ms();
 
 		if (v > INT64_MAX - wall) {
 			reply_bad_expire(c, cmd);
@@ -131,7 +139,7 @@ int arg_expire_any(struct conn *c, const struct resp_arg *arg, bool seconds, boo
 		v *= 1000;
 	}
 	if (!absolute) {
-		int64_t wall = clock_wall_ms();
+		int64_t wall = unix_now_ms();
 
 		if (v > INT64_MAX - wall) {
 			reply_bad_expire(c, cmd);
