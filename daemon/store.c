@@ -758,7 +758,7 @@ static struct sentry *store_random_entry(struct store *s, const struct dict *d)
 struct sentry *store_random(struct store *s, int db)
 {
 	struct store_db *sd = store_db_get(s, db);
-	struct sentry *e;
+	struct sentry *e = NULL, *next;
 	size_t i;
 	int tries;
 
@@ -769,13 +769,17 @@ struct sentry *store_random(struct store *s, int db)
 			return e;
 		store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_EXPIRED);
 	}
+	/* Mostly expired keys: one ordered pass deletes them up to the first
+	 * live one, as Redis's retries would, without looping at random. */
+	e = NULL;
+	for (i = 0; !e && i < sd->dict.size[0] + sd->dict.size[1]; i++) {
+		for (e = store_bucket(&sd->dict, i); e && store_is_expired(e); e = next) {
+			next = e->next;
+			store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_EXPIRED);
+		}
+	}
 	dict_maybe_shrink(&sd->dict);
-	/* Mostly expired keys: one ordered pass finds a live one, if any. */
-	for (i = 0; i < sd->dict.size[0] + sd->dict.size[1]; i++)
-		for (e = store_bucket(&sd->dict, i); e; e = e->next)
-			if (!store_is_expired(e))
-				return e;
-	return NULL;
+	return e;
 }
 
 void store_swapdb(struct store *s, int a, int b)

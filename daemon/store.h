@@ -151,9 +151,9 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 		 size_t klen);
 
 /* A random live entry of db (RANDOMKEY), or NULL when it has none. Expired
- * entries met on the way are deleted, a bounded number of them: then one
- * ordered pass looks for a live entry, so it never loops on a database of
- * expired keys. */
+ * entries met on the way are deleted (hook: STORE_DEL_EXPIRED): a bounded
+ * number at random, then in one ordered pass up to the first live entry,
+ * so it never loops on a database of expired keys. */
 struct sentry *store_random(struct store *s, int db);
 
 /* Swaps the contents of databases a and b (SWAPDB) in O(1); no hook runs. */
