@@ -25,7 +25,6 @@
 #include "waitq.h"
 
 #define SCAN_COUNT_DEFAULT 10 /* buckets per SCAN call, as Redis */
-#define OPTION_SHOWN_MAX 128 /* bytes of an unknown option quoted in an error */
 
 #define ERR_SAME_OBJECT "ERR source and destination objects are the same"
 #define ERR_DB_RANGE	"ERR DB index is out of range"
@@ -84,18 +83,14 @@ void cmd_type(struct conn *c, int argc, struct resp_arg *argv)
 	reply_simple(c, e ? type_name(e) : "none");
 }
 
-/* Redis's "Unsupported option %s": the option as a C string (up to a NUL),
- * with CR and LF made spaces so the error stays one line. */
+/* Redis's "Unsupported option %s": the option as a C string, up to a NUL
+ * (the writer turns CR and LF into spaces, as Redis does). */
 static void reply_unsupported(struct conn *c, const struct resp_arg *opt)
 {
-	char shown[OPTION_SHOWN_MAX];
-	size_t n = 0;
+	const char *nul = memchr(opt->ptr, '\0', opt->len);
+	size_t n = nul ? (size_t)(nul - opt->ptr) : opt->len;
 
-	while (n < opt->len && n < sizeof shown && opt->ptr[n] != '\0') {
-		shown[n] = opt->ptr[n] == '\r' || opt->ptr[n] == '\n' ? ' ' : opt->ptr[n];
-		n++;
-	}
-	reply_errorf(c, "ERR Unsupported option %.*s", (int)n, shown);
+	reply_errorf(c, "ERR Unsupported option %.*s", (int)(n > INT_MAX ? INT_MAX : n), opt->ptr);
 }
 
 /* EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT key time [NX|XX|GT|LT] */
