@@ -18,7 +18,8 @@ cmd_proc cmd_acl;
 
 /* cmd_keys.c: the keyspace */
 cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pttl, cmd_persist,
-	cmd_scan;
+	cmd_scan, cmd_touch, cmd_expireat, cmd_pexpireat, cmd_expiretime, cmd_pexpiretime, cmd_keys,
+	cmd_randomkey, cmd_rename, cmd_renamenx, cmd_move, cmd_copy, cmd_swapdb;
 
 /* cmd_string.c: strings */
 cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby,

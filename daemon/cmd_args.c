@@ -45,29 +45,52 @@ int arg_ttl_ms(struct conn *c, const struct resp_arg *arg, const char *cmd, int6
 	return 0;
 }
 
+/* Unix ms minus monotonic ms. Two readings a moment apart may differ by a
+ * millisecond (each clock is truncated on its own), which would bring a
+ * Unix time converted to a deadline and back (PXAT, then PEXPIRETIME) back
+ * off by one: the offset is kept until the wall clock really moves. */
+static int64_t wall_offset_ms(void)
+{
+	static int64_t offset;
+	static bool known;
+	int64_t now = clock_wall_ms() - clock_ms();
+
+	if (!known || now > offset + 1 || now < offset - 1) {
+		offset = now;
+		known = true;
+	}
+	return offset;
+}
+
+/* a + b, saturated to (INT64_MIN, INT64_MAX] */
+static int64_t add_saturated(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN + 1 - b)
+		return INT64_MIN + 1;
+	return a + b;
+}
+
+/* The Unix time a relative TTL is added to: the monotonic clock seen
+ * through the same offset, so "now" converts to exactly now and a time of
+ * 0 is already past, as Redis judges it. */
+static int64_t unix_now_ms(void)
+{
+	return add_saturated(clock_ms(), wall_offset_ms());
+}
+
 int64_t deadline_from_unix_ms(int64_t unix_ms)
 {
-	int64_t wall = clock_wall_ms(), now = clock_ms();
+	int64_t off = wall_offset_ms();
 
-	/* unix_ms - wall + now, without overflow either way */
-	if (unix_ms < 0 && wall > 0 && unix_ms < INT64_MIN + wall)
-		return INT64_MIN + 1;
-	unix_ms -= wall;
-	if (now > 0 && unix_ms > INT64_MAX - now)
-		return INT64_MAX;
-	if (now < 0 && unix_ms < INT64_MIN + 1 - now)
-		return INT64_MIN + 1;
-	return unix_ms + now;
+	/* -off cannot overflow: the offset is a wall time, far from INT64_MIN */
+	return add_saturated(unix_ms, -off);
 }
 
 int64_t deadline_to_unix_ms(int64_t deadline)
 {
-	int64_t wall = clock_wall_ms(), now = clock_ms();
-	int64_t left = deadline - now; /* both are non-negative clocks */
-
-	if (left > 0 && wall > INT64_MAX - left)
-		return INT64_MAX;
-	return wall + left;
+	return add_saturated(deadline, wall_offset_ms());
 }
 
 static void reply_bad_expire(struct conn *c, const char *cmd)
@@ -89,7 +112,7 @@ int arg_expire_set(struct conn *c, const struct resp_arg *arg, bool seconds, boo
 	if (seconds)
 		v *= 1000;
 	if (!absolute) {
-		int64_t wall = clock_wall_ms();
+		int64_t wall = unix_now_ms();
 
 		if (v > INT64_MAX - wall) {
 			reply_bad_expire(c, cmd);
@@ -116,7 +139,7 @@ int arg_expire_any(struct conn *c, const struct resp_arg *arg, bool seconds, boo
 		v *= 1000;
 	}
 	if (!absolute) {
-		int64_t wall = clock_wall_ms();
+		int64_t wall = unix_now_ms();
 
 		if (v > INT64_MAX - wall) {
 			reply_bad_expire(c, cmd);

@@ -18,12 +18,15 @@
 #define STORE_EVICT_SAMPLES 16               /* candidates compared per eviction */
 #define STORE_EVICT_PROBES  64               /* random buckets tried per eviction */
 #define STORE_EVICT_WALK    1024 /* buckets walked in order when the probes met nothing */
+#define STORE_RANDOM_PROBES 64   /* random buckets RANDOMKEY tries before walking in order */
+#define STORE_RANDOM_TRIES  100  /* expired keys RANDOMKEY deletes before walking in order */
 
 #define STORE_BUG(msg) store_bug(__FILE__, __LINE__, (msg))
 
 struct store_db {
 	struct dict dict;
 	size_t expires; /* entries with a TTL */
+	size_t owned;	/* entries whose value another module owns (locks, pools) */
 };
 
 struct store {
@@ -109,6 +112,8 @@ static void store_release(struct store *s, int db, struct sentry *e, enum store_
 {
 	if (e->has_ttl)
 		s->db[db].expires--;
+	if (e->type != STORE_STRING)
+		s->db[db].owned--;
 	s->entry_bytes -= malloc_usable_size(e);
 	if (why == STORE_DEL_EXPIRED)
 		s->stats.expired++;
@@ -357,6 +362,8 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 	}
 	if (e->has_ttl)
 		sd->expires++;
+	if (e->type != STORE_STRING)
+		sd->owned++;
 	s->entry_bytes += bytes;
 	return e;
 }
@@ -682,4 +689,109 @@ const struct store_stats *store_stats(const struct store *s)
 void store_stats_reset(struct store *s)
 {
 	memset(&s->stats, 0, sizeof s->stats);
+}
+
+/* ---- whole keys and databases: RENAME, MOVE, RANDOMKEY, SWAPDB -------- */
+
+size_t store_owned(const struct store *s, int db)
+{
+	return s->db[store_check_db(db)].owned;
+}
+
+/* Not held to maxmemory, as Redis's RENAME and MOVE, which reuse the value:
+ * the entry is made again under its new name and the old one freed. */
+int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const void *key,
+                 size_t klen)
+{
+	struct store_db *sd = store_db_get(s, db), *dd = store_db_get(s, dstdb);
+	struct sentry **link, *n, *old;
+	enum store_reason why;
+	uint64_t hash;
+
+	store_enter(s);
+	if (e->type != STORE_STRING)
+		STORE_BUG("store_rename: a lock or pool is bound to its name");
+	if (klen > UINT32_MAX)
+		return -1;
+	n = store_entry_new(key, klen, sentry_value(e), e->vlen, STORE_STRING, sentry_expire(e));
+	if (!n)
+		return -1;
+	n->lru = e->lru;
+	hash = dict_hash(key, klen);
+	link = dict_find(&dd->dict, hash, key, klen);
+	if (link) {
+		old = *link;
+		why = store_is_expired(old) ? STORE_DEL_EXPIRED : STORE_DEL_REPLACED;
+		store_call_hook(s, dstdb, old, why);
+		dict_replace(link, n);
+		store_release(s, dstdb, old, why);
+	} else if (dict_insert(&dd->dict, hash, n, store_may_grow(s, &dd->dict, 0)) < 0) {
+		free(n);
+		return -1;
+	}
+	if (n->has_ttl)
+		dd->expires++;
+	s->entry_bytes += malloc_usable_size(n);
+	/* The old name leaves through the hook: its waiters get their turn. */
+	store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_DELETED);
+	dict_maybe_shrink(&sd->dict);
+	return 0;
+}
+
+/* A random entry of d (expired or not), NULL if d is empty: a random
+ * non-empty bucket, then a random entry of its chain, as Redis's
+ * dictGetRandomKey. Probes at random first; a table too sparse for them
+ * is walked in order from a random bucket. */
+static struct sentry *store_random_entry(struct store *s, const struct dict *d)
+{
+	size_t buckets = d->size[0] + d->size[1], i, n;
+	struct sentry *head = NULL, *e;
+
+	if (d->count == 0)
+		return NULL;
+	for (i = 0; !head && i < STORE_RANDOM_PROBES; i++)
+		head = store_bucket(d, store_rand(s) % buckets);
+	for (i = store_rand(s) % buckets; !head; i = (i + 1) % buckets)
+		head = store_bucket(d, i);
+	for (n = 0, e = head; e; e = e->next)
+		n++;
+	for (n = store_rand(s) % n, e = head; n; n--)
+		e = e->next;
+	return e;
+}
+
+struct sentry *store_random(struct store *s, int db)
+{
+	struct store_db *sd = store_db_get(s, db);
+	struct sentry *e = NULL, *next;
+	size_t i;
+	int tries;
+
+	store_enter(s);
+	for (tries = 0; tries < STORE_RANDOM_TRIES; tries++) {
+		e = store_random_entry(s, &sd->dict);
+		if (!e || !store_is_expired(e))
+			return e;
+		store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_EXPIRED);
+	}
+	/* Mostly expired keys: one ordered pass deletes them up to the first
+	 * live one, as Redis's retries would, without looping at random. */
+	e = NULL;
+	for (i = 0; !e && i < sd->dict.size[0] + sd->dict.size[1]; i++) {
+		for (e = store_bucket(&sd->dict, i); e && store_is_expired(e); e = next) {
+			next = e->next;
+			store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_EXPIRED);
+		}
+	}
+	dict_maybe_shrink(&sd->dict);
+	return e;
+}
+
+void store_swapdb(struct store *s, int a, int b)
+{
+	struct store_db tmp = *store_db_get(s, a);
+
+	store_enter(s);
+	s->db[a] = *store_db_get(s, b);
+	s->db[b] = tmp;
 }

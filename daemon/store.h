@@ -140,4 +140,25 @@ const struct store_stats *store_stats(const struct store *s);
 /* Zeroes them (CONFIG RESETSTAT). */
 void store_stats_reset(struct store *s);
 
+/* Entries of db whose value another module owns (locks and pools): SWAPDB
+ * refuses to move them, as their holders and waiters are bound to (db, key). */
+size_t store_owned(const struct store *s, int db);
+
+/* Moves the live string entry e of db to key in dstdb (RENAME, MOVE), with
+ * its TTL; an entry already under that key is replaced (hook:
+ * STORE_DEL_REPLACED) and e leaves through the hook (STORE_DEL_DELETED).
+ * key must differ from e's when dstdb == db. Not held to maxmemory. 0, or
+ * -1 when out of memory (nothing changed). */
+int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const void *key,
+		 size_t klen);
+
+/* A random live entry of db (RANDOMKEY), or NULL when it has none. Expired
+ * entries met on the way are deleted (hook: STORE_DEL_EXPIRED): a bounded
+ * number at random, then in one ordered pass up to the first live entry,
+ * so it never loops on a database of expired keys. */
+struct sentry *store_random(struct store *s, int db);
+
+/* Swaps the contents of databases a and b (SWAPDB) in O(1); no hook runs. */
+void store_swapdb(struct store *s, int a, int b);
+
 #endif /* CACHIFY_STORE_H */

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "entry.h"
 #include "reply.h"
+#include "store.h"
 
 static int add_failed;
 #define HASH_NONFATAL_OOM 1
@@ -40,6 +41,7 @@ static size_t max_waiters = SIZE_MAX;
 static struct waitq *queues;
 static SLIST_HEAD(, waitq) ready_list = SLIST_HEAD_INITIALIZER(ready_list);
 static size_t total_waiting;
+static size_t db_waiting[STORE_DBS]; /* waiters per database (SWAPDB) */
 static struct waitq_stats stats;
 
 void waitq_init(struct event_base *b)
@@ -116,6 +118,7 @@ static void waiter_free(struct waiter *w)
 	TAILQ_REMOVE(&q->waiters, w, link);
 	q->n--;
 	total_waiting--;
+	db_waiting[q_db(q)]--;
 	w->req.c->waiting = NULL;
 	if (w->timer)
 		event_free(w->timer);
@@ -212,6 +215,7 @@ int waitq_add(const struct grant_req *r, int db, const char *key, size_t klen, i
 	TAILQ_INSERT_TAIL(&q->waiters, w, link);
 	q->n++;
 	total_waiting++;
+	db_waiting[db]++;
 	stats.waits++;
 	r->c->waiting = w;
 	r->c->flags |= CONN_BLOCKED;
@@ -341,6 +345,11 @@ void waitq_free(void)
 size_t waitq_waiting(void)
 {
 	return total_waiting;
+}
+
+size_t waitq_db_waiting(int db)
+{
+	return db_waiting[db];
 }
 
 const struct waitq_stats *waitq_stats(void)

@@ -71,6 +71,8 @@ void waitq_shutdown(void);
 
 /* Total clients waiting, and the counters. */
 size_t waitq_waiting(void);
+/* Clients waiting on keys of database db (0 <= db < STORE_DBS). */
+size_t waitq_db_waiting(int db);
 const struct waitq_stats *waitq_stats(void);
 /* The key c waits on, or NULL (for CLIENT LIST). */
 const char *waitq_key_of(const struct conn *c, size_t *klen);

@@ -22,5 +22,6 @@ Suite *cli_suite(void);
 Suite *string_suite(void);
 Suite *diff_suite(void);
 Suite *info_suite(void);
+Suite *keys_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
