@@ -22,7 +22,8 @@ cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pt
 /* cmd_string.c: strings */
 cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby;
 
-/* cmd_multi.c: transactions */
+/* cmd_multi.c: transactions (what dispatch and others need is in multi.h) */
+cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
 
 /* cmd_lock.c and cmd_pool.c: locks and pools */

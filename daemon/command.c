@@ -74,6 +74,11 @@ static const struct command table[] = {
 	{"decrby", 3, W | F, cmd_decrby, 1, 1, 1, STR},
 
 	/* ---- transactions (cmd_multi.c) ---- */
+	{"multi", 1, F, cmd_multi, 0, 0, 0, CAT_TRANSACTION},
+	{"exec", 1, 0, cmd_exec, 0, 0, 0, CAT_TRANSACTION},
+	{"discard", 1, F, cmd_discard, 0, 0, 0, CAT_TRANSACTION},
+	{"watch", -2, F, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
+	{"unwatch", 1, F, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
 
 
 	/* ---- locks and pools (cmd_lock.c, cmd_pool.c) ---- */
@@ -199,6 +204,7 @@ const struct cmd_category_name *command_category_at(size_t i)
 		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
 		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
 		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
+		{CAT_TRANSACTION, "transaction"},
 		{CAT_SCRIPTING, "scripting"},	{CAT_LOCK, "lock"},	    {CAT_POOL, "pool"},
 	};
 

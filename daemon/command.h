@@ -39,6 +39,7 @@ enum cmd_category {
 	CAT_SCRIPTING = 1 << 11,
 	CAT_LOCK = 1 << 12,
 	CAT_POOL = 1 << 13,
+	CAT_TRANSACTION = 1 << 14,
 };
 
 struct cmd_category_name {

@@ -1,7 +1,7 @@
 /* dispatch.c - the path from a parsed command to its handler: lookup in
  * the command table (command.c), arity, access rules (acl.c: admin-uid,
- * acl-uid/acl-gid/acl-default), maxmemory admission, stats. Handlers are in
- * cmd_*.c; this file only routes.
+ * acl-uid/acl-gid/acl-default), maxmemory admission, stats, and queuing in
+ * MULTI (multi.h). Handlers are in cmd_*.c; this file only routes.
  */
 #include "dispatch.h"
 
@@ -10,6 +10,7 @@
 #include "acl.h"
 #include "client.h"
 #include "command.h"
+#include "multi.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
@@ -35,21 +36,31 @@ static void reply_unknown(struct conn *c, int argc, struct resp_arg *argv)
 void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 {
 	const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+	size_t mark = c->out.len; /* where a refusal's reply starts (multi_rejected) */
 
 	server.stats.commands++;
 	if (!cmd) {
 		reply_unknown(c, argc, argv);
+		multi_rejected(c, NULL, mark);
 		return;
 	}
 	c->last_cmd = cmd->name;
 	if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
 		reply_errorf(c, "ERR wrong number of arguments for '%s' command", cmd->name);
+		multi_rejected(c, cmd, mark);
 		return;
 	}
-	if (acl_check_command(c, cmd, argc, argv) != 0)
+	if (acl_check_command(c, cmd, argc, argv) != 0) {
+		multi_rejected(c, cmd, mark);
 		return;
-	if ((cmd->flags & CMD_DENYOOM) && store_make_room(server.store, 0) != 0) {
+	}
+	if (multi_needs_room(c, cmd) && store_make_room(server.store, 0) != 0) {
 		reply_error(c, ERR_OOM);
+		multi_rejected(c, cmd, mark);
+		return;
+	}
+	if (multi_queues(c, cmd)) {
+		multi_queue(c, cmd, argc, argv);
 		return;
 	}
 	cmd->proc(c, argc, argv);
