@@ -48,7 +48,7 @@ static const struct command table[] = {
 	{"client", -2, 0, cmd_client, 0, 0, 0, 0},
 	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
 	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
-	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
+	{"shutdown", -1, CMD_ADMIN | CMD_NO_MULTI, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
 	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
 	{"acl", -2, 0, cmd_acl, 0, 0, 0, 0},
 
@@ -175,7 +175,7 @@ size_t command_flag_names(unsigned flags, const char **names, size_t max)
 	} map[] = {
 		{CMD_WRITE, "write"},	{CMD_DENYOOM, "denyoom"}, {CMD_READONLY, "readonly"},
 		{CMD_FAST, "fast"},	{CMD_ADMIN, "admin"},	  {CMD_NOAUTH, "no_auth"},
-		{CMD_BLOCKING, "blocking"},
+		{CMD_BLOCKING, "blocking"}, {CMD_NO_MULTI, "no_multi"},
 	};
 	size_t n = 0;
 

@@ -50,6 +50,11 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 		multi_rejected(c, cmd, mark);
 		return;
 	}
+	if ((cmd->flags & CMD_NO_MULTI) && (c->flags & CONN_MULTI)) {
+		reply_error(c, "ERR Command not allowed inside a transaction");
+		multi_rejected(c, cmd, mark);
+		return;
+	}
 	if (acl_check_command(c, cmd, argc, argv) != 0) {
 		multi_rejected(c, cmd, mark);
 		return;
