@@ -202,7 +202,6 @@ static void multi_run(struct conn *c, struct multi_cmd *q)
 			       "accumulated and its execution");
 		return;
 	}
-	server.stats.commands++;
 	q->cmd->proc(c, q->argc, q->argv);
 }
 

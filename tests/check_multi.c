@@ -343,10 +343,22 @@ END_TEST
 START_TEST(test_watch_counts_own_writes_but_not_the_transactions)
 {
 	struct h_daemon *d = start();
-	struct h_client *c = h_connect(d);
+	struct h_client *c = h_connect(d), *o = h_connect(d);
 	struct resp_reply *r;
 
 	h_ok(c, "SET", "k", "1");
+	h_ok(c, "WATCH", "k");
+	h_ok(c, "SET", "k", "2");
+	/* CLIENT LIST shows it as Redis does: d (dirty), x (in MULTI). */
+	r = h_call(c, "CLIENT", "INFO");
+	ck_assert_msg(strstr(r->str, " flags=d ") != NULL, "%s", r->str);
+	resp_reply_free(r);
+	h_ok(c, "MULTI");
+	r = h_call(o, "CLIENT", "LIST");
+	ck_assert_msg(strstr(r->str, " flags=xd ") != NULL, "%s", r->str);
+	resp_reply_free(r);
+	h_ok(c, "DISCARD");
+	ck_assert(!exec_aborted(c));
 	h_ok(c, "WATCH", "k");
 	h_ok(c, "SET", "k", "2");
 	ck_assert(exec_aborted(c));
@@ -368,6 +380,7 @@ START_TEST(test_watch_counts_own_writes_but_not_the_transactions)
 	h_ok(c, "SET", "k", "5");
 	ck_assert(!exec_aborted(c));
 	h_close(c);
+	h_close(o);
 	h_daemon_finish(d);
 }
 END_TEST
