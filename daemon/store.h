@@ -70,8 +70,10 @@ void store_free(struct store *s);
 
 void store_set_delete_hook(struct store *s, store_delete_hook *fn, void *ctx);
 void store_set_touch_hook(struct store *s, store_touch_hook *fn, void *ctx);
-/* Reports a change an entry's value owner made in place (a pool slot
- * granted or given back) to the touch hook. */
+/* Reports a change to the touch hook: one an entry's value owner made in
+ * place (a pool slot granted or given back), or with key NULL one to every
+ * key of db (a command that swaps or moves whole databases: call it before
+ * and after, for each database). */
 void store_touch(struct store *s, int db, const void *key, size_t klen);
 /* maxmemory in bytes (0 = unlimited) and the policy that applies past it. */
 void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy);
