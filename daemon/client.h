@@ -26,12 +26,18 @@ enum conn_flags {
 	CONN_WRITE_ARMED = 1 << 3,	 /* ev_write is pending */
 	CONN_SAW_COMMAND = 1 << 4,	 /* has sent at least one command */
 	CONN_RESUME = 1 << 5,		 /* run queued input before reading more (yield, unblock) */
+	CONN_MULTI = 1 << 6,		 /* after MULTI: commands are queued (cmd_multi.c) */
+	CONN_DIRTY_EXEC = 1 << 7,	 /* a command failed to queue: EXEC answers EXECABORT */
+	CONN_DIRTY_CAS = 1 << 8,	 /* a watched key changed: EXEC answers a nil array */
+	CONN_IN_EXEC = 1 << 9,		 /* running EXEC's queue: nothing may block */
 };
 
 struct waiter;
 struct acl_rule;
+struct multi_state;
 LIST_HEAD(lock_list, lock);
 LIST_HEAD(slot_list, slot);
+LIST_HEAD(watch_list, watch);
 
 struct conn {
 	int fd;
@@ -62,6 +68,8 @@ struct conn {
 	struct waiter *waiting;		/* the wait it is blocked in, or NULL */
 	struct lock_list locks;		/* session-bound locks it holds */
 	struct slot_list slots;		/* session-bound pool slots it holds */
+	struct multi_state *multi;	/* commands queued since MULTI, or NULL (cmd_multi.c) */
+	struct watch_list watches;	/* keys it WATCHes (watch.c) */
 
 	LIST_ENTRY(conn) link;		/* server.clients */
 };

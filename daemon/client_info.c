@@ -41,12 +41,25 @@ void client_info_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 	for (size_t i = 0; i < n; i++)
 		shown[i] = wkey[i] > ' ' && wkey[i] < 127 ? wkey[i] : '?';
 	shown[n] = '\0';
+	/* Redis's letters, in its order: x in MULTI, b blocked, d a watched
+	 * key changed (EXEC will fail); N for none. */
+	char flags[4], *f = flags;
+
+	if (x->flags & CONN_MULTI)
+		*f++ = 'x';
+	if (x->flags & CONN_BLOCKED)
+		*f++ = 'b';
+	if (x->flags & CONN_DIRTY_CAS)
+		*f++ = 'd';
+	if (f == flags)
+		*f++ = 'N';
+	*f = '\0';
 	client_info_add(b,
 		 "id=%llu addr=%s:0 fd=%d name=%s age=%lld idle=%lld flags=%s db=%d pid=%d uid=%d "
 		 "gid=%d qbuf=%zu obl=%zu cmd=%s holds=%zu waits=%s\n",
 		 (unsigned long long)x->id, server.cfg.unixsocket, x->fd, x->name ? x->name : "",
 		 (long long)((now - x->created_ms) / 1000), (long long)((now - x->last_ms) / 1000),
-		 (x->flags & CONN_BLOCKED) ? "b" : "N", x->db, (int)x->pid, (int)x->uid,
+		 flags, x->db, (int)x->pid, (int)x->uid,
 		 (int)x->gid, x->in.len - x->in_pos, conn_pending_out(x), x->last_cmd,
 		 lock_held_by(x) + pool_held_by(x), wkey ? shown : "");
 }

@@ -26,7 +26,8 @@ cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, c
 	cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex, cmd_msetnx, cmd_append,
 	cmd_setrange, cmd_getrange, cmd_strlen, cmd_incrbyfloat, cmd_lcs;
 
-/* cmd_multi.c: transactions */
+/* cmd_multi.c: transactions (what dispatch and others need is in multi.h) */
+cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
 
 /* cmd_lock.c and cmd_pool.c: locks and pools */

@@ -6,6 +6,7 @@
 
 #include "client.h"
 #include "cmd_args.h"
+#include "multi.h"
 #include "reply.h"
 #include "server.h"
 #include "waitq.h"
@@ -86,7 +87,10 @@ int cmd_grant_acquire(struct conn *c, struct grant_req *r, const struct resp_arg
 		r->kind->grant(r, c->db, key->ptr, key->len);
 		return 0;
 	}
-	if (wait_ms < 0)
+	/* Inside EXEC nothing may block (the server would wait on a client
+	 * that cannot be woken mid-transaction): answer as without WAIT, as
+	 * Redis answers BLPOP in MULTI. */
+	if (wait_ms < 0 || multi_in_exec(c))
 		return 1;
 	cmd_grant_wait(c, r, key, wait_ms);
 	return 0;

@@ -19,8 +19,8 @@ int cmd_grant_opts(struct conn *c, int argc, struct resp_arg *argv, int first, c
 
 /* Grants r on key now when waitq_admits it (0), or queues r->c for wait_ms
  * (0), or replies an error when it cannot be queued (0). Returns 1, having
- * replied nothing, when the key is busy and no WAIT was given: the caller
- * replies -LOCKED or -FULL. */
+ * replied nothing, when the key is busy and no WAIT was given, or c runs
+ * EXEC (which never blocks): the caller replies -LOCKED or -FULL. */
 int cmd_grant_acquire(struct conn *c, struct grant_req *r, const struct resp_arg *key,
 		      int64_t wait_ms);
 

@@ -48,7 +48,7 @@ static const struct command table[] = {
 	{"client", -2, 0, cmd_client, 0, 0, 0, 0},
 	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
 	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
-	{"shutdown", -1, CMD_ADMIN, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
+	{"shutdown", -1, CMD_ADMIN | CMD_NO_MULTI, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
 	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
 	{"acl", -2, 0, cmd_acl, 0, 0, 0, 0},
 
@@ -101,6 +101,11 @@ static const struct command table[] = {
 	{"lcs", -3, R, cmd_lcs, 1, 2, 1, STR},
 
 	/* ---- transactions (cmd_multi.c) ---- */
+	{"multi", 1, F, cmd_multi, 0, 0, 0, CAT_TRANSACTION},
+	{"exec", 1, 0, cmd_exec, 0, 0, 0, CAT_TRANSACTION},
+	{"discard", 1, F, cmd_discard, 0, 0, 0, CAT_TRANSACTION},
+	{"watch", -2, F, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
+	{"unwatch", 1, F, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
 
 
 	/* ---- locks and pools (cmd_lock.c, cmd_pool.c) ---- */
@@ -197,7 +202,7 @@ size_t command_flag_names(unsigned flags, const char **names, size_t max)
 	} map[] = {
 		{CMD_WRITE, "write"},	{CMD_DENYOOM, "denyoom"}, {CMD_READONLY, "readonly"},
 		{CMD_FAST, "fast"},	{CMD_ADMIN, "admin"},	  {CMD_NOAUTH, "no_auth"},
-		{CMD_BLOCKING, "blocking"},
+		{CMD_BLOCKING, "blocking"}, {CMD_NO_MULTI, "no_multi"},
 	};
 	size_t n = 0;
 
@@ -226,6 +231,7 @@ const struct cmd_category_name *command_category_at(size_t i)
 		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
 		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
 		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
+		{CAT_TRANSACTION, "transaction"},
 		{CAT_SCRIPTING, "scripting"},	{CAT_LOCK, "lock"},	    {CAT_POOL, "pool"},
 	};
 

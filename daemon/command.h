@@ -19,6 +19,7 @@ enum cmd_flags {
 	CMD_ADMIN = 1 << 4,    /* operator commands */
 	CMD_NOAUTH = 1 << 5,   /* allowed before anything else (PING, QUIT, ...) */
 	CMD_BLOCKING = 1 << 6, /* may block the client */
+	CMD_NO_MULTI = 1 << 7, /* refused inside MULTI (SHUTDOWN, as Redis) */
 };
 
 /* ACL categories (Redis 7.2's, plus @lock and @pool). Rows name the ones
@@ -39,6 +40,7 @@ enum cmd_category {
 	CAT_SCRIPTING = 1 << 11,
 	CAT_LOCK = 1 << 12,
 	CAT_POOL = 1 << 13,
+	CAT_TRANSACTION = 1 << 14,
 };
 
 struct cmd_category_name {

@@ -20,6 +20,7 @@
 #include "dispatch.h"
 #include "lock.h"
 #include "log.h"
+#include "multi.h"
 #include "pool.h"
 #include "reply.h"
 #include "server.h"
@@ -72,6 +73,7 @@ struct conn *conn_new(int fd, const struct ucred *cred)
 	}
 	LIST_INIT(&c->locks);
 	LIST_INIT(&c->slots);
+	LIST_INIT(&c->watches);
 	LIST_INSERT_HEAD(&server.clients, c, link);
 	server.nclients++;
 	server.stats.connections++;
@@ -89,6 +91,7 @@ void conn_free(struct conn *c)
 	waitq_conn_gone(c);
 	lock_conn_gone(c);
 	pool_conn_gone(c);
+	multi_reset(c);
 	waitq_run();
 	LIST_REMOVE(c, link);
 	server.nclients--;

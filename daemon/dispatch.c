@@ -1,7 +1,8 @@
 /* dispatch.c - the path from a parsed command to its handler: lookup in
  * the command table (command.c), arity, access rules (acl.c: admin-uid,
  * acl-uid/acl-gid/acl-default), maxmemory admission, stats (kept by
- * command_stats.c). Handlers are in cmd_*.c; this file only routes.
+ * command_stats.c), and queuing in MULTI (multi.h). Handlers are in
+ * cmd_*.c; this file only routes.
  */
 #include "dispatch.h"
 
@@ -13,6 +14,7 @@
 #include "command.h"
 #include "command_docs.h"
 #include "command_stats.h"
+#include "multi.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
@@ -54,9 +56,13 @@ static int dispatch_admit(struct conn *c, const struct command *cmd, int argc,
 		reply_errorf(c, "ERR wrong number of arguments for '%s' command", sub->name);
 		return -1;
 	}
+	if ((cmd->flags & CMD_NO_MULTI) && (c->flags & CONN_MULTI)) {
+		reply_error(c, "ERR Command not allowed inside a transaction");
+		return -1;
+	}
 	if (acl_check_command(c, cmd, argc, argv) != 0)
 		return -1;
-	if ((cmd->flags & CMD_DENYOOM) && store_make_room(server.store, 0) != 0) {
+	if (multi_needs_room(c, cmd) && store_make_room(server.store, 0) != 0) {
 		reply_error(c, ERR_OOM);
 		return -1;
 	}
@@ -67,16 +73,23 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 {
 	const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
 	uint64_t errors = command_stats_errors();
+	size_t mark = c->out.len; /* where a refusal's reply starts (multi_rejected) */
 	int64_t start;
 
 	server.stats.commands++;
 	if (!cmd) {
 		reply_unknown(c, argc, argv);
+		multi_rejected(c, NULL, mark);
 		return;
 	}
 	c->last_cmd = cmd->name;
 	if (dispatch_admit(c, cmd, argc, argv) != 0) {
 		command_stats_rejected(cmd, argc, argv);
+		multi_rejected(c, cmd, mark);
+		return;
+	}
+	if (multi_queues(c, cmd)) {
+		multi_queue(c, cmd, argc, argv);
 		return;
 	}
 	start = clock_us();

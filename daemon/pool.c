@@ -106,6 +106,8 @@ static struct pool *pool_of(int db, struct sentry *e)
 		}
 	}
 	stats.expired += dropped;
+	if (dropped && p->n)
+		store_touch(store, db, p->key, p->klen); /* WATCH: the pool changed */
 	if (p->n == 0) {
 		/* The hook frees p and wakes the key's waiters. */
 		store_delete_entry(store, db, e, STORE_DEL_EXPIRED);
@@ -217,6 +219,7 @@ static int pool_grant(const struct grant_req *r, int db, const char *key, size_t
 	nslots++;
 	store_account(store, malloc_usable_size(s) + holder_bytes(&s->h), 0);
 	stats.grants++;
+	store_touch(store, db, key, klen); /* WATCH: a slot taken is a write */
 	pool_update_ttl(p);
 	grant_reply(c, s->id, GRANT_TOKEN_HEX, s->fence);
 	return 0;
@@ -248,6 +251,7 @@ void pool_release_slot(struct slot *s)
 	/* Wake first: re-timing may find the pool's own TTL passed (slots
 	 * lapsed, not yet purged) and delete it, and the hook frees p. */
 	waitq_wake(p->db, p->key, p->klen);
+	store_touch(store, p->db, p->key, p->klen);
 	pool_update_ttl(p);
 }
 
@@ -260,6 +264,7 @@ void pool_renew_slot(struct slot *s, int64_t expire)
 	 * Wake first, as in pool_release_slot: re-timing may find the pool's
 	 * own TTL just passed and free it (and s). */
 	waitq_wake(p->db, p->key, p->klen);
+	store_touch(store, p->db, p->key, p->klen);
 	pool_update_ttl(p);
 }
 

@@ -29,6 +29,7 @@
 #include "security.h"
 #include "store.h"
 #include "waitq.h"
+#include "watch.h"
 
 #define CRON_REHASH_BUCKETS 1024 /* buckets moved per background step */
 #define EXPIRE_SLICE_BUCKETS 256 /* buckets swept between clock reads */
@@ -337,6 +338,7 @@ struct store *server_store_new(void)
 	if (!st)
 		return NULL;
 	store_set_delete_hook(st, store_hook, NULL);
+	store_set_touch_hook(st, watch_touch_cb, st);
 	lock_init(st);
 	pool_init(st);
 	return st;

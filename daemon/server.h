@@ -97,7 +97,8 @@ void server_shutdown(const char *why);
 void server_conn_gone(struct conn *c);
 
 /* A new keyspace wired to the lock, pool and wait-queue modules: its
- * delete hook frees lock and pool objects and wakes the key's waiters.
+ * delete hook frees lock and pool objects and wakes the key's waiters; its
+ * touch hook marks the clients that WATCH a changed key (watch.c).
  * NULL when out of memory. (server_init uses it; so do in-process tests.) */
 struct store *server_store_new(void);
 

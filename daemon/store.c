@@ -37,6 +37,8 @@ struct store {
 	enum store_policy policy;
 	store_delete_hook *hook;
 	void *hook_ctx;
+	store_touch_hook *touch;
+	void *touch_ctx;
 	struct store_stats stats;
 	int expire_db;                   /* active expiry resumes in this database... */
 	size_t expire_idx;               /* ...at this bucket of its t[0] */
@@ -106,6 +108,17 @@ static void store_call_hook(struct store *s, int db, struct sentry *e, enum stor
 	s->in_callback = was;
 }
 
+void store_touch(struct store *s, int db, const void *key, size_t klen)
+{
+	bool was = s->in_callback;
+
+	if (!s->touch)
+		return;
+	s->in_callback = true;
+	s->touch(s->touch_ctx, db, key, klen);
+	s->in_callback = was;
+}
+
 /* Accounts for and frees e, which the hook has seen and the table no longer
  * holds. */
 static void store_release(struct store *s, int db, struct sentry *e, enum store_reason why)
@@ -130,6 +143,7 @@ static void store_remove(struct store *s, int db, struct sentry **link, enum sto
 
 	store_call_hook(s, db, e, why);
 	dict_unlink(&s->db[db].dict, link);
+	store_touch(s, db, sentry_key(e), e->klen);
 	store_release(s, db, e, why);
 }
 
@@ -178,6 +192,12 @@ void store_set_delete_hook(struct store *s, store_delete_hook *fn, void *ctx)
 {
 	s->hook = fn;
 	s->hook_ctx = ctx;
+}
+
+void store_set_touch_hook(struct store *s, store_touch_hook *fn, void *ctx)
+{
+	s->touch = fn;
+	s->touch_ctx = ctx;
 }
 
 void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy)
@@ -275,6 +295,7 @@ static bool store_put_in_place(struct store *s, int db, struct sentry *old, cons
 	old->lru = store_lru_now();
 	if (value && vlen)
 		memcpy(sentry_value(old), value, vlen);
+	store_touch(s, db, sentry_key(old), old->klen);
 	return true;
 }
 
@@ -365,6 +386,7 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 	if (e->type != STORE_STRING)
 		sd->owned++;
 	s->entry_bytes += bytes;
+	store_touch(s, db, sentry_key(e), e->klen);
 	return e;
 }
 
@@ -380,6 +402,7 @@ struct sentry *store_set_expire(struct store *s, int db, struct sentry *e, int64
 	store_enter(s);
 	if (ttl == e->has_ttl || store_fits(store_entry_size(ttl, e->klen, e->vlen), have)) {
 		store_retime(sd, e, expire, (size_t)e->klen + e->vlen);
+		store_touch(s, db, sentry_key(e), e->klen);
 		return e;
 	}
 	link = dict_link_of(&sd->dict, e);
@@ -401,6 +424,7 @@ struct sentry *store_set_expire(struct store *s, int db, struct sentry *e, int64
 	s->entry_bytes += malloc_usable_size(n);
 	s->entry_bytes -= have;
 	free(e);
+	store_touch(s, db, sentry_key(n), n->klen);
 	return n;
 }
 
@@ -452,6 +476,8 @@ void store_flushdb(struct store *s, int db)
 	struct store_flush f = {s, db};
 
 	store_enter(s);
+	if (store_db_get(s, db)->dict.count)
+		store_touch(s, db, NULL, 0);
 	dict_clear(&store_db_get(s, db)->dict, store_flush_cb, &f);
 }
 
@@ -732,6 +758,7 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 	if (n->has_ttl)
 		dd->expires++;
 	s->entry_bytes += malloc_usable_size(n);
+	store_touch(s, dstdb, key, klen);
 	/* The old name leaves through the hook: its waiters get their turn. */
 	store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_DELETED);
 	dict_maybe_shrink(&sd->dict);
@@ -790,8 +817,14 @@ struct sentry *store_random(struct store *s, int db)
 void store_swapdb(struct store *s, int a, int b)
 {
 	struct store_db tmp = *store_db_get(s, a);
+	bool full = s->db[a].dict.count || s->db[b].dict.count;
 
 	store_enter(s);
+	/* WATCHed keys of both databases change, unless both are empty. */
+	if (full && a != b) {
+		store_touch(s, a, NULL, 0);
+		store_touch(s, b, NULL, 0);
+	}
 	s->db[a] = *store_db_get(s, b);
 	s->db[b] = tmp;
 }

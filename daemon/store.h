@@ -4,7 +4,8 @@
  * active expiry, memory accounting and eviction. Knows nothing of clients,
  * replies, locks or pools: an entry's type and value bytes are opaque to it,
  * and every removal is reported through one hook so the owners of lock and
- * pool values can free them and wake waiters.
+ * pool values can free them and wake waiters; every change of a key, removals
+ * included, through a second one (WATCH).
  */
 #ifndef CACHIFY_STORE_H
 #define CACHIFY_STORE_H
@@ -38,6 +39,15 @@ enum store_reason {
  * The hook must not call back into the store (queue the work instead). */
 typedef void store_delete_hook(void *ctx, int db, struct sentry *e, enum store_reason why);
 
+/* Called whenever a key changes: written, re-timed, deleted, expired
+ * (lazily or by the sweep), evicted, or changed in place by its value's
+ * owner (store_touch). Called after the change, with key NULL for "every
+ * key of db": then before the change (FLUSHDB, FLUSHALL), so the hook may
+ * still see which keys exist; a command that swaps whole databases calls it
+ * before and after, for both. For WATCH: the hook must only read the store
+ * (store_peek_any) and must be cheap when nobody listens. */
+typedef void store_touch_hook(void *ctx, int db, const void *key, size_t klen);
+
 enum store_policy {
 	STORE_NOEVICTION,   /* writes past maxmemory fail (-OOM) */
 	STORE_VOLATILE_LRU, /* evict approximately-LRU keys that have a TTL */
@@ -59,6 +69,12 @@ struct store *store_new(void);
 void store_free(struct store *s);
 
 void store_set_delete_hook(struct store *s, store_delete_hook *fn, void *ctx);
+void store_set_touch_hook(struct store *s, store_touch_hook *fn, void *ctx);
+/* Reports a change to the touch hook: one an entry's value owner made in
+ * place (a pool slot granted or given back), or with key NULL one to every
+ * key of db (a command that swaps or moves whole databases: call it before
+ * and after, for each database). */
+void store_touch(struct store *s, int db, const void *key, size_t klen);
 /* maxmemory in bytes (0 = unlimited) and the policy that applies past it. */
 void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy);
 

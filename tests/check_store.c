@@ -915,6 +915,98 @@ START_TEST(test_store_hook_gets_the_reason_of_every_removal_path)
 }
 END_TEST
 
+/* What the touch hook saw (WATCH's view of the keyspace). */
+struct touch_log {
+	size_t n;	    /* calls */
+	size_t flushes;	    /* calls with key NULL */
+	size_t live_at_flush; /* of db 0's key "w", whether it existed at that call */
+	char key[SNAP_MAX]; /* the last key */
+	size_t klen;
+	int db;
+};
+
+static void record_touch(void *ctx, int db, const void *key, size_t klen)
+{
+	struct touch_log *t = ctx;
+
+	t->n++;
+	t->db = db;
+	if (!key) {
+		t->flushes++;
+		t->live_at_flush += store_peek_any(s, 0, "w", 1) != NULL;
+		return;
+	}
+	t->klen = klen;
+	memcpy(t->key, key, klen < SNAP_MAX ? klen : SNAP_MAX);
+}
+
+#define touched(t, k) ((t)->klen == strlen(k) && memcmp((t)->key, k, (t)->klen) == 0)
+
+START_TEST(test_store_touch_hook_sees_every_change_and_no_read)
+{
+	struct touch_log t = {0};
+	struct sentry *e;
+	size_t n, max;
+	long i;
+
+	store_set_touch_hook(s, record_touch, &t);
+	put_str(3, "w", "1", STORE_NO_EXPIRE);
+	ck_assert(t.n == 1 && t.db == 3 && touched(&t, "w"));
+	put_str(3, "w", "2", STORE_NO_EXPIRE); /* in place */
+	ck_assert_uint_eq(t.n, 2);
+	put_str(3, "w", "a much longer value than before", STORE_NO_EXPIRE); /* new entry */
+	ck_assert_uint_eq(t.n, 3);
+	e = store_find(s, 3, "w", 1);
+	e = store_set_expire(s, 3, e, T0_MS + 10);
+	ck_assert_uint_eq(t.n, 4);
+	/* Reads change nothing. */
+	store_find(s, 3, "w", 1);
+	store_find_write(s, 3, "w", 1);
+	store_peek(s, 3, "w", 1);
+	store_peek_any(s, 3, "w", 1);
+	store_find(s, 3, "missing", 7);
+	ck_assert_uint_eq(t.n, 4);
+	/* Removals: delete, delete of a missing key (nothing), lazy expiry,
+	 * the sweep, eviction, value owners' own changes. */
+	store_delete(s, 3, "w", 1, STORE_DEL_DELETED);
+	ck_assert(t.n == 5 && touched(&t, "w"));
+	store_delete(s, 3, "w", 1, STORE_DEL_DELETED);
+	ck_assert_uint_eq(t.n, 5);
+	put_str(0, "lazy", "1", T0_MS + 1);
+	put_str(0, "sweep", "1", T0_MS + 1);
+	n = t.n;
+	clock_fake_set(T0_MS + 1, 0);
+	store_find(s, 0, "lazy", 4);
+	ck_assert(t.n == n + 1 && touched(&t, "lazy"));
+	ck_assert_uint_eq(store_expire_cycle(s, T0_MS + 1, 1 << 20), 1);
+	ck_assert(t.n == n + 2 && touched(&t, "sweep"));
+	for (i = 0; i < 20; i++)
+		put_n(s, 2, 'v', i, VAL_LEN, STORE_STRING, FAR_MS);
+	finish_rehash(s);
+	max = store_used_memory(s);
+	store_set_maxmemory(s, max, STORE_VOLATILE_LRU);
+	n = t.n;
+	ck_assert_ptr_nonnull(put_n(s, 2, 'v', 100, VAL_LEN, STORE_STRING, FAR_MS));
+	ck_assert_uint_eq(t.n, n + 2); /* the evicted key and the new one */
+	store_set_maxmemory(s, 0, STORE_NOEVICTION);
+	store_touch(s, 1, "pool", 4);
+	ck_assert(t.db == 1 && touched(&t, "pool"));
+	/* A flush: one call for the database, made while its keys exist;
+	 * none for an empty database. */
+	put_str(0, "w", "1", STORE_NO_EXPIRE);
+	n = t.n;
+	store_flushdb(s, 0);
+	ck_assert_uint_eq(t.flushes, 1);
+	ck_assert_uint_eq(t.live_at_flush, 1);
+	ck_assert_uint_eq(t.n, n + 1);
+	store_flushdb(s, 0);
+	ck_assert_uint_eq(t.flushes, 1);
+	store_flushall(s);
+	ck_assert_uint_eq(t.flushes, 2); /* only database 2 had keys */
+	ck_assert_int_eq(t.db, 2);
+}
+END_TEST
+
 START_TEST(test_store_free_reports_remaining_entries_as_flushed)
 {
 	put_str(0, "a", "1", STORE_NO_EXPIRE);
@@ -1169,6 +1261,7 @@ Suite *store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_binary_keys_with_nul_bytes_are_distinct);
 	tcase_add_test(tc, test_store_put_replaces_and_hook_sees_the_old_value);
+	tcase_add_test(tc, test_store_touch_hook_sees_every_change_and_no_read);
 	tcase_add_test(tc, test_store_replace_toggling_ttl_keeps_one_entry_and_counts_expires);
 	tcase_add_test(tc, test_store_sixteen_databases_are_independent);
 	tcase_add_test(tc, test_store_find_treats_expire_equal_to_now_as_expired);

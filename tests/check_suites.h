@@ -23,5 +23,6 @@ Suite *string_suite(void);
 Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
+Suite *multi_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
