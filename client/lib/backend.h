@@ -98,10 +98,11 @@ int lc_generic_lock_release(cachify_client *cl, const char *key, size_t klen,
 			    const struct backend_grant *g);
 int lc_generic_lock_renew(cachify_client *cl, const char *key, size_t klen,
 			  const struct backend_grant *g, int64_t ex);
-/* Pools: a slot list at key under the meta-lock key+"-meta". acquire: 0 or
- * EFULL (never waits for a slot); ex 0 = slots never expire. */
+/* Pools: a slot list at key under the meta-lock key+"-meta". acquire: 0,
+ * EFULL (timeout 0), or ETIMEOUT after polling every poll s for up to
+ * timeout s (CACHIFY_WAIT_FOREVER: no limit); ex 0 = slots never expire. */
 int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, long max, int64_t ex,
-			    double poll, struct backend_grant *g);
+			    double poll, double timeout, struct backend_grant *g);
 int lc_generic_pool_release(cachify_client *cl, const char *key, size_t klen, double poll,
 			    const struct backend_grant *g);
 long lc_generic_pool_size(cachify_client *cl, const char *key, size_t klen);

@@ -49,6 +49,12 @@ int lc_ttl_resolve(int64_t v, int64_t dflt_s, int64_t *out_s, const char *what);
 /* A wait is valid: nowait, or a timeout >= 0 or CACHIFY_WAIT_FOREVER. */
 int lc_wait_check(const struct backend_wait *w);
 
+/* The fill lock's expiry (s) of cached on an instance. */
+static inline int64_t lc_fill_exp_s(const cachify *in)
+{
+	return in->lock_exp_s ? in->lock_exp_s : LC_FILL_EXP_S;
+}
+
 /* Takes the lock at key with the backend's native operation when it has
  * one, else generic.c's (fence only computed when want_fence). ex_s 0 =
  * never. May block. */

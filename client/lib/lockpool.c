@@ -351,26 +351,6 @@ void cachify_pool_free(cachify_pool *p)
 	free(p);
 }
 
-/* Generic clients: the reference's try, then poll until the deadline. */
-static int pool_acquire_polling(cachify_pool *p, double timeout, struct backend_grant *g)
-{
-	bool forever = timeout < 0;
-	int64_t deadline = lc_clock_ms() + (forever ? 0 : (int64_t)(timeout * 1000));
-
-	for (;;) {
-		int rc = lc_generic_pool_acquire(p->cl, p->key, p->klen, p->max_size,
-						 p->slot_exp_s, p->poll_s, g);
-		int64_t left = deadline - lc_clock_ms();
-
-		if (rc != CACHIFY_EFULL || timeout == 0)
-			return rc;
-		if (!forever && left <= 0)
-			return lc_set_error(CACHIFY_ETIMEOUT, "no free slot within %.3f s", timeout);
-		lc_clock_sleep_s(forever || p->poll_s * 1000 < (double)left ? p->poll_s
-									     : (double)left / 1000);
-	}
-}
-
 int cachify_pool_acquire(cachify_pool *p, cachify_slot **out)
 {
 	return cachify_pool_acquire_wait(p, 0, out);
@@ -411,7 +391,8 @@ int cachify_pool_acquire_wait(cachify_pool *p, double timeout, cachify_slot **ou
 		rc = ops->pool_acquire(p->cl->ctx, p->key, p->klen, p->max_size,
 				       p->slot_exp_s ? p->slot_exp_s * 1000 : -1, &w, &s->g);
 	else
-		rc = pool_acquire_polling(p, timeout, &s->g);
+		rc = lc_generic_pool_acquire(p->cl, p->key, p->klen, p->max_size, p->slot_exp_s,
+					     p->poll_s, timeout, &s->g);
 	if (rc) {
 		free(s->key);
 		free(s);
