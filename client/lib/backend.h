@@ -74,6 +74,9 @@ struct cachify_client {
 cachify_client *lc_client_new(const struct backend_ops *ops, void *ctx);
 void lc_client_ref(cachify_client *cl);
 
+/* memory.c's vtable: how the async face knows a memory client. */
+const struct backend_ops *lc_memory_ops(void);
+
 /* Records the calling thread's error text and returns err (for chaining:
  * return lc_set_error(CACHIFY_EIO, "connect %s: %s", path, strerror(errno))). */
 int lc_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

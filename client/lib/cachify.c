@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gmach.h"
+#include "abackend.h"
 #include "instance.h"
 
 #define DEFAULT_LOCK_EXP_S  30
@@ -45,6 +46,9 @@ static void instance_unref(cachify *in)
 {
 	if (!in || __atomic_sub_fetch(&in->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	/* Pending async operations end now, each with one ECANCELED callback. */
+	lc_async_instance_gone(in);
+	cachify_async_client_free(in->ac);
 	cachify_client_free(in->cl);
 	free(in->prefix);
 	free(in);
@@ -87,8 +91,6 @@ int cachify_init(const struct cachify_options *o, cachify **out)
 		cachify_options_init(&defaults);
 		o = &defaults;
 	}
-	if (o->async_client)
-		return lc_set_error(CACHIFY_EINVAL, "async_client: not supported yet, must be NULL");
 	if (!o->is_global && !out)
 		return lc_set_error(CACHIFY_EINVAL,
 				    "an instance (is_global false) needs out: it is the caller's");
@@ -124,6 +126,22 @@ int cachify_init(const struct cachify_options *o, cachify **out)
 	} else {
 		in->cl = cachify_client_memory();
 		if (!in->cl) {
+			free(in->prefix);
+			free(in);
+			return CACHIFY_ENOMEM;
+		}
+	}
+
+	/* The reference's defaulting: an async face over the same memory
+	 * client, or over a new one when the sync client is something else. */
+	if (o->async_client) {
+		lc_aclient_ref(o->async_client);
+		in->ac = o->async_client;
+	} else if (o->event_base) {
+		in->ac = cachify_async_client_memory(o->event_base,
+						     in->cl->ops == lc_memory_ops() ? in->cl : NULL);
+		if (!in->ac) {
+			cachify_client_free(in->cl);
 			free(in->prefix);
 			free(in);
 			return CACHIFY_ENOMEM;

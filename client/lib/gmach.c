@@ -887,6 +887,8 @@ int lc_mach_run(cachify_client *cl, struct lc_mach *m, cachify_compute_fn *compu
 			break;
 		case LC_ACT_DONE:
 			return st.rc;
+		default: /* the async face's one-shots: never a machine's */
+			res.rc = lc_set_error(CACHIFY_EINVAL, "no such machine action");
 		}
 		last = &res;
 	}

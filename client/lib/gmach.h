@@ -29,6 +29,13 @@ enum lc_act {
 	LC_ACT_NLOCK_REL, /* native release of *grant, then end its session -> rc */
 	LC_ACT_COMPUTE,	  /* the user's compute -> rc (0 or its non-zero code), value/len */
 	LC_ACT_DONE,	  /* finished: rc */
+	/* Native one-shots the async face asks for directly (never a machine's):
+	 * renew *grant to ttl_ms; pool acquire (max, ttl_ms, wait) -> grant;
+	 * pool release of *grant (then its session ends); pool size -> rc. */
+	LC_ACT_NLOCK_RENEW,
+	LC_ACT_NPOOL_ACQ,
+	LC_ACT_NPOOL_REL,
+	LC_ACT_NPOOL_SIZE,
 };
 
 /* What a machine asks for. Pointers are the machine's, valid until the
@@ -44,7 +51,8 @@ struct lc_step {
 	int64_t ms;	 /* SLEEP */
 	int64_t ttl_ms;	 /* NLOCK_ACQ: < 0 none */
 	struct backend_wait wait;
-	struct backend_grant *grant; /* NLOCK_REL */
+	struct backend_grant *grant; /* NLOCK_REL, NLOCK_RENEW, NPOOL_REL */
+	long max;	 /* NPOOL_ACQ */
 	int rc;		 /* DONE */
 };
 

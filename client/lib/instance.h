@@ -30,6 +30,21 @@ struct cachify {
 	int64_t slot_exp_s;  /* 0 = never */
 	double poll_s;	     /* > 0 */
 	int refs;	     /* atomic: the owner's, plus global calls in flight */
+	cachify_async_client *ac;  /* one reference held, or NULL: no async face */
+	struct cachify_aop *aops;  /* pending async operations (the loop's thread) */
+};
+
+/* A pool description (lockpool.c; async.c reads it too). */
+struct cachify_pool {
+	cachify_client *cl; /* one reference held */
+	cachify_async_client *ac; /* one reference held, or NULL */
+	char *key;
+	size_t klen;
+	long max_size;
+	int64_t slot_exp_s; /* resolved; 0 = never */
+	bool raise_on_full;
+	cachify_run_fn *on_full;
+	double poll_s;
 };
 
 /* The instance a call works on: c itself, or (c NULL) the global one with a

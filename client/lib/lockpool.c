@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "abackend.h"
 #include "instance.h"
 
 struct cachify_lock {
@@ -17,17 +18,6 @@ struct cachify_lock {
 	struct backend_grant g;	 /* token, fence, native session */
 	double poll_s;
 	int64_t default_exp_s; /* the instance's, for renew(CACHIFY_TTL_DEFAULT); 0 = never */
-};
-
-struct cachify_pool {
-	cachify_client *cl; /* one reference held */
-	char *key;
-	size_t klen;
-	long max_size;
-	int64_t slot_exp_s; /* resolved; 0 = never */
-	bool raise_on_full;
-	cachify_run_fn *on_full;
-	double poll_s;
 };
 
 struct cachify_slot {
@@ -334,6 +324,10 @@ cachify_pool *cachify_pool_new(cachify *c, const struct cachify_pool_options *op
 	}
 	lc_client_ref(in->cl);
 	p->cl = in->cl;
+	if (in->ac) {
+		lc_aclient_ref(in->ac);
+		p->ac = in->ac;
+	}
 	p->max_size = opts->max_size;
 	p->raise_on_full = opts->raise_on_full;
 	p->on_full = opts->on_full;
@@ -347,6 +341,7 @@ void cachify_pool_free(cachify_pool *p)
 	if (!p)
 		return;
 	cachify_client_free(p->cl);
+	cachify_async_client_free(p->ac);
 	free(p->key);
 	free(p);
 }
