@@ -1949,6 +1949,7 @@ static const char *const examples[] = {
 	"example2_instance",
 	"example3_multi",
 	"example4_custom_client",
+	"example5_async",
 };
 
 START_TEST(test_example_runs_and_exits_0) /* loop over examples */

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -299,7 +300,6 @@ static void conn_ready(struct aconn *c)
 		return;
 	}
 	event_assign(c->rev, x->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	event_add(c->rev, NULL);
 	if (x->o.db != 0) {
 		struct lc_dcmd cmd;
 		struct resp_buf b;
@@ -324,6 +324,8 @@ static void conn_ready(struct aconn *c)
 		if (!c->tail)
 			c->tail = q;
 	}
+	if (c->head)
+		event_add(c->rev, NULL);
 	conn_flush(c);
 }
 
@@ -551,9 +553,15 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 	} else if (rc) {
 		conn_break(c, rc);
-	} else if (c->dedicated && c->in.buf.len == 0) {
-		resp_reader_free(&c->in); /* a held grant costs no read buffer */
-		resp_reader_init(&c->in);
+	} else if (!c->head && c->state == AC_READY) {
+		/* Nothing is due: a quiet connection does not keep the loop
+		 * running (event_base_dispatch returns when all is done); its
+		 * health is checked when it is used again (conn_usable). */
+		event_del(c->rev);
+		if (c->dedicated && c->in.buf.len == 0) {
+			resp_reader_free(&c->in); /* a held grant costs no read buffer */
+			resp_reader_init(&c->in);
+		}
 	}
 	lc_aclient_leave(ac);
 }
@@ -573,21 +581,52 @@ static int conn_send(struct aconn *c, const struct lc_dcmd *cmd, struct dreq *q)
 	c->tail = q;
 	/* Sent from the loop: every request of this turn goes in one write
 	 * (the pipeline), and a failing send reports through callbacks. */
-	if (c->state == AC_READY)
+	if (c->state == AC_READY) {
+		event_add(c->rev, NULL);
 		return want_write(c);
+	}
 	return 0;
 }
 
-/* A connection for an acquire: an idle one, or a new one. */
+/* Whether a quiet connection (no read event armed) can still carry a
+ * request: open, and no EOF, error or stray bytes from the peer. Never
+ * blocks; the blocking client asks the same (lc_dconn_is_usable). */
+static bool conn_usable(struct aconn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int n;
+
+	if (c->state == AC_CONNECTING)
+		return true;
+	if (c->fd < 0 || c->state != AC_READY)
+		return false;
+	if (c->head)
+		return true; /* armed: the read event reports trouble */
+	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	return n == 0;
+}
+
+/* A connection for an acquire: a sound idle one, or a new one. */
 static struct aconn *conn_dedicated(struct adctx *x)
 {
-	struct aconn *c = x->idle;
+	struct aconn *c;
 
-	if (c) {
+	while ((c = x->idle)) {
 		idle_remove(c);
-		return c;
+		if (conn_usable(c))
+			return c;
+		conn_free(c);
 	}
 	return conn_new(x, true);
+}
+
+/* The shared connection, made anew when the old one went bad unseen. */
+static struct aconn *conn_shared(struct adctx *x)
+{
+	if (x->shared && !conn_usable(x->shared))
+		conn_free(x->shared);
+	return x->shared ? x->shared : (x->shared = conn_new(x, false));
 }
 
 static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void *owner, void **h,
@@ -634,7 +673,7 @@ static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void
 		return rc;
 	if ((st->act == LC_ACT_NLOCK_REL || st->act == LC_ACT_NPOOL_REL ||
 	     st->act == LC_ACT_NLOCK_RENEW) &&
-	    (!c || c->state == AC_BROKEN)) {
+	    (!c || !conn_usable(c))) {
 		memset(res, 0, sizeof *res);
 		res->rc = lc_set_error(CACHIFY_ELOST,
 				       "cachifyd at %s: %s: the connection holding it is gone, and "
@@ -656,7 +695,7 @@ static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void
 			c = conn_dedicated(x);
 			q->close_on_cancel = true;
 		} else {
-			c = x->shared ? x->shared : (x->shared = conn_new(x, false));
+			c = conn_shared(x);
 		}
 	} else if (st->act != LC_ACT_NLOCK_RENEW) {
 		q->close_on_cancel = true;
