@@ -193,7 +193,7 @@ fuzz-smoke: fuzz
 	done
 
 ## bench: compare cachifyd with redis-server (and flock) in one run
-bench: deps all $(BUILD)/lockbench $(BUILD)/libbench
+bench: deps all $(BUILD)/lockbench $(BUILD)/libbench $(BUILD)/asyncbench
 	@for b in bench/*.sh; do bash $$b || exit 1; done
 
 # bench/lock.sh's load generator (speaks RESP through proto/ and the
@@ -203,6 +203,11 @@ $(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(BUILD)/tests/torture/rconn.o $(
 
 # bench/lib.sh's load generator (lock_run/pooled through libcachify).
 $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
+
+# bench/async.sh's load generator (the async face on one thread against
+# the blocking one on many).
+$(BUILD)/asyncbench: $(BUILD)/bench/asyncbench.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
 
 # build/torture: the abuse run (tests/torture/README.md). It starts its own

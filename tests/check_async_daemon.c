@@ -338,12 +338,14 @@ START_TEST(test_async_daemon_1000_waits_on_one_thread_are_granted_in_fifo_order)
 	struct cachify_lock_options lo;
 	struct rec *r = calloc(FIFO_WAITS, sizeof *r);
 	struct mallinfo2 m0, m1;
+	struct resp_reply *rep;
 	double per_wait;
 
 	h_raise_nofile(4 * FIFO_WAITS);
 	afx_start(&f);
-	h_cmd(f.raw, "LOCK.ACQUIRE", "PYC-fifo-lock", "DETACH");
-	ck_assert_int_eq(h_reply(f.raw)->type, RESP_ARRAY);
+	rep = h_call(f.raw, "LOCK.ACQUIRE", "PYC-fifo-lock", "DETACH");
+	ck_assert_int_eq(rep->type, RESP_ARRAY);
+	resp_reply_free(rep);
 	cachify_lock_options_init(&lo);
 	lo.nowait = false;
 	m0 = mallinfo2();

@@ -579,13 +579,26 @@ static int conn_send(struct aconn *c, const struct lc_dcmd *cmd, struct dreq *q)
 	else
 		c->head = q;
 	c->tail = q;
-	/* Sent from the loop: every request of this turn goes in one write
-	 * (the pipeline), and a failing send reports through callbacks. */
-	if (c->state == AC_READY) {
-		event_add(c->rev, NULL);
-		return want_write(c);
+	if (c->state != AC_READY)
+		return 0; /* conn_ready sends it */
+	event_add(c->rev, NULL);
+	/* The shared connection sends from the loop: every request of this
+	 * turn goes in one write (the pipeline). A dedicated one carries one
+	 * request: it goes now, unless the socket is full or failing, when the
+	 * write event takes over (so a failure reports through callbacks,
+	 * never inside the call that started the request). */
+	if (c->dedicated && c->out.len > 0) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0)
+			resp_buf_consume(&c->out, (size_t)n);
+		if (c->out.len == 0) {
+			resp_buf_free(&c->out);
+			resp_buf_init(&c->out);
+			return 0;
+		}
 	}
-	return 0;
+	return want_write(c);
 }
 
 /* Whether a quiet connection (no read event armed) can still carry a
