@@ -542,6 +542,49 @@ START_TEST(test_async_daemon_killed_mid_operation_fails_every_callback_once)
 }
 END_TEST
 
+START_TEST(test_async_daemon_silent_server_is_eio_after_the_io_timeout)
+{
+	struct afx f;
+	struct cachify_daemon_options o;
+	struct cachify_lock_options lo;
+	cachify_async_client *ac;
+	struct cachify_options io;
+	struct rec g = { 0 }, w = { 0 };
+	cachify *c = NULL;
+	int64_t t0, took;
+
+	afx_start(&f);
+	cachify_daemon_options_init(&o);
+	o.io_timeout = 0.3;
+	ac = cachify_async_client_daemon(f.base, f.d->sock, &o);
+	cachify_options_init(&io);
+	io.is_global = false;
+	io.async_client = ac;
+	expect_rc(cachify_init(&io, &c), 0);
+	/* Connected first, so the stop hits requests, not the connect. */
+	expect_rc(cachify_async_is_locked(c, rec_cb, &g, NULL, "warm"), 0);
+	run_until(f.base, g.calls == 1);
+	g.calls = 0;
+	h_daemon_kill(f.d, SIGSTOP);
+	t0 = h_now_ms();
+	cachify_lock_options_init(&lo);
+	lo.nowait = false;
+	lo.timeout = 0.2;
+	expect_rc(cachify_async_is_locked(c, rec_cb, &g, NULL, "k"), 0);
+	expect_rc(cachify_async_lock_acquire(c, &lo, rec_cb, &w, NULL, "k"), 0);
+	run_until(f.base, g.calls == 1 && w.calls == 1);
+	took = h_now_ms() - t0;
+	h_daemon_kill(f.d, SIGCONT);
+	expect_rc(g.rc, CACHIFY_EIO);
+	expect_rc(w.rc, CACHIFY_EIO); /* its wait (0.2 s) plus the io timeout */
+	ck_assert_msg(took >= 450 && took < SLOW(3000), "EIO after %lld ms", (long long)took);
+	ck_assert_ptr_nonnull(strstr(cachify_last_error(), "I/O timeout"));
+	cachify_free(c);
+	cachify_async_client_free(ac);
+	afx_end(&f);
+}
+END_TEST
+
 /* ---- blocking and async callers in one FIFO --------------------------------------------------- */
 
 struct blocker {
@@ -624,6 +667,7 @@ Suite *async_daemon_suite(void)
 	tcase_add_test(tc, test_async_daemon_free_instance_cancels_waits_and_frees_their_places);
 	tcase_add_test(tc, test_async_daemon_killed_mid_operation_fails_every_callback_once);
 	tcase_add_test(tc, test_async_daemon_blocking_and_async_callers_share_one_fifo);
+	tcase_add_test(tc, test_async_daemon_silent_server_is_eio_after_the_io_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -47,6 +47,7 @@ struct dreq {
 	void *owner;	      /* NULL: nobody waits for the reply (cancelled) */
 	int act;
 	bool close_on_cancel; /* acquires and releases: cancel = close */
+	double timeout_s;     /* bound on its reply once it is first in line; 0: none */
 };
 
 struct aconn {
@@ -61,6 +62,7 @@ struct aconn {
 	int busy;	/* read_cb is on the stack: freeing waits */
 	bool dead;	/* freed while busy */
 	struct event *rev, *wev, *tmr; /* read (persistent), write/connect, retry */
+	struct event *iot;	       /* the first request's reply deadline; made on use */
 	unsigned attempts;
 	int64_t pause_ms;
 	int64_t connect_deadline; /* ms, monotonic */
@@ -81,6 +83,7 @@ struct adctx {
 };
 
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_arm_io(struct aconn *c);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_try_connect(struct aconn *c);
@@ -110,6 +113,8 @@ static void conn_close_fd(struct aconn *c)
 		event_del(c->wev);
 	if (c->tmr)
 		event_del(c->tmr);
+	if (c->iot)
+		event_del(c->iot);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -149,6 +154,8 @@ static void conn_free(struct aconn *c)
 		event_free(c->wev);
 	if (c->tmr)
 		event_free(c->tmr);
+	if (c->iot)
+		event_free(c->iot);
 	resp_buf_free(&c->out);
 	resp_reader_free(&c->in);
 	free(c);
@@ -326,6 +333,7 @@ static void conn_ready(struct aconn *c)
 	}
 	if (c->head)
 		event_add(c->rev, NULL);
+	conn_arm_io(c);
 	conn_flush(c);
 }
 
@@ -401,6 +409,36 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	lc_aclient_enter(ac);
 	conn_try_connect(c);
 	lc_aclient_leave(ac);
+}
+
+static void conn_io_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct aconn *c = arg;
+	cachify_async_client *ac = c->x->ac;
+
+	lc_aclient_enter(ac);
+	lc_set_error(CACHIFY_EIO, "cachifyd at %s: no reply within the I/O timeout", c->x->path);
+	conn_break(c, CACHIFY_EIO);
+	lc_aclient_leave(ac);
+}
+
+/* Bounds the wait for the reply now due (the first request's), as the
+ * blocking client's io_timeout does; re-armed as replies come in. */
+static void conn_arm_io(struct aconn *c)
+{
+	double t = c->head && c->state == AC_READY ? c->head->timeout_s : 0;
+	struct timeval tv;
+
+	if (!(t > 0)) {
+		if (c->iot)
+			event_del(c->iot);
+		return;
+	}
+	if (!c->iot && !(c->iot = evtimer_new(c->x->base, conn_io_timeout_cb, c)))
+		return; /* out of memory: no bound, as with io_timeout 0 */
+	tv.tv_sec = (time_t)t;
+	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+	evtimer_add(c->iot, &tv);
 }
 
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
@@ -547,6 +585,8 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		dispatch(c, q, r);
 		resp_reply_free(r);
 	}
+	if (!c->dead && c->state == AC_READY)
+		conn_arm_io(c);
 	c->busy--;
 	if (c->dead) {
 		c->dead = false;
@@ -582,6 +622,8 @@ static int conn_send(struct aconn *c, const struct lc_dcmd *cmd, struct dreq *q)
 	if (c->state != AC_READY)
 		return 0; /* conn_ready sends it */
 	event_add(c->rev, NULL);
+	if (c->head == q)
+		conn_arm_io(c);
 	/* The shared connection sends from the loop: every request of this
 	 * turn goes in one write (the pipeline). A dedicated one carries one
 	 * request: it goes now, unless the socket is full or failing, when the
@@ -703,6 +745,11 @@ static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void
 	q->done = done;
 	q->owner = owner;
 	q->act = st->act;
+	/* As the blocking client: the io timeout, plus the wait's own time
+	 * for an acquire that waits (none for one that waits forever). */
+	q->timeout_s = x->o.io_timeout;
+	if (cmd.waits)
+		q->timeout_s = cmd.wait_s < 0 || x->o.io_timeout <= 0 ? 0 : cmd.wait_s + x->o.io_timeout;
 	if (!c) {
 		if (st->act == LC_ACT_NLOCK_ACQ || st->act == LC_ACT_NPOOL_ACQ) {
 			c = conn_dedicated(x);
