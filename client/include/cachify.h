@@ -348,6 +348,9 @@ int cachify_pooled(cachify_pool *p, cachify_run_fn *fn, void *arg, int *fn_ret, 
  * memory: then the callback never runs). Result codes are the blocking
  * calls', plus CACHIFY_ECANCELED.
  *
+ * The loop: event_base_dispatch returns once no async operation is pending
+ * and no async lock or slot is held (idle connections do not keep it).
+ *
  * Threads: an async client, the instances using it for async calls, and
  * every handle and operation below belong to the thread that runs the
  * client's event_base. Blocking calls on the same instance stay usable

@@ -593,10 +593,12 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 	} else if (rc) {
 		conn_break(c, rc);
-	} else if (!c->head && c->state == AC_READY) {
-		/* Nothing is due: a quiet connection does not keep the loop
-		 * running (event_base_dispatch returns when all is done); its
-		 * health is checked when it is used again (conn_usable). */
+	} else if (!c->head && !c->holds && c->state == AC_READY) {
+		/* Nothing is due and nothing held: a quiet connection does not
+		 * keep the loop running (event_base_dispatch returns when all
+		 * is done); its health is checked when it is used again
+		 * (conn_usable). A grant's connection stays watched: its
+		 * release needs no check, and the loop runs while it is held. */
 		event_del(c->rev);
 		if (c->dedicated && c->in.buf.len == 0) {
 			resp_reader_free(&c->in); /* a held grant costs no read buffer */
@@ -655,8 +657,8 @@ static bool conn_usable(struct aconn *c)
 		return true;
 	if (c->fd < 0 || c->state != AC_READY)
 		return false;
-	if (c->head)
-		return true; /* armed: the read event reports trouble */
+	if (c->head || c->holds)
+		return true; /* watched: the read event reports trouble */
 	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
 		;
 	return n == 0;
