@@ -67,7 +67,7 @@ struct aconn {
 	int64_t pause_ms;
 	int64_t connect_deadline; /* ms, monotonic */
 	struct resp_buf out;
-	struct resp_reader in;
+	struct resp_reader *in;	   /* made when bytes arrive; a quiet wait has none */
 	struct dreq *head, *tail; /* replies due, in order */
 };
 
@@ -157,7 +157,9 @@ static void conn_free(struct aconn *c)
 	if (c->iot)
 		event_free(c->iot);
 	resp_buf_free(&c->out);
-	resp_reader_free(&c->in);
+	if (c->in)
+		resp_reader_free(c->in);
+	free(c->in);
 	free(c);
 }
 
@@ -175,7 +177,6 @@ static struct aconn *conn_new(struct adctx *x, bool dedicated)
 	c->state = AC_CONNECTING;
 	c->pause_ms = AD_BACKOFF_FIRST_MS;
 	resp_buf_init(&c->out);
-	resp_reader_init(&c->in);
 	c->next = x->all;
 	if (x->all)
 		x->all->prev = c;
@@ -301,6 +302,10 @@ static void conn_ready(struct aconn *c)
 	struct adctx *x = c->x;
 
 	c->state = AC_READY;
+	if (c->tmr) { /* the connect's timer: not needed again */
+		event_free(c->tmr);
+		c->tmr = NULL;
+	}
 	if (!c->rev && !(c->rev = event_new(x->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c))) {
 		lc_set_error(CACHIFY_ENOMEM, "out of memory");
 		conn_break(c, CACHIFY_ENOMEM);
@@ -547,7 +552,9 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
 
 		if (n > 0) {
-			if (resp_reader_feed(&c->in, buf, (size_t)n) != 0) {
+			if (!c->in && (c->in = malloc(sizeof *c->in)))
+				resp_reader_init(c->in);
+			if (!c->in || resp_reader_feed(c->in, buf, (size_t)n) != 0) {
 				rc = lc_set_error(CACHIFY_ENOMEM, "out of memory reading a reply");
 				break;
 			}
@@ -567,7 +574,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	while (!c->dead && c->state == AC_READY) {
 		struct resp_reply *r;
 		struct dreq *q;
-		int got = resp_reader_get(&c->in, &r);
+		int got = c->in ? resp_reader_get(c->in, &r) : 0;
 
 		if (got == 0)
 			break;
@@ -600,9 +607,11 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		 * (conn_usable). A grant's connection stays watched: its
 		 * release needs no check, and the loop runs while it is held. */
 		event_del(c->rev);
-		if (c->dedicated && c->in.buf.len == 0) {
-			resp_reader_free(&c->in); /* a held grant costs no read buffer */
-			resp_reader_init(&c->in);
+		if (c->dedicated && c->in && c->in->buf.len == c->in->pos && c->in->depth == 0 &&
+		    c->in->bulk_len < 0) {
+			resp_reader_free(c->in); /* an idle connection keeps no reader */
+			free(c->in);
+			c->in = NULL;
 		}
 	}
 	lc_aclient_leave(ac);
