@@ -52,6 +52,8 @@ struct cachify_aop {
 	bool zombie;
 	bool running;	  /* op_run is on the stack */
 	bool job_ready;	  /* the job finished while running */
+	bool early;	  /* started in its starting call; early_res waits for the loop */
+	struct lc_result early_res;
 	struct lc_result job_res;
 	cachify_async_cb *cb;
 	void *arg;
@@ -215,6 +217,8 @@ static void op_free(struct cachify_aop *op)
 		event_free(op->timer);
 	free(op->one.res.value);
 	lc_grant_clear(&op->one.res.grant);
+	free(op->early_res.value);
+	lc_grant_clear(&op->early_res.grant);
 	lc_grant_clear(&op->g);
 	free(op->res.value);
 	free(op->job);
@@ -469,6 +473,15 @@ static void ready_kick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!ac->ready)
 			ac->ready_tail = NULL;
 		op->rnext = NULL;
+		if (op->early) { /* its request got an answer at once: deliver it now */
+			struct lc_result res = op->early_res;
+
+			memset(&op->early_res, 0, sizeof op->early_res);
+			op->early = false;
+			op->phase = PH_MAIN;
+			op_run(op, &res);
+			continue;
+		}
 		rc = op_begin(op);
 		if (rc)
 			op_finish(op, rc);
@@ -838,16 +851,48 @@ static int op_start(cachify *c, cachify **in, int kind, cachify_async_cb *cb, vo
 	return 0;
 }
 
+/* A native one-shot's request goes out in its starting call, so the
+ * daemon works on it while the loop goes on with other callbacks (a lock
+ * pair's release leaves while the acquires of other chains are still
+ * being read). A result that comes at once (an error) waits for the loop:
+ * callbacks never run inside the starting call. 0, or a code. */
+static int op_start_now(struct cachify_aop *op)
+{
+	cachify_async_client *ac = op->ac;
+	struct lc_step st;
+	int rc = op_begin(op);
+
+	if (rc)
+		return rc;
+	if (op->m != &op->one.m) {
+		op_ready(op); /* a machine: its first step runs from the loop */
+		return 0;
+	}
+	op->m->step(op->m, NULL, &st);
+	rc = ac->ops->start(ac->ctx, &st, io_done_cb, op, &op->io, &op->early_res);
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		memset(&op->early_res, 0, sizeof op->early_res);
+		op->early_res.rc = rc;
+	}
+	op->early = true;
+	op_ready(op);
+	return 0;
+}
+
 /* Either queues op (0, *opp set) or frees it (rc). */
 static int op_launch(cachify *c, cachify *in, struct cachify_aop *op, int rc, cachify_aop **opp)
 {
+	if (rc == 0 && op->ac->ops->native)
+		rc = op_start_now(op);
+	else if (rc == 0)
+		op_ready(op);
 	if (rc) {
 		op->cb = NULL;
 		op_free(op);
-	} else {
-		op_ready(op);
-		if (opp)
-			*opp = op;
+	} else if (opp) {
+		*opp = op;
 	}
 	if (in)
 		lc_instance_put(c, in);
