@@ -1,5 +1,5 @@
-/* async.c - libcachify's async face: the public cachify_async_* calls on a
- * libevent loop. Each call becomes an operation that runs the same
+/* async.c - libcachify's async face, its engine: operations on a libevent
+ * loop (async_api.c makes them from the public calls). Each runs the same
  * sans-I/O machines as the blocking face (gmach.c) or one native action,
  * through the instance's async backend (adaemon.c, akv.c), then the user's
  * code (compute, run function) and the release, and ends in exactly one
@@ -17,88 +17,7 @@
 
 #include <event2/event.h>
 
-#include "abackend.h"
-#include "instance.h"
-
-enum aop_kind {
-	K_CACHED, K_DEL, K_GET, K_LOCK_ACQ, K_LOCK_REL, K_LOCK_RENEW, K_RUN, K_ONCE,
-	K_POOL_ACQ, K_SLOT_REL, K_POOL_SIZE, K_POOLED,
-};
-
-enum aop_phase {
-	PH_READY, /* on the client's ready list */
-	PH_MAIN,  /* the main machine or action */
-	PH_USER,  /* the user's run function holds the grant */
-	PH_GIVE,  /* giving the grant back */
-};
-
-/* A machine for a single action: asks for st once, keeps the result. */
-struct lc_one {
-	struct lc_mach m;
-	struct lc_step st;
-	struct lc_result res;
-};
-
-struct cachify_async_job {
-	struct cachify_aop *op;
-};
-
-struct cachify_aop {
-	struct cachify_aop *prev, *next; /* the instance's operations */
-	struct cachify_aop *rnext;	 /* the client's ready list */
-	cachify *in;			 /* NULL once finished or cancelled */
-	cachify_async_client *ac;	 /* one reference held */
-	int kind, phase;
-	bool zombie;
-	bool running;	  /* op_run is on the stack */
-	bool job_ready;	  /* the job finished while running */
-	bool early;	  /* started in its starting call; early_res waits for the loop */
-	struct lc_result early_res;
-	struct lc_result job_res;
-	cachify_async_cb *cb;
-	void *arg;
-	cachify_async_compute_fn *cfn;
-	cachify_async_run_fn *fn;
-	void *fnarg;
-	cachify_async_job *job;
-	void *io;	      /* the backend's pending request */
-	struct event *timer;  /* SLEEP; made on first use */
-	struct lc_mach *m;    /* the machine running now */
-	void *mach;	      /* gmach.c machine storage (malloc'ed) */
-	struct lc_one one;
-	char *key;
-	size_t klen;
-	struct backend_grant g; /* what the operation holds */
-	bool pool;		/* g is a pool slot */
-	int64_t ex_s, ttl_s;
-	struct backend_wait w;
-	long max;
-	double poll_s;
-	bool want_fence;
-	int64_t default_exp_s;
-	const struct cachify_codec *codec;
-	struct cachify_once_options once;
-	bool raise_on_full;
-	cachify_run_fn *on_full;
-	struct cachify_async_result res;
-};
-
-struct cachify_async_lock {
-	cachify_async_client *ac; /* one reference held */
-	char *key;
-	size_t klen;
-	struct backend_grant g;
-	double poll_s;
-	int64_t default_exp_s; /* 0 = never */
-};
-
-struct cachify_async_slot {
-	cachify_async_client *ac;
-	char *key;
-	size_t klen;
-	struct backend_grant g;
-	double poll_s;
-};
+#include "async.h"
 
 static void op_run(struct cachify_aop *op, struct lc_result *last);
 static void ready_kick_cb(evutil_socket_t fd, short what, void *arg);
@@ -209,7 +128,7 @@ static void mach_free(struct cachify_aop *op)
 	op->mach = NULL;
 }
 
-static void op_free(struct cachify_aop *op)
+void lc_aop_free(struct cachify_aop *op)
 {
 	op_unlink(op);
 	mach_free(op);
@@ -227,8 +146,8 @@ static void op_free(struct cachify_aop *op)
 	free(op);
 }
 
-static struct cachify_aop *op_new(cachify *in, cachify_async_client *ac, int kind,
-				  cachify_async_cb *cb, void *arg)
+struct cachify_aop *lc_aop_new(cachify *in, cachify_async_client *ac, int kind,
+			       cachify_async_cb *cb, void *arg)
 {
 	struct cachify_aop *op = calloc(1, sizeof *op);
 
@@ -300,7 +219,7 @@ static void op_finish(struct cachify_aop *op, int rc)
 		cachify_async_lock_release(op->res.lock, NULL, NULL, NULL);
 	if (op->res.slot)
 		cachify_async_slot_release(op->res.slot, NULL, NULL, NULL);
-	op_free(op);
+	lc_aop_free(op);
 }
 
 /* ---- machines ------------------------------------------------------------------------- */
@@ -788,7 +707,7 @@ void cachify_aop_cancel(cachify_aop *op)
 	switch (op->phase) {
 	case PH_READY:
 		ready_unlink(op);
-		op_free(op);
+		lc_aop_free(op);
 		return;
 	case PH_USER:
 		return; /* the job still runs; its end gives the grant back */
@@ -801,19 +720,19 @@ void cachify_aop_cancel(cachify_aop *op)
 		if (op->phase == PH_MAIN && op->kind != K_SLOT_REL) {
 			event_del(op->timer);
 			mach_free(op);
-			op_free(op);
+			lc_aop_free(op);
 		}
 		return;
 	}
 	if (op->io && op->ac->ops->cancel(op->ac->ctx, op->io)) {
 		op->io = NULL;
 		drop_grants(op);
-		op_free(op);
+		lc_aop_free(op);
 		return;
 	}
 	if (!op->io && !op->job) {
 		drop_grants(op);
-		op_free(op);
+		lc_aop_free(op);
 	}
 	/* Else a request that cannot be cut is out: the zombie finishes. */
 }
@@ -822,33 +741,6 @@ void lc_async_instance_gone(cachify *in)
 {
 	while (in->aops)
 		cachify_aop_cancel(in->aops);
-}
-
-/* ---- starting operations --------------------------------------------------------------------- */
-
-/* The instance and its async client for a call, with an operation made. */
-static int op_start(cachify *c, cachify **in, int kind, cachify_async_cb *cb, void *arg,
-		    struct cachify_aop **out)
-{
-	int rc;
-
-	*out = NULL;
-	if (!cb)
-		return lc_set_error(CACHIFY_EINVAL, "async: a callback is required");
-	if ((rc = lc_instance_get(c, in)) != 0)
-		return rc;
-	if (!(*in)->ac) {
-		lc_instance_put(c, *in);
-		return lc_set_error(CACHIFY_EINVAL,
-				    "this instance has no async client (cachify_options.async_client "
-				    "or event_base)");
-	}
-	if (!(*out = op_new(*in, (*in)->ac, kind, cb, arg))) {
-		lc_instance_put(c, *in);
-		return CACHIFY_ENOMEM;
-	}
-	(*out)->poll_s = (*in)->poll_s;
-	return 0;
 }
 
 /* A native one-shot's request goes out in its starting call, so the
@@ -882,7 +774,7 @@ static int op_start_now(struct cachify_aop *op)
 }
 
 /* Either queues op (0, *opp set) or frees it (rc). */
-static int op_launch(cachify *c, cachify *in, struct cachify_aop *op, int rc, cachify_aop **opp)
+int lc_aop_launch(cachify *c, cachify *in, struct cachify_aop *op, int rc, cachify_aop **opp)
 {
 	if (rc == 0 && op->ac->ops->native)
 		rc = op_start_now(op);
@@ -890,7 +782,7 @@ static int op_launch(cachify *c, cachify *in, struct cachify_aop *op, int rc, ca
 		op_ready(op);
 	if (rc) {
 		op->cb = NULL;
-		op_free(op);
+		lc_aop_free(op);
 	} else if (opp) {
 		*opp = op;
 	}
@@ -899,357 +791,3 @@ static int op_launch(cachify *c, cachify *in, struct cachify_aop *op, int rc, ca
 	return rc;
 }
 
-int cachify_async_cached(cachify *c, const struct cachify_cached_options *opts,
-			 cachify_async_compute_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
-			 cachify_aop **opp, const char *keyfmt, ...)
-{
-	struct cachify_aop *op;
-	cachify *in;
-	va_list ap;
-	int rc;
-
-	if (!fn)
-		return lc_set_error(CACHIFY_EINVAL, "cached: fn is required");
-	if ((rc = op_start(c, &in, K_CACHED, cb, arg, &op)) != 0)
-		return rc;
-	op->cfn = fn;
-	op->fnarg = fnarg;
-	op->codec = opts ? opts->codec : NULL;
-	op->ex_s = lc_fill_exp_s(in);
-	rc = lc_ttl_resolve(opts ? opts->ttl : CACHIFY_TTL_DEFAULT, in->cache_ttl_s, &op->ttl_s,
-			    "ttl");
-	if (rc == 0) {
-		va_start(ap, keyfmt);
-		rc = lc_key_v(in, LC_SUFFIX_CACHED, keyfmt, ap, &op->key, &op->klen);
-		va_end(ap);
-	}
-	return op_launch(c, in, op, rc, opp);
-}
-
-/* An operation on one key of the instance (reset, is_locked, force release). */
-static int key_op(cachify *c, int kind, const char *suffix, cachify_async_cb *cb, void *arg,
-		  cachify_aop **opp, const char *keyfmt, va_list ap)
-{
-	struct cachify_aop *op;
-	cachify *in;
-	int rc;
-
-	if ((rc = op_start(c, &in, kind, cb, arg, &op)) != 0)
-		return rc;
-	rc = lc_key_v(in, suffix, keyfmt, ap, &op->key, &op->klen);
-	return op_launch(c, in, op, rc, opp);
-}
-
-int cachify_async_cached_reset(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **opp,
-			       const char *keyfmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, keyfmt);
-	rc = key_op(c, K_DEL, LC_SUFFIX_CACHED, cb, arg, opp, keyfmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int cachify_async_is_locked(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **opp,
-			    const char *keyfmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, keyfmt);
-	rc = key_op(c, K_GET, LC_SUFFIX_LOCK, cb, arg, opp, keyfmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int cachify_async_lock_force_release(cachify *c, cachify_async_cb *cb, void *arg,
-				     cachify_aop **opp, const char *keyfmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, keyfmt);
-	rc = key_op(c, K_DEL, LC_SUFFIX_LOCK, cb, arg, opp, keyfmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* lock_acquire, lock_run and once: resolve options as the blocking calls. */
-static int lock_op(cachify *c, int kind, const struct cachify_lock_options *opts,
-		   const char *suffix, cachify_async_cb *cb, void *arg, cachify_aop **opp,
-		   struct cachify_aop **outop, cachify **outin, const char *keyfmt, va_list ap)
-{
-	struct cachify_lock_options d;
-	struct cachify_aop *op;
-	cachify *in;
-	int rc;
-
-	if ((rc = op_start(c, &in, kind, cb, arg, &op)) != 0)
-		return rc;
-	if (!opts) {
-		cachify_lock_options_init(&d);
-		opts = &d;
-	}
-	op->w.nowait = opts->nowait;
-	op->w.timeout = opts->timeout;
-	op->default_exp_s = in->lock_exp_s;
-	op->want_fence = kind == K_LOCK_ACQ;
-	rc = lc_wait_check(&op->w);
-	if (rc == 0)
-		rc = lc_ttl_resolve(opts->exp, in->lock_exp_s, &op->ex_s, "exp");
-	if (rc == 0)
-		rc = lc_key_v(in, suffix, keyfmt, ap, &op->key, &op->klen);
-	if (rc || !outop)
-		return op_launch(c, in, op, rc, opp);
-	*outop = op;
-	*outin = in;
-	return 0;
-}
-
-int cachify_async_lock_acquire(cachify *c, const struct cachify_lock_options *opts,
-			       cachify_async_cb *cb, void *arg, cachify_aop **opp,
-			       const char *keyfmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, keyfmt);
-	rc = lock_op(c, K_LOCK_ACQ, opts, LC_SUFFIX_LOCK, cb, arg, opp, NULL, NULL, keyfmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int cachify_async_lock_run(cachify *c, const struct cachify_lock_options *opts,
-			   cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
-			   cachify_aop **opp, const char *keyfmt, ...)
-{
-	struct cachify_aop *op;
-	cachify *in;
-	va_list ap;
-	int rc;
-
-	if (!fn)
-		return lc_set_error(CACHIFY_EINVAL, "lock run: fn is required");
-	va_start(ap, keyfmt);
-	rc = lock_op(c, K_RUN, opts, LC_SUFFIX_LOCK, cb, arg, opp, &op, &in, keyfmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	op->fn = fn;
-	op->fnarg = fnarg;
-	return op_launch(c, in, op, 0, opp);
-}
-
-int cachify_async_once(cachify *c, const struct cachify_once_options *opts,
-		       cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
-		       cachify_aop **opp, const char *keyfmt, ...)
-{
-	struct cachify_lock_options lo = { .nowait = true, .timeout = 0,
-					   .exp = CACHIFY_TTL_DEFAULT };
-	struct cachify_aop *op;
-	cachify *in;
-	va_list ap;
-	int rc;
-
-	if (!fn)
-		return lc_set_error(CACHIFY_EINVAL, "once: fn is required");
-	va_start(ap, keyfmt);
-	rc = lock_op(c, K_ONCE, &lo, LC_SUFFIX_ONCE, cb, arg, opp, &op, &in, keyfmt, ap);
-	va_end(ap);
-	if (rc)
-		return rc;
-	op->fn = fn;
-	op->fnarg = fnarg;
-	if (opts)
-		op->once = *opts;
-	return op_launch(c, in, op, 0, opp);
-}
-
-/* ---- lock handles ---------------------------------------------------------------------------- */
-
-/* An operation on a handle's grant (no instance: handles outlive theirs). */
-static struct cachify_aop *grant_op(cachify_async_client *ac, int kind, cachify_async_cb *cb,
-				    void *arg)
-{
-	return op_new(NULL, ac, kind, cb, arg);
-}
-
-int cachify_async_lock_release(cachify_async_lock *l, cachify_async_cb *cb, void *arg,
-			       cachify_aop **opp)
-{
-	struct cachify_aop *op;
-
-	if (!l)
-		return lc_set_error(CACHIFY_EINVAL, "lock release: NULL lock");
-	/* The handle goes now whatever happens: the operation owns the grant. */
-	op = grant_op(l->ac, K_LOCK_REL, cb, arg);
-	if (!op) {
-		/* Out of memory: the grant ends with its session at least. */
-		if (l->ac->ops->drop)
-			l->ac->ops->drop(l->ac->ctx, &l->g);
-		lc_grant_clear(&l->g);
-		cachify_async_client_free(l->ac);
-		free(l->key);
-		free(l);
-		return CACHIFY_ENOMEM;
-	}
-	op->key = l->key;
-	op->klen = l->klen;
-	op->g = l->g;
-	op->poll_s = l->poll_s;
-	cachify_async_client_free(l->ac);
-	free(l);
-	return op_launch(NULL, NULL, op, 0, opp);
-}
-
-int cachify_async_lock_renew(cachify_async_lock *l, int64_t exp, cachify_async_cb *cb, void *arg,
-			     cachify_aop **opp)
-{
-	struct cachify_aop *op;
-	int64_t ex_s;
-	int rc;
-
-	if (!l || !cb)
-		return lc_set_error(CACHIFY_EINVAL, "lock renew: NULL lock or callback");
-	if ((rc = lc_ttl_resolve(exp, l->default_exp_s, &ex_s, "exp")) != 0)
-		return rc;
-	if (l->ac->ops->native && ex_s == 0)
-		return lc_set_error(CACHIFY_EINVAL, "cachifyd renews locks to a TTL of at least 1 s");
-	if (!(op = grant_op(l->ac, K_LOCK_RENEW, cb, arg)))
-		return CACHIFY_ENOMEM;
-	/* The handle keeps the grant: the operation borrows copies. */
-	op->key = malloc(l->klen + 1);
-	op->g.id = malloc(l->g.idlen + 1);
-	if (!op->key || !op->g.id) {
-		op->cb = NULL;
-		op_free(op);
-		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
-	}
-	memcpy(op->key, l->key, l->klen + 1);
-	op->klen = l->klen;
-	memcpy(op->g.id, l->g.id, l->g.idlen);
-	op->g.id[l->g.idlen] = '\0';
-	op->g.idlen = l->g.idlen;
-	op->g.session = l->g.session;
-	op->ex_s = ex_s;
-	return op_launch(NULL, NULL, op, 0, opp);
-}
-
-uint64_t cachify_async_lock_fence(const cachify_async_lock *l)
-{
-	return l ? l->g.fence : 0;
-}
-
-const char *cachify_async_lock_key(const cachify_async_lock *l)
-{
-	return l ? l->key : NULL;
-}
-
-/* ---- pools --------------------------------------------------------------------------------- */
-
-static int pool_op(cachify_pool *p, int kind, cachify_async_cb *cb, void *arg,
-		   struct cachify_aop **out)
-{
-	*out = NULL;
-	if (!p || !cb)
-		return lc_set_error(CACHIFY_EINVAL, "async pool: NULL pool or callback");
-	if (!p->ac)
-		return lc_set_error(CACHIFY_EINVAL, "this pool's instance has no async client");
-	if (!(*out = op_new(NULL, p->ac, kind, cb, arg)))
-		return CACHIFY_ENOMEM;
-	(*out)->key = malloc(p->klen + 1);
-	if (!(*out)->key) {
-		(*out)->cb = NULL;
-		op_free(*out);
-		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
-	}
-	memcpy((*out)->key, p->key, p->klen + 1);
-	(*out)->klen = p->klen;
-	(*out)->pool = true;
-	(*out)->max = p->max_size;
-	(*out)->ex_s = p->slot_exp_s;
-	(*out)->poll_s = p->poll_s;
-	(*out)->raise_on_full = p->raise_on_full;
-	(*out)->on_full = p->on_full;
-	return 0;
-}
-
-int cachify_async_pool_acquire(cachify_pool *p, double timeout, cachify_async_cb *cb, void *arg,
-			       cachify_aop **opp)
-{
-	struct cachify_aop *op;
-	int rc;
-
-	if (timeout < 0 && timeout != CACHIFY_WAIT_FOREVER)
-		return lc_set_error(CACHIFY_EINVAL, "pool acquire: negative timeout");
-	if ((rc = pool_op(p, K_POOL_ACQ, cb, arg, &op)) != 0)
-		return rc;
-	op->w.nowait = timeout == 0;
-	op->w.timeout = timeout;
-	return op_launch(NULL, NULL, op, 0, opp);
-}
-
-int cachify_async_pool_size(cachify_pool *p, cachify_async_cb *cb, void *arg, cachify_aop **opp)
-{
-	struct cachify_aop *op;
-	int rc;
-
-	if ((rc = pool_op(p, K_POOL_SIZE, cb, arg, &op)) != 0)
-		return rc;
-	return op_launch(NULL, NULL, op, 0, opp);
-}
-
-int cachify_async_pooled(cachify_pool *p, cachify_async_run_fn *fn, void *fnarg,
-			 cachify_async_cb *cb, void *arg, cachify_aop **opp)
-{
-	struct cachify_aop *op;
-	int rc;
-
-	if (!fn)
-		return lc_set_error(CACHIFY_EINVAL, "pooled: fn is required");
-	if ((rc = pool_op(p, K_POOLED, cb, arg, &op)) != 0)
-		return rc;
-	op->fn = fn;
-	op->fnarg = fnarg;
-	op->w.nowait = true;
-	return op_launch(NULL, NULL, op, 0, opp);
-}
-
-int cachify_async_slot_release(cachify_async_slot *s, cachify_async_cb *cb, void *arg,
-			       cachify_aop **opp)
-{
-	struct cachify_aop *op;
-
-	if (!s)
-		return lc_set_error(CACHIFY_EINVAL, "slot release: NULL slot");
-	op = op_new(NULL, s->ac, K_SLOT_REL, cb, arg);
-	if (!op) {
-		if (s->ac->ops->drop)
-			s->ac->ops->drop(s->ac->ctx, &s->g);
-		lc_grant_clear(&s->g);
-		cachify_async_client_free(s->ac);
-		free(s->key);
-		free(s);
-		return CACHIFY_ENOMEM;
-	}
-	op->key = s->key;
-	op->klen = s->klen;
-	op->g = s->g;
-	op->pool = true;
-	op->poll_s = s->poll_s;
-	cachify_async_client_free(s->ac);
-	free(s);
-	return op_launch(NULL, NULL, op, 0, opp);
-}
-
-const char *cachify_async_slot_id(const cachify_async_slot *s)
-{
-	return s ? s->g.id : NULL;
-}
-
-uint64_t cachify_async_slot_fence(const cachify_async_slot *s)
-{
-	return s ? s->g.fence : 0;
-}
