@@ -115,7 +115,6 @@ int main(int argc, char **argv)
 	cachify_options_init(&o);
 	o.is_global = false;
 	o.prefix = "EX5-";
-	o.lock_poll_interval = 0.005; /* the memory client polls for a free slot */
 	if (address && *address) { /* cachifyd; else the memory client on this loop */
 		ac = cachify_async_client_daemon(app.base, address, NULL);
 		o.async_client = ac;

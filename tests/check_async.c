@@ -598,6 +598,40 @@ START_TEST(test_async_custom_client_runs_the_generic_algorithms_and_cancels_clea
 }
 END_TEST
 
+START_TEST(test_async_memory_release_wakes_a_waiter_without_waiting_for_its_poll)
+{
+	struct event_base *base = event_base_new();
+	struct cachify_options o;
+	struct cachify_lock_options lo;
+	struct rec a = { 0 }, w = { 0 }, x = { 0 };
+	cachify *c = NULL;
+	int64_t t0;
+
+	cachify_options_init(&o);
+	o.is_global = false;
+	o.event_base = base;
+	o.lock_poll_interval = 30; /* a poll would not come during this test */
+	expect_rc(cachify_init(&o, &c), 0);
+	cachify_lock_options_init(&lo);
+	expect_rc(cachify_async_lock_acquire(c, &lo, rec_cb, &a, NULL, "n"), 0);
+	run_until(base, a.calls == 1);
+	lo.nowait = false;
+	expect_rc(cachify_async_lock_acquire(c, &lo, rec_cb, &w, NULL, "n"), 0);
+	for (int i = 0; i < 3; i++)
+		loop_once(base);
+	ck_assert_int_eq(w.calls, 0);
+	t0 = h_now_ms();
+	expect_rc(cachify_async_lock_release(a.lock, rec_cb, &x, NULL), 0);
+	run_until(base, w.calls == 1);
+	ck_assert_int_lt(h_now_ms() - t0, SLOW(1000));
+	expect_rc(w.rc, 0);
+	expect_rc(cachify_async_lock_release(w.lock, NULL, NULL, NULL), 0);
+	cachify_free(c);
+	loop_once(base);
+	event_base_free(base);
+}
+END_TEST
+
 Suite *async_suite(void)
 {
 	Suite *s = suite_create("async");
@@ -610,6 +644,7 @@ Suite *async_suite(void)
 	tcase_add_test(tc, test_async_calls_without_an_async_client_or_callback_fail_at_once);
 	tcase_add_test(tc, test_async_cancel_and_free_call_back_once_and_never_after);
 	tcase_add_test(tc, test_async_custom_client_runs_the_generic_algorithms_and_cancels_cleanly);
+	tcase_add_test(tc, test_async_memory_release_wakes_a_waiter_without_waiting_for_its_poll);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -64,6 +64,7 @@ struct rec {
 	bool ran;
 	char *value;
 	int order;
+	int64_t ms; /* when the callback ran */
 	uint64_t fence;
 	cachify_async_lock *lock;
 	cachify_async_slot *slot;
@@ -80,6 +81,7 @@ static void rec_cb(void *arg, struct cachify_async_result *r)
 	x->fn_ret = r->fn_ret;
 	x->ran = r->ran;
 	x->order = ++seq;
+	x->ms = h_now_ms();
 	free(x->value);
 	x->value = r->value;
 	r->value = NULL;
@@ -637,10 +639,10 @@ START_TEST(test_async_daemon_blocking_and_async_callers_share_one_fifo)
 	/* FIFO: async A, then the blocking thread, then async C. */
 	h_call_int(f.raw, 1, "DEL", "PYC-mix-lock");
 	run_until(f.base, a.calls == 1);
-	a_ms = h_now_ms();
+	a_ms = a.ms; /* granted, and released in the callback */
 	expect_rc(a.rc, 0);
 	run_until(f.base, c.calls == 1);
-	c_ms = h_now_ms();
+	c_ms = c.ms;
 	expect_rc(c.rc, 0);
 	pthread_join(t, NULL);
 	expect_rc(b.rc, 0);

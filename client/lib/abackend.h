@@ -50,6 +50,7 @@ struct cachify_async_client {
 	struct event *kick;	   /* runs ready operations' first steps */
 	struct cachify_aop *ready; /* operations not started yet, FIFO */
 	struct cachify_aop *ready_tail;
+	struct cachify_aop *sleepers;	/* generic waits between polls (get/set/del backends) */
 	struct cachify_async_client_ops user; /* custom: the user's ops */
 	void *user_ctx;
 };

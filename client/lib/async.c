@@ -21,6 +21,7 @@
 
 static void op_run(struct cachify_aop *op, struct lc_result *last);
 static void ready_kick_cb(evutil_socket_t fd, short what, void *arg);
+static void sleeper_unlink(struct cachify_aop *op);
 
 /* ---- the client wrapper --------------------------------------------------------- */
 
@@ -131,6 +132,7 @@ static void mach_free(struct cachify_aop *op)
 void lc_aop_free(struct cachify_aop *op)
 {
 	op_unlink(op);
+	sleeper_unlink(op);
 	mach_free(op);
 	if (op->timer)
 		event_free(op->timer);
@@ -410,6 +412,60 @@ static void ready_kick_cb(evutil_socket_t fd, short what, void *arg)
 	cachify_async_client_free(ac);
 }
 
+/* ---- sleepers: generic waits between polls ---------------------------------------------------
+ * A wait over get/set/delete polls every lock_poll_interval. When an
+ * operation of this client deletes or overwrites the very key a wait
+ * polls, the oldest such wait polls at once instead of at its next tick:
+ * the in-process notification that makes a handoff between operations of
+ * one loop immediate, in the order they began to wait. Only one is woken
+ * per write (a herd would only fight over the key); the others keep their
+ * ticks. Writes by others (other processes, blocking threads) are seen at
+ * the next poll. */
+
+static void sleeper_unlink(struct cachify_aop *op)
+{
+	if (!op->sleeping)
+		return;
+	if (op->sprev)
+		op->sprev->snext = op->snext;
+	else
+		op->ac->sleepers = op->snext;
+	if (op->snext)
+		op->snext->sprev = op->sprev;
+	op->snext = op->sprev = NULL;
+	op->sleeping = false;
+}
+
+static void sleeper_add(struct cachify_aop *op)
+{
+	cachify_async_client *ac = op->ac;
+	struct cachify_aop **pp = &ac->sleepers, *prev = NULL;
+
+	if (op->sleeping)
+		return;
+	while (*pp) { /* oldest first: woken in the order they began to wait */
+		prev = *pp;
+		pp = &(*pp)->snext;
+	}
+	op->sprev = prev;
+	op->snext = NULL;
+	*pp = op;
+	op->sleeping = true;
+}
+
+/* Wakes the oldest wait polling key. */
+static void sleepers_wake(cachify_async_client *ac, const char *key, size_t klen)
+{
+	for (struct cachify_aop *op = ac->sleepers; op; op = op->snext) {
+		if (op->wklen == klen && memcmp(op->wkey, key, klen) == 0) {
+			sleeper_unlink(op);
+			event_del(op->timer);
+			event_active(op->timer, EV_TIMEOUT, 0);
+			return;
+		}
+	}
+}
+
 /* ---- the driver ---------------------------------------------------------------------------- */
 
 static void io_done_cb(void *owner, struct lc_result *res)
@@ -424,6 +480,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lc_result res = { 0 };
 
+	sleeper_unlink(arg);
 	op_run(arg, &res);
 }
 
@@ -585,6 +642,10 @@ static void op_run(struct cachify_aop *op, struct lc_result *last)
 
 				evtimer_add(op->timer, &tv);
 			}
+			op->wkey = st.key;
+			op->wklen = st.klen;
+			if (st.key)
+				sleeper_add(op);
 			op->running = false;
 			return;
 		case LC_ACT_COMPUTE:
@@ -612,6 +673,9 @@ static void op_run(struct cachify_aop *op, struct lc_result *last)
 			last = &res;
 			continue;
 		default:
+			if (!ac->ops->native &&
+			    (st.act == LC_ACT_DEL || (st.act == LC_ACT_SET && !st.nx)))
+				sleepers_wake(ac, st.key, st.klen);
 			rc = ac->ops->start(ac->ctx, &st, io_done_cb, op, &op->io, &res);
 			if (rc == 0) {
 				op->running = false;

@@ -34,6 +34,10 @@ struct cachify_async_job {
 struct cachify_aop {
 	struct cachify_aop *prev, *next; /* the instance's operations */
 	struct cachify_aop *rnext;	 /* the client's ready list */
+	struct cachify_aop *snext, *sprev; /* the client's sleepers */
+	bool sleeping;
+	const char *wkey; /* what a sleeper polls (the machine's, valid while it sleeps) */
+	size_t wklen;
 	cachify *in;			 /* NULL once finished or cancelled */
 	cachify_async_client *ac;	 /* one reference held */
 	int kind, phase;

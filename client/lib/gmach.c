@@ -111,11 +111,15 @@ static void ask_del(struct lc_step *n, const char *key, size_t klen)
 	n->klen = klen;
 }
 
-static void ask_sleep(struct lc_step *n, int64_t ms)
+/* A pause before polling key again (the key lets a driver that sees the
+ * key change cut the pause short). */
+static void ask_sleep(struct lc_step *n, int64_t ms, const char *key, size_t klen)
 {
 	memset(n, 0, sizeof *n);
 	n->act = LC_ACT_SLEEP;
 	n->ms = ms < 1 ? 1 : ms;
+	n->key = key;
+	n->klen = klen;
 }
 
 /* The pause before the next poll: poll_s, or what is left of the wait. */
@@ -198,7 +202,8 @@ static void glock_acquire_step(struct lc_mach *m, struct lc_result *last, struct
 							(int)l->klen, l->key, l->w.timeout));
 			} else {
 				l->state = GL_SLEPT;
-				ask_sleep(next, poll_pause(l->poll_s, forever, l->deadline));
+				ask_sleep(next, poll_pause(l->poll_s, forever, l->deadline), l->key,
+					  l->klen);
 			}
 		} else if (!(l->g->id = strdup(l->tok))) {
 			glock_undo(l, lc_set_error(CACHIFY_ENOMEM, "out of memory"), next);
@@ -556,7 +561,8 @@ static void gpool_step(struct lc_mach *m, struct lc_result *last, struct lc_step
 
 			if (forever || left > 0) {
 				p->state = GP_SLEPT;
-				ask_sleep(next, poll_pause(p->poll_s, forever, p->deadline));
+				ask_sleep(next, poll_pause(p->poll_s, forever, p->deadline), p->key,
+					  p->klen);
 				break;
 			}
 			rc = lc_set_error(CACHIFY_ETIMEOUT, "no free slot within %.3f s",

@@ -24,7 +24,7 @@ enum lc_act {
 	LC_ACT_GET,	  /* key -> rc 1 with value/len (taken by the machine), 0, < 0 */
 	LC_ACT_SET,	  /* key, val, ex_s, nx -> rc 1 set, 0 not set (nx), < 0 */
 	LC_ACT_DEL,	  /* key -> rc: how many existed, < 0 */
-	LC_ACT_SLEEP,	  /* ms -> rc 0 */
+	LC_ACT_SLEEP,	  /* ms (polling key again after) -> rc 0 */
 	LC_ACT_NLOCK_ACQ, /* native acquire: key, ttl_ms, wait -> rc, grant (taken) */
 	LC_ACT_NLOCK_REL, /* native release of *grant, then end its session -> rc */
 	LC_ACT_COMPUTE,	  /* the user's compute -> rc (0 or its non-zero code), value/len */
