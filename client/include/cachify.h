@@ -441,7 +441,9 @@ cachify_async_client *cachify_async_client_custom(struct event_base *base,
 /* The async face of a memory client (mem: a cachify_client_memory, a
  * reference is taken; NULL: a new one): the same data as mem's blocking
  * users see. Its operations complete from the loop without blocking;
- * waits poll with loop timers. NULL when mem is not a memory client. */
+ * waits poll with loop timers, and a release by an operation of the same
+ * client wakes the oldest wait on that key at once. NULL when mem is not
+ * a memory client. */
 cachify_async_client *cachify_async_client_memory(struct event_base *base, cachify_client *mem);
 /* cachifyd over its socket, non-blocking: independent requests pipelined
  * on one connection, and a connection of its own for each server-side
