@@ -128,7 +128,7 @@ check-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 ## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
-VALGRIND_SUITES := server lock client_daemon async_daemon cli compat diff
+VALGRIND_SUITES := server lock client_daemon cli compat diff
 check-valgrind: deps
 	@$(MAKE) --no-print-directory $(CHECKBIN) all
 	@for s in $(VALGRIND_SUITES); do \
@@ -204,6 +204,9 @@ $(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(BUILD)/tests/torture/rconn.o $(
 # bench/lib.sh's load generator (lock_run/pooled through libcachify).
 $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
+
+# The async face's daemon suite runs under check-valgrind too.
+VALGRIND_SUITES += async_daemon
 
 # bench/async.sh's load generator (the async face on one thread against
 # the blocking one on many).
