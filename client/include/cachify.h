@@ -362,8 +362,11 @@ int cachify_pooled(cachify_pool *p, cachify_run_fn *fn, void *arg, int *fn_ret, 
  * granted is given back (cachifyd: its wait connection is closed, a grant
  * that was already on its way is released; custom clients: a request in
  * flight finishes in the background and what it took is released). Freeing
- * the instance (cachify_free) cancels all its operations. A callback may
- * start, cancel or free anything, including its own instance.
+ * the instance (cachify_free) cancels the operations started on it;
+ * those started on a pool or a lock/slot handle (which outlive their
+ * instance, as in the blocking API) run to their end unless cancelled. A
+ * callback may start, cancel or free anything, including its own
+ * instance.
  */
 
 /* One pending operation; valid from the starting call until its callback
