@@ -88,19 +88,19 @@ $(LIBA): $(LIB_OBJ) $(PROTO_OBJ)
 	$(AR) rcs $@ $^
 
 $(LIBSO): $(LIB_PIC)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcachify.so.0 -o $@ $^ -pthread -lm
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcachify.so.0 -o $@ $^ $(EVENT_LIBS) -pthread -lm
 	ln -sf libcachify.so.0 $(BUILD)/libcachify.so
 
 $(LIBPC): Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: libcachify\nDescription: caching, locks, once and pools (py-cachify API in C)\nVersion: 0.1.0\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lcachify\nLibs.private: -pthread -lm\n' \
+	printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: libcachify\nDescription: caching, locks, once and pools (py-cachify API in C)\nVersion: 0.1.0\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lcachify\nRequires.private: libevent\nLibs.private: -pthread -lm\n' \
 		"$(CURDIR)" "$(CURDIR)/client/include" "$(abspath $(BUILD))" > $@
 
 $(CLI): $(CLI_OBJ) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
 
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
 
 $(CHECKBIN): $(TEST_OBJ) $(DAEMON_OBJ) $(PROTO_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(EVENT_LIBS) -lm -pthread
@@ -193,7 +193,7 @@ fuzz-smoke: fuzz
 	done
 
 ## bench: compare cachifyd with redis-server (and flock) in one run
-bench: deps all $(BUILD)/lockbench $(BUILD)/libbench
+bench: deps all $(BUILD)/lockbench $(BUILD)/libbench $(BUILD)/asyncbench
 	@for b in bench/*.sh; do bash $$b || exit 1; done
 
 # bench/lock.sh's load generator (speaks RESP through proto/ and the
@@ -203,7 +203,15 @@ $(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(BUILD)/tests/torture/rconn.o $(
 
 # bench/lib.sh's load generator (lock_run/pooled through libcachify).
 $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ -pthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
+
+# The async face's daemon suite runs under check-valgrind too.
+VALGRIND_SUITES += async_daemon
+
+# bench/async.sh's load generator (the async face on one thread against
+# the blocking one on many).
+$(BUILD)/asyncbench: $(BUILD)/bench/asyncbench.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
 
 # build/torture: the abuse run (tests/torture/README.md). It starts its own
 # cachifyd ($$CACHIFYD) and exits non-zero on any violated invariant;

@@ -18,6 +18,8 @@ Suite *ops_suite(void);
 Suite *acl_suite(void);
 Suite *client_suite(void);
 Suite *client_daemon_suite(void);
+Suite *async_suite(void);
+Suite *async_daemon_suite(void);
 Suite *cli_suite(void);
 Suite *string_suite(void);
 Suite *diff_suite(void);

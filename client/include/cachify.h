@@ -58,6 +58,8 @@ enum cachify_error {
 	CACHIFY_ELOST = -11,	/* a held lock or slot was lost with its connection */
 	CACHIFY_ECALLBACK = -12, /* the user's callback failed (its code is passed back) */
 	CACHIFY_ECODEC = -13,	/* the encoder or decoder failed */
+	CACHIFY_ECANCELED = -14, /* async: the operation was cancelled (cachify_aop_cancel,
+				  * or its instance or client was freed) */
 };
 
 /* A short description of a code. Static storage. */
@@ -169,15 +171,24 @@ void cachify_client_free(cachify_client *cl);
 
 /* ---- instances: init_cachify ------------------------------------------- */
 
+/* The async (libevent) face's client; see "async" below. */
+typedef struct cachify_async_client cachify_async_client;
+struct event_base;
+
 struct cachify_options {
 	cachify_client *sync_client;	/* borrowed (a reference is taken); NULL = new memory client */
-	void *async_client;		/* reserved for the async API; must be NULL */
+	/* borrowed (a reference is taken). NULL: with event_base set, an async
+	 * memory client over sync_client when that is a memory client (the
+	 * same data), else over a new memory client, as the reference's
+	 * defaulting; without event_base the instance has no async face. */
+	cachify_async_client *async_client;
 	int64_t default_lock_expiration; /* s, or CACHIFY_TTL_NEVER; default 30 */
 	int64_t default_cache_ttl;	/* s, or CACHIFY_TTL_NEVER (default) */
 	const char *prefix;		/* copied; default "PYC-" */
 	double lock_poll_interval;	/* s between polls of custom clients; default 0.1 */
 	int64_t default_pool_slot_expiration; /* s, or CACHIFY_TTL_NEVER; default 600 */
 	bool is_global;			/* register as the global instance; default true */
+	struct event_base *event_base;	/* borrowed: the loop of the default async client */
 };
 
 /* Fills o with the reference's defaults. */
@@ -190,9 +201,13 @@ void cachify_options_init(struct cachify_options *o);
  * with cachify_free). */
 int cachify_init(const struct cachify_options *o, cachify **out);
 
-/* Frees an instance made with is_global false. */
+/* Frees an instance made with is_global false. Its pending async
+ * operations are cancelled first: each callback runs once, with
+ * CACHIFY_ECANCELED, before this returns (so call it on the loop's thread
+ * when it has any). */
 void cachify_free(cachify *c);
-/* Frees the global instance; later global calls fail with ENOTINIT. */
+/* Frees the global instance (cancelling its async operations, as
+ * cachify_free); later global calls fail with ENOTINIT. */
 void cachify_global_free(void);
 
 /* In every call below, c NULL means the global instance (ENOTINIT without
@@ -323,6 +338,179 @@ long cachify_pool_size(cachify_pool *p);
  * raise_on_full -> EFULL; else on_full -> its result in *fn_ret, *ran
  * false, CACHIFY_OK; else nothing runs, *ran false, CACHIFY_OK. */
 int cachify_pooled(cachify_pool *p, cachify_run_fn *fn, void *arg, int *fn_ret, bool *ran);
+
+/* ---- async: the same API on a libevent loop ------------------------------
+ *
+ * Every blocking call above has an async counterpart that never blocks the
+ * caller's event_base: it starts the operation and returns 0 (the callback
+ * will run exactly once, from the loop, never inside the starting call), or
+ * returns a negative code at once (bad argument, no async client, out of
+ * memory: then the callback never runs). Result codes are the blocking
+ * calls', plus CACHIFY_ECANCELED.
+ *
+ * The loop: event_base_dispatch returns once no async operation is pending
+ * and no async lock or slot is held (idle connections do not keep it).
+ *
+ * Threads: an async client, the instances using it for async calls, and
+ * every handle and operation below belong to the thread that runs the
+ * client's event_base. Blocking calls on the same instance stay usable
+ * from other threads (they use the sync client), and blocking and async
+ * callers interoperate on the same keys (cachifyd queues both in one FIFO).
+ *
+ * Cancelling: cachify_aop_cancel(op) runs the callback at once with
+ * CACHIFY_ECANCELED, and whatever the operation held or was about to be
+ * granted is given back (cachifyd: its wait connection is closed, a grant
+ * that was already on its way is released; custom clients: a request in
+ * flight finishes in the background and what it took is released). Freeing
+ * the instance (cachify_free) cancels the operations started on it;
+ * those started on a pool or a lock/slot handle (which outlive their
+ * instance, as in the blocking API) run to their end unless cancelled. A
+ * callback may start, cancel or free anything, including its own
+ * instance.
+ */
+
+/* One pending operation; valid from the starting call until its callback
+ * returns (borrowed: never freed by the caller). */
+typedef struct cachify_aop cachify_aop;
+typedef struct cachify_async_lock cachify_async_lock;
+typedef struct cachify_async_slot cachify_async_slot;
+/* The user's part of an operation that runs user code (cached's compute,
+ * lock_run/once/pooled's function): completed with cachify_async_job_done
+ * or cachify_async_job_value, at once or later from the loop. */
+typedef struct cachify_async_job cachify_async_job;
+
+/* What an operation produced; valid during the callback. */
+struct cachify_async_result {
+	int rc;		/* 0 or a negative CACHIFY_E* code */
+	char *value;	/* cached on success: malloc'ed, NUL-terminated; the
+			 * callback may take it (set it to NULL), else it is freed */
+	size_t len;
+	int fn_ret;	/* run/once/pooled: fn's result (or return_on_locked, on_full's);
+			 * cached with CACHIFY_ECALLBACK: the compute's code */
+	bool ran;	/* run/once/pooled: fn ran */
+	long n;		/* is_locked: 1 or 0; pool size: live slots */
+	/* lock acquire / pool acquire on success: new handles. The callback
+	 * takes them by setting the field to NULL (then release them with
+	 * cachify_async_lock_release / cachify_async_slot_release); a handle
+	 * left here is released by the library after the callback. */
+	cachify_async_lock *lock;
+	cachify_async_slot *slot;
+};
+
+typedef void cachify_async_cb(void *arg, struct cachify_async_result *res);
+/* cached's compute: finish with cachify_async_job_value. */
+typedef void cachify_async_compute_fn(void *arg, cachify_async_job *job);
+/* lock_run/once/pooled's function: finish with cachify_async_job_done. */
+typedef void cachify_async_run_fn(void *arg, cachify_async_job *job);
+
+/* Completes a compute: err 0 with value (malloc'ed, taken; NULL for an
+ * empty one) and len, or err non-zero (nothing is cached; the operation
+ * ends with CACHIFY_ECALLBACK and fn_ret = err). The job is gone after. */
+void cachify_async_job_value(cachify_async_job *job, int err, char *value, size_t len);
+/* Completes a function run with its result. The job is gone after. */
+void cachify_async_job_done(cachify_async_job *job, int ret);
+
+/* Cancels (see above). NULL, or an operation whose callback already ran,
+ * must not be passed: op pointers die with their callbacks. */
+void cachify_aop_cancel(cachify_aop *op);
+
+/* ---- async clients ---- */
+
+/* The reference's AsyncClient protocol for custom backends. Each call
+ * starts a request and returns 0, then completes it exactly once with
+ * cachify_async_kv_done (before returning or later, from base's thread);
+ * or returns a negative code without completing it. Results as in
+ * cachify_client_ops. keys are NOT NUL-terminated and borrowed for the
+ * call only. */
+typedef struct cachify_async_kv cachify_async_kv;
+struct cachify_async_client_ops {
+	int (*get)(void *ctx, const char *name, size_t nlen, cachify_async_kv *req);
+	int (*set)(void *ctx, const char *name, size_t nlen, const char *value, size_t len,
+		   int64_t ex, bool nx, cachify_async_kv *req);
+	int (*del)(void *ctx, size_t n, const char *const *names, const size_t *nlens,
+		   cachify_async_kv *req);
+	void (*destroy)(void *ctx); /* may be NULL */
+};
+/* Completes req: rc as the sync protocol's (get: 1 with value, malloc'ed
+ * and taken, or 0 / a negative code). */
+void cachify_async_kv_done(cachify_async_kv *req, int rc, char *value, size_t len);
+
+/* A custom async client on base (borrowed: it must outlive the client).
+ * lock/once/pool run the generic algorithms, polling with loop timers every
+ * lock_poll_interval. NULL when out of memory or ops is incomplete. */
+cachify_async_client *cachify_async_client_custom(struct event_base *base,
+						  const struct cachify_async_client_ops *ops,
+						  void *ctx);
+/* The async face of a memory client (mem: a cachify_client_memory, a
+ * reference is taken; NULL: a new one): the same data as mem's blocking
+ * users see. Its operations complete from the loop without blocking;
+ * waits poll with loop timers, and a release by an operation of the same
+ * client wakes the oldest wait on that key at once. NULL when mem is not
+ * a memory client. */
+cachify_async_client *cachify_async_client_memory(struct event_base *base, cachify_client *mem);
+/* cachifyd over its socket, non-blocking: independent requests pipelined
+ * on one connection, and a connection of its own for each server-side
+ * WAIT (and for the grant it brings: the lock lives as long as it).
+ * address and opts as cachify_client_daemon (io_timeout bounds each
+ * reply on the shared connection; retries/backoff reconnect it; max_idle
+ * wait connections are kept for reuse). Connects lazily. */
+cachify_async_client *cachify_async_client_daemon(struct event_base *base, const char *address,
+						  const struct cachify_daemon_options *opts);
+/* Drops the caller's reference. Instances, handles and operations hold
+ * their own; the client (and its connections) goes with the last one. */
+void cachify_async_client_free(cachify_async_client *ac);
+/* The instance's async client (borrowed), or NULL. */
+cachify_async_client *cachify_get_async_client(cachify *c);
+
+/* ---- async operations: c NULL means the global instance ---- */
+
+int cachify_async_cached(cachify *c, const struct cachify_cached_options *opts,
+			 cachify_async_compute_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
+			 cachify_aop **op, const char *keyfmt, ...)
+	__attribute__((format(printf, 8, 9)));
+int cachify_async_cached_reset(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **op,
+			       const char *keyfmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* res->lock on success (ELOCKED / ETIMEOUT as the blocking call). */
+int cachify_async_lock_acquire(cachify *c, const struct cachify_lock_options *opts,
+			       cachify_async_cb *cb, void *arg, cachify_aop **op,
+			       const char *keyfmt, ...) __attribute__((format(printf, 6, 7)));
+/* Release and renew of a handle; release frees it whatever the result (so
+ * does cancelling the release). */
+int cachify_async_lock_release(cachify_async_lock *l, cachify_async_cb *cb, void *arg,
+			       cachify_aop **op);
+int cachify_async_lock_renew(cachify_async_lock *l, int64_t exp, cachify_async_cb *cb, void *arg,
+			     cachify_aop **op);
+uint64_t cachify_async_lock_fence(const cachify_async_lock *l);
+const char *cachify_async_lock_key(const cachify_async_lock *l);
+/* res->n = 1 when held, 0 when not. */
+int cachify_async_is_locked(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **op,
+			    const char *keyfmt, ...) __attribute__((format(printf, 5, 6)));
+int cachify_async_lock_force_release(cachify *c, cachify_async_cb *cb, void *arg,
+				     cachify_aop **op, const char *keyfmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The lock decorator on an async function: acquire, fn, release. */
+int cachify_async_lock_run(cachify *c, const struct cachify_lock_options *opts,
+			   cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
+			   cachify_aop **op, const char *keyfmt, ...)
+	__attribute__((format(printf, 8, 9)));
+int cachify_async_once(cachify *c, const struct cachify_once_options *opts,
+		       cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
+		       cachify_aop **op, const char *keyfmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/* Pools: p from cachify_pool_new on an instance with an async client.
+ * timeout as cachify_pool_acquire_wait (0: EFULL at once). */
+int cachify_async_pool_acquire(cachify_pool *p, double timeout, cachify_async_cb *cb, void *arg,
+			       cachify_aop **op);
+int cachify_async_slot_release(cachify_async_slot *s, cachify_async_cb *cb, void *arg,
+			       cachify_aop **op);
+const char *cachify_async_slot_id(const cachify_async_slot *s);
+uint64_t cachify_async_slot_fence(const cachify_async_slot *s);
+/* res->n = live slots. */
+int cachify_async_pool_size(cachify_pool *p, cachify_async_cb *cb, void *arg, cachify_aop **op);
+int cachify_async_pooled(cachify_pool *p, cachify_async_run_fn *fn, void *fnarg,
+			 cachify_async_cb *cb, void *arg, cachify_aop **op);
 
 #pragma GCC visibility pop
 

@@ -74,6 +74,9 @@ struct cachify_client {
 cachify_client *lc_client_new(const struct backend_ops *ops, void *ctx);
 void lc_client_ref(cachify_client *cl);
 
+/* memory.c's vtable: how the async face knows a memory client. */
+const struct backend_ops *lc_memory_ops(void);
+
 /* Records the calling thread's error text and returns err (for chaining:
  * return lc_set_error(CACHIFY_EIO, "connect %s: %s", path, strerror(errno))). */
 int lc_set_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -98,10 +101,11 @@ int lc_generic_lock_release(cachify_client *cl, const char *key, size_t klen,
 			    const struct backend_grant *g);
 int lc_generic_lock_renew(cachify_client *cl, const char *key, size_t klen,
 			  const struct backend_grant *g, int64_t ex);
-/* Pools: a slot list at key under the meta-lock key+"-meta". acquire: 0 or
- * EFULL (never waits for a slot); ex 0 = slots never expire. */
+/* Pools: a slot list at key under the meta-lock key+"-meta". acquire: 0,
+ * EFULL (timeout 0), or ETIMEOUT after polling every poll s for up to
+ * timeout s (CACHIFY_WAIT_FOREVER: no limit); ex 0 = slots never expire. */
 int lc_generic_pool_acquire(cachify_client *cl, const char *key, size_t klen, long max, int64_t ex,
-			    double poll, struct backend_grant *g);
+			    double poll, double timeout, struct backend_grant *g);
 int lc_generic_pool_release(cachify_client *cl, const char *key, size_t klen, double poll,
 			    const struct backend_grant *g);
 long lc_generic_pool_size(cachify_client *cl, const char *key, size_t klen);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gmach.h"
+#include "abackend.h"
 #include "instance.h"
 
 #define DEFAULT_LOCK_EXP_S  30
@@ -44,6 +46,9 @@ static void instance_unref(cachify *in)
 {
 	if (!in || __atomic_sub_fetch(&in->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	/* Pending async operations end now, each with one ECANCELED callback. */
+	lc_async_instance_gone(in);
+	cachify_async_client_free(in->ac);
 	cachify_client_free(in->cl);
 	free(in->prefix);
 	free(in);
@@ -86,8 +91,6 @@ int cachify_init(const struct cachify_options *o, cachify **out)
 		cachify_options_init(&defaults);
 		o = &defaults;
 	}
-	if (o->async_client)
-		return lc_set_error(CACHIFY_EINVAL, "async_client: not supported yet, must be NULL");
 	if (!o->is_global && !out)
 		return lc_set_error(CACHIFY_EINVAL,
 				    "an instance (is_global false) needs out: it is the caller's");
@@ -123,6 +126,22 @@ int cachify_init(const struct cachify_options *o, cachify **out)
 	} else {
 		in->cl = cachify_client_memory();
 		if (!in->cl) {
+			free(in->prefix);
+			free(in);
+			return CACHIFY_ENOMEM;
+		}
+	}
+
+	/* The reference's defaulting: an async face over the same memory
+	 * client, or over a new one when the sync client is something else. */
+	if (o->async_client) {
+		lc_aclient_ref(o->async_client);
+		in->ac = o->async_client;
+	} else if (o->event_base) {
+		in->ac = cachify_async_client_memory(o->event_base,
+						     in->cl->ops == lc_memory_ops() ? in->cl : NULL);
+		if (!in->ac) {
+			cachify_client_free(in->cl);
 			free(in->prefix);
 			free(in);
 			return CACHIFY_ENOMEM;
@@ -278,97 +297,16 @@ int lc_lock_give(cachify_client *cl, const char *key, size_t klen, struct backen
 
 /* ---- cached ------------------------------------------------------------- */
 
-/* Makes *v a NUL-terminated malloc'ed block of len bytes (NULL -> ""). */
-static int own_terminated(char **v, size_t len)
-{
-	char *nv = realloc(*v, len + 1);
-
-	if (!nv)
-		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
-	nv[len] = '\0';
-	*v = nv;
-	return 0;
-}
-
-/* A stored value as the caller gets it: decoded by the codec if any. */
-static int cached_hit(const struct cachify_codec *codec, char *stored, size_t slen, char **value,
-		      size_t *len)
-{
-	char *out = NULL;
-	size_t olen = 0;
-
-	if (!codec || !codec->decode) {
-		*value = stored;
-		*len = slen;
-		return 0;
-	}
-	if (codec->decode(codec->ctx, stored, slen, &out, &olen) != 0) {
-		free(stored);
-		free(out);
-		return lc_set_error(CACHIFY_ECODEC, "cached: the decoder failed");
-	}
-	free(stored);
-	if (own_terminated(&out, olen)) {
-		free(out);
-		return CACHIFY_ENOMEM;
-	}
-	*value = out;
-	*len = olen;
-	return 0;
-}
-
-/* Computes, encodes and stores the value (the fill lock is held). */
-static int cached_fill(cachify_client *cl, const char *key, size_t klen, int64_t ttl_s,
-		       const struct cachify_codec *codec, cachify_compute_fn *fn, void *arg,
-		       int *fn_err, char **value, size_t *len)
-{
-	char *v = NULL, *enc = NULL;
-	size_t vlen = 0, elen = 0;
-	int rc, frc;
-
-	frc = fn(arg, &v, &vlen);
-	if (frc != 0) {
-		free(v);
-		if (fn_err)
-			*fn_err = frc;
-		return lc_set_error(CACHIFY_ECALLBACK, "cached %s: compute failed (%d)", key, frc);
-	}
-	if (own_terminated(&v, vlen)) { /* an empty value may come as NULL */
-		free(v);
-		return CACHIFY_ENOMEM;
-	}
-	if (codec && codec->encode) {
-		if (codec->encode(codec->ctx, v, vlen, &enc, &elen) != 0) {
-			free(v);
-			free(enc);
-			return lc_set_error(CACHIFY_ECODEC, "cached %s: the encoder failed", key);
-		}
-		rc = cachify_client_set(cl, key, klen, enc ? enc : "", elen, ttl_s, false);
-		free(enc);
-	} else {
-		rc = cachify_client_set(cl, key, klen, v, vlen, ttl_s, false);
-	}
-	if (rc < 0) {
-		free(v);
-		return rc;
-	}
-	*value = v;
-	*len = vlen;
-	return 0;
-}
-
 int cachify_cached(cachify *c, const struct cachify_cached_options *opts, cachify_compute_fn *fn,
 		   void *arg, int *fn_err, char **value, size_t *len, const char *keyfmt, ...)
 {
-	const struct cachify_codec *codec = opts ? opts->codec : NULL;
-	struct backend_wait w = { .nowait = false, .timeout = CACHIFY_WAIT_FOREVER };
-	struct backend_grant g;
+	struct lc_cached m;
 	cachify *in;
-	char *key = NULL, *fill = NULL, *stored = NULL;
-	size_t klen, flen, slen;
+	char *key = NULL;
+	size_t klen;
 	int64_t ttl_s = 0;
 	va_list ap;
-	int rc, grc;
+	int rc;
 
 	if (fn_err)
 		*fn_err = 0;
@@ -387,52 +325,17 @@ int cachify_cached(cachify *c, const struct cachify_cached_options *opts, cachif
 		rc = lc_key_v(in, LC_SUFFIX_CACHED, keyfmt, ap, &key, &klen);
 		va_end(ap);
 	}
-	if (rc)
-		goto out;
-
-	/* 1. A hit costs one GET. */
-	rc = cachify_client_get(in->cl, key, klen, &stored, &slen);
-	if (rc == 1) {
-		rc = cached_hit(codec, stored, slen, value, len);
-		goto out;
+	if (rc == 0) {
+		/* gmach.c's get-or-compute, shared with cachify_async_cached. */
+		lc_cached_init(&m, in->cl->ops->lock_acquire != NULL, key, klen, ttl_s,
+			       lc_fill_exp_s(in), in->poll_s, opts ? opts->codec : NULL);
+		rc = lc_mach_run(in->cl, &m.m, fn, arg);
+		if (rc == 0)
+			lc_cached_take(&m, value, len);
+		else if (rc == CACHIFY_ECALLBACK && fn_err)
+			*fn_err = m.fn_err;
+		lc_cached_clear(&m);
 	}
-	if (rc < 0)
-		goto out;
-
-	/* 2. A miss: one filler per key. The others wait for its lock, then
-	 * find the value it stored. */
-	fill = malloc(klen + sizeof LC_SUFFIX_FILL);
-	if (!fill) {
-		rc = lc_set_error(CACHIFY_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(fill, key, klen);
-	memcpy(fill + klen, LC_SUFFIX_FILL, sizeof LC_SUFFIX_FILL);
-	flen = klen + sizeof LC_SUFFIX_FILL - 1;
-	rc = lc_lock_take(in->cl, fill, flen, in->lock_exp_s ? in->lock_exp_s : LC_FILL_EXP_S, &w,
-			  in->poll_s, false, &g);
-	if (rc)
-		goto out;
-
-	/* 3. Re-check under the lock, then compute and store. */
-	rc = cachify_client_get(in->cl, key, klen, &stored, &slen);
-	if (rc == 1)
-		rc = cached_hit(codec, stored, slen, value, len);
-	else if (rc == 0)
-		rc = cached_fill(in->cl, key, klen, ttl_s, codec, fn, arg, fn_err, value, len);
-	/* A fill lock that expired under a slow compute is no error of the
-	 * caller's: the value is stored either way. */
-	grc = lc_lock_give(in->cl, fill, flen, &g);
-	if (rc == 0 && grc < 0 && grc != CACHIFY_ENOTOWNER)
-		rc = grc;
-	if (rc && *value) {
-		free(*value);
-		*value = NULL;
-		*len = 0;
-	}
-
-out:
-	free(fill);
 	free(key);
 	lc_instance_put(c, in);
 	return rc;

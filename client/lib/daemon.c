@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "daemon_conn.h"
+#include "dcmd.h"
 
 #define DAEMON_DEFAULT_PATH     "/run/cachifyd/cachifyd.sock"
 #define DAEMON_ENV              "CACHIFY_URL"
@@ -29,7 +30,6 @@
 #define DAEMON_IDLE_CEILING     1024            /* highest max_idle accepted */
 #define DAEMON_BACKOFF_FIRST_MS 10              /* first pause before reconnecting */
 #define DAEMON_BACKOFF_MAX_MS   1000            /* longest pause */
-#define DAEMON_MS_MAX           (INT64_MAX / 4) /* the daemon's bound on PX and WAIT */
 #define DAEMON_ARGS_INLINE      8               /* call() arguments kept on the stack */
 #define DAEMON_DEL_BATCH        256             /* names per DEL command */
 
@@ -59,31 +59,6 @@ void cachify_daemon_options_init(struct cachify_daemon_options *o)
 
 /* ---- one command, one reply ---------------------------------------------------- */
 
-/* The reply's error class ("LOCKED" of "LOCKED the key is held") as a
- * code; the server's words become the thread's error text. */
-static int server_error(const struct resp_reply *r)
-{
-	static const struct {
-		const char *word;
-		int err;
-	} classes[] = {
-	    {"LOCKED", CACHIFY_ELOCKED},
-	    {"TIMEOUT", CACHIFY_ETIMEOUT},
-	    {"NOTOWNER", CACHIFY_ENOTOWNER},
-	    {"FULL", CACHIFY_EFULL},
-	};
-	size_t wlen = strcspn(r->str, " ");
-
-	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-		if (wlen == strlen(classes[i].word) && memcmp(r->str, classes[i].word, wlen) == 0)
-			return lc_set_error(classes[i].err, "%s", r->str);
-	return lc_set_error(CACHIFY_ESERVER, "%s", r->str);
-}
-
-static int unexpected(const struct dctx *x, const char *cmd)
-{
-	return lc_set_error(CACHIFY_EPROTO, "cachifyd at %s: unexpected reply to %s", x->path, cmd);
-}
 
 /* Sends one command on c and reads its reply, the send bounded by the io
  * timeout and the reply by reply_timeout (s; <= 0: none). On failure c is
@@ -106,27 +81,21 @@ static int exchange(struct dctx *x, struct lc_dconn *c, int argc, const struct r
 /* Selects the configured database on a new connection. */
 static int conn_select(struct dctx *x, struct lc_dconn *c)
 {
-	char num[24];
-	struct resp_arg argv[2] = {ARG_LIT("SELECT"), arg(num, 0)};
+	struct lc_dcmd cmd;
 	struct resp_reply *r;
 	int rc;
 
 	if (x->o.db == 0)
 		return 0;
-	argv[1].len = resp_ll_to_str(num, x->o.db);
-	rc = exchange(x, c, 2, argv, x->o.io_timeout, &r);
+	lc_dcmd_select(&cmd, x->o.db);
+	rc = exchange(x, c, cmd.argc, cmd.argv, x->o.io_timeout, &r);
 	if (rc != 0)
 		return rc;
-	if (r->type == RESP_STRING)
-		rc = 0;
-	else if (r->type == RESP_ERROR)
-		rc = lc_set_error(CACHIFY_ESERVER, "cachifyd at %s: SELECT %d: %s", c->path,
-		                  x->o.db, r->str);
-	else
-		rc = unexpected(x, "SELECT");
+	rc = lc_dcmd_select_reply(r, c->path, x->o.db);
 	resp_reply_free(r);
 	return rc;
 }
+
 
 /* ---- the idle pool ----------------------------------------------------------- */
 
@@ -239,28 +208,15 @@ static int call(struct dctx *x, int argc, const struct resp_arg *argv, struct re
 
 static int d_get(void *ctx, const char *name, size_t nlen, char **value, size_t *len)
 {
-	struct resp_arg argv[2] = {ARG_LIT("GET"), arg(name, nlen)};
+	struct dctx *x = ctx;
+	struct lc_dcmd cmd;
 	struct resp_reply *r;
-	int rc = call(ctx, 2, argv, &r);
+	int rc;
 
-	if (rc != 0)
+	lc_dcmd_get(&cmd, name, nlen);
+	if ((rc = call(x, cmd.argc, cmd.argv, &r)) != 0)
 		return rc;
-	switch (r->type) {
-	case RESP_BULK:
-		*value = r->str; /* taken from the reply */
-		*len = r->len;
-		r->str = NULL;
-		rc = 1;
-		break;
-	case RESP_NIL:
-		rc = 0;
-		break;
-	case RESP_ERROR:
-		rc = server_error(r);
-		break;
-	default:
-		rc = unexpected(ctx, "GET");
-	}
+	rc = lc_dcmd_get_reply(r, x->path, value, len);
 	resp_reply_free(r);
 	return rc;
 }
@@ -268,35 +224,23 @@ static int d_get(void *ctx, const char *name, size_t nlen, char **value, size_t 
 static int d_set(void *ctx, const char *name, size_t nlen, const char *value, size_t len,
                  int64_t ex, bool nx)
 {
-	char num[24];
-	struct resp_arg argv[6] = {ARG_LIT("SET"), arg(name, nlen), arg(value, len)};
+	struct dctx *x = ctx;
+	struct lc_dcmd cmd;
 	struct resp_reply *r;
-	int argc = 3, rc;
+	int rc;
 
-	if (ex < 0)
-		return lc_set_error(CACHIFY_EINVAL, "set: negative expiry %lld s", (long long)ex);
-	if (ex > 0) {
-		argv[argc++] = ARG_LIT("EX");
-		argv[argc++] = arg(num, resp_ll_to_str(num, ex));
-	}
-	if (nx)
-		argv[argc++] = ARG_LIT("NX");
-	if ((rc = call(ctx, argc, argv, &r)) != 0)
+	if ((rc = lc_dcmd_set(&cmd, name, nlen, value, len, ex, nx)) != 0)
 		return rc;
-	if (r->type == RESP_STRING)
-		rc = 1;
-	else if (r->type == RESP_NIL)
-		rc = 0;
-	else if (r->type == RESP_ERROR)
-		rc = server_error(r);
-	else
-		rc = unexpected(ctx, "SET");
+	if ((rc = call(x, cmd.argc, cmd.argv, &r)) != 0)
+		return rc;
+	rc = lc_dcmd_set_reply(r, x->path);
 	resp_reply_free(r);
 	return rc;
 }
 
 static int d_del(void *ctx, size_t n, const char *const *names, const size_t *nlens)
 {
+	struct dctx *x = ctx;
 	struct resp_arg stack[DAEMON_DEL_BATCH + 1];
 	long long total = 0;
 
@@ -305,22 +249,19 @@ static int d_del(void *ctx, size_t n, const char *const *names, const size_t *nl
 	for (size_t done = 0; done < n;) {
 		size_t batch = n - done > DAEMON_DEL_BATCH ? DAEMON_DEL_BATCH : n - done;
 		struct resp_reply *r;
+		long long got;
 		int rc;
 
 		stack[0] = ARG_LIT("DEL");
 		for (size_t i = 0; i < batch; i++)
 			stack[i + 1] = arg(names[done + i], nlens[done + i]);
-		if ((rc = call(ctx, (int)batch + 1, stack, &r)) != 0)
+		if ((rc = call(x, (int)batch + 1, stack, &r)) != 0)
 			return rc;
-		if (r->type == RESP_INTEGER && r->integer >= 0)
-			total += r->integer;
-		else if (r->type == RESP_ERROR)
-			rc = server_error(r);
-		else
-			rc = unexpected(ctx, "DEL");
+		got = lc_dcmd_del_reply(r, x->path);
 		resp_reply_free(r);
-		if (rc != 0)
-			return rc;
+		if (got < 0)
+			return (int)got;
+		total += got;
 		done += batch;
 	}
 	return total > INT_MAX ? INT_MAX : (int)total;
@@ -339,43 +280,21 @@ static void d_destroy(void *ctx)
 	free(x);
 }
 
-/* ---- native locks and pools -------------------------------------------------- */
 
-/* Appends [PX ttl] [WAIT ms] to argv and says how long the reply may take:
- * the wait plus the io timeout, or no limit for a wait without one. */
-static int grant_args(struct dctx *x, int64_t ttl_ms, const struct backend_wait *w,
-                      struct resp_arg *argv, int *argc, char *pxbuf, char *waitbuf,
-                      double *reply_timeout)
+/* The reply timeout of an acquire (s): the wait plus the io timeout, or
+ * no limit (0) for a wait without one. */
+static double acquire_timeout(const struct dctx *x, const struct lc_dcmd *cmd)
 {
-	*reply_timeout = x->o.io_timeout;
-	if (ttl_ms >= 0) {
-		argv[(*argc)++] = ARG_LIT("PX");
-		argv[(*argc)++] = arg(pxbuf, resp_ll_to_str(pxbuf, ttl_ms));
-	}
-	if (!w || w->nowait)
+	if (!cmd->waits)
+		return x->o.io_timeout;
+	if (cmd->wait_s < 0 || x->o.io_timeout <= 0)
 		return 0;
-	if (isnan(w->timeout))
-		return lc_set_error(CACHIFY_EINVAL, "wait timeout is not a number");
-	if (w->timeout < 0) { /* CACHIFY_WAIT_FOREVER: WAIT 0 is forever */
-		argv[(*argc)++] = ARG_LIT("WAIT");
-		argv[(*argc)++] = ARG_LIT("0");
-		*reply_timeout = 0;
-	} else if (w->timeout > 0) {
-		double ms = ceil(w->timeout * 1000.0);
-		int64_t wait = ms >= (double)DAEMON_MS_MAX ? DAEMON_MS_MAX : (int64_t)ms;
-
-		argv[(*argc)++] = ARG_LIT("WAIT");
-		argv[(*argc)++] = arg(waitbuf, resp_ll_to_str(waitbuf, wait));
-		*reply_timeout = x->o.io_timeout > 0 ? w->timeout + x->o.io_timeout : 0;
-	}
-	/* timeout 0: one try, as without a wait. */
-	return 0;
+	return cmd->wait_s + x->o.io_timeout;
 }
 
 /* LOCK.ACQUIRE / POOL.ACQUIRE: on a grant, the connection becomes the
  * grant's session and stays out of the pool. */
-static int acquire(struct dctx *x, const char *cmd, int argc, struct resp_arg *argv,
-                   double reply_timeout, struct backend_grant *g)
+static int acquire(struct dctx *x, const struct lc_dcmd *cmd, struct backend_grant *g)
 {
 	struct resp_reply *r;
 	struct lc_dconn *c;
@@ -385,21 +304,14 @@ static int acquire(struct dctx *x, const char *cmd, int argc, struct resp_arg *a
 	/* A request that may have reached the server is never resent: a lost
 	 * reply to a grant would leave a lock nobody knows the token of (until
 	 * the connection closes, which call_on does on any failure). */
-	if ((rc = call_on(x, argc, argv, reply_timeout, &r, &c)) != 0)
+	if ((rc = call_on(x, cmd->argc, cmd->argv, acquire_timeout(x, cmd), &r, &c)) != 0)
 		return rc;
-	if (r->type == RESP_ARRAY && r->elements == 2 && r->element[0]->type == RESP_BULK &&
-	    r->element[1]->type == RESP_INTEGER) {
-		g->id = r->element[0]->str; /* taken from the reply */
-		g->idlen = r->element[0]->len;
-		r->element[0]->str = NULL;
-		g->fence = (uint64_t)r->element[1]->integer;
+	rc = lc_dcmd_grant_reply(r, x->path, cmd->name, g);
+	if (rc == 0) {
 		g->session = c;
 		c->holds = true;
 		c = NULL;
-	} else if (r->type == RESP_ERROR) {
-		rc = server_error(r);
-	} else {
-		rc = unexpected(x, cmd);
+	} else if (rc == CACHIFY_EPROTO) {
 		lc_dconn_break(c);
 	}
 	resp_reply_free(r);
@@ -410,84 +322,65 @@ static int acquire(struct dctx *x, const char *cmd, int argc, struct resp_arg *a
 static int d_lock_acquire(void *ctx, const char *key, size_t klen, int64_t ttl_ms,
                           const struct backend_wait *w, struct backend_grant *g)
 {
-	char px[24], wait[24];
-	struct resp_arg argv[6] = {ARG_LIT("LOCK.ACQUIRE"), arg(key, klen)};
-	int argc = 2, rc;
-	double reply_timeout;
+	struct lc_dcmd cmd;
+	int rc;
 
-	if ((rc = grant_args(ctx, ttl_ms, w, argv, &argc, px, wait, &reply_timeout)) != 0)
+	if ((rc = lc_dcmd_lock_acquire(&cmd, key, klen, ttl_ms, w)) != 0)
 		return rc;
-	return acquire(ctx, "LOCK.ACQUIRE", argc, argv, reply_timeout, g);
+	return acquire(ctx, &cmd, g);
 }
 
 static int d_pool_acquire(void *ctx, const char *key, size_t klen, long max, int64_t ttl_ms,
                           const struct backend_wait *w, struct backend_grant *g)
 {
-	char num[24], px[24], wait[24];
-	struct resp_arg argv[7] = {ARG_LIT("POOL.ACQUIRE"), arg(key, klen)};
-	int argc = 3, rc;
-	double reply_timeout;
+	struct lc_dcmd cmd;
+	int rc;
 
-	if (max < 1)
-		return lc_set_error(CACHIFY_EINVAL, "pool max size %ld: must be at least 1", max);
-	argv[2] = arg(num, resp_ll_to_str(num, max));
-	if ((rc = grant_args(ctx, ttl_ms, w, argv, &argc, px, wait, &reply_timeout)) != 0)
+	if ((rc = lc_dcmd_pool_acquire(&cmd, key, klen, max, ttl_ms, w)) != 0)
 		return rc;
-	return acquire(ctx, "POOL.ACQUIRE", argc, argv, reply_timeout, g);
+	return acquire(ctx, &cmd, g);
 }
 
 /* A command about a grant (release, renew), on its session connection.
  * Any failure of that connection means the grant is gone: the server ends
  * session-bound grants with their connection. */
-static int on_session(struct dctx *x, const struct backend_grant *g, const char *cmd, int argc,
-                      const struct resp_arg *argv, struct resp_reply **out)
+static int on_session(struct dctx *x, const struct backend_grant *g, const struct lc_dcmd *cmd,
+                      struct resp_reply **out)
 {
 	struct lc_dconn *c = g->session;
 	char why[256];
 	int rc;
 
 	if (!c) /* not session-bound: any connection will do */
-		return call(x, argc, argv, out);
+		return call(x, cmd->argc, cmd->argv, out);
 	if (!lc_dconn_is_usable(c))
 		return lc_set_error(
 		    CACHIFY_ELOST,
 		    "cachifyd at %s: %s: the connection holding it is gone, and with "
 		    "it the grant",
-		    c->path, cmd);
-	if ((rc = exchange(x, c, argc, argv, x->o.io_timeout, out)) == 0)
+		    c->path, cmd->name);
+	if ((rc = exchange(x, c, cmd->argc, cmd->argv, x->o.io_timeout, out)) == 0)
 		return 0;
 	if (rc == CACHIFY_ENOMEM)
 		return rc;
 	snprintf(why, sizeof why, "%s", cachify_last_error());
-	return lc_set_error(CACHIFY_ELOST, "%s: %s: the grant ended with its connection", why, cmd);
+	return lc_set_error(CACHIFY_ELOST, "%s: %s: the grant ended with its connection", why,
+	                    cmd->name);
 }
 
-/* :1 -> 0; -NOTOWNER -> ENOTOWNER; others as server_error. Frees r. */
-static int int_one(struct dctx *x, struct resp_reply *r, const char *cmd)
-{
-	int rc;
-
-	if (r->type == RESP_INTEGER && r->integer == 1)
-		rc = 0;
-	else if (r->type == RESP_ERROR)
-		rc = server_error(r);
-	else
-		rc = unexpected(x, cmd);
-	resp_reply_free(r);
-	return rc;
-}
-
-static int release(struct dctx *x, const char *cmd, const char *key, size_t klen,
+static int release(struct dctx *x, bool pool, const char *key, size_t klen,
                    const struct backend_grant *g)
 {
-	struct resp_arg argv[3] = {arg(cmd, strlen(cmd)), arg(key, klen), arg(g->id, g->idlen)};
 	struct lc_dconn *c = g->session;
+	struct lc_dcmd cmd;
 	struct resp_reply *r;
 	int rc;
 
-	if ((rc = on_session(x, g, cmd, 3, argv, &r)) != 0)
+	lc_dcmd_release(&cmd, pool, key, klen, g);
+	if ((rc = on_session(x, g, &cmd, &r)) != 0)
 		return rc;
-	rc = int_one(x, r, cmd);
+	rc = lc_dcmd_one_reply(r, x->path, cmd.name);
+	resp_reply_free(r);
 	/* Released, or not ours (any more): nothing is held on it now. */
 	if (c && (rc == 0 || rc == CACHIFY_ENOTOWNER))
 		c->holds = false;
@@ -496,34 +389,29 @@ static int release(struct dctx *x, const char *cmd, const char *key, size_t klen
 
 static int d_lock_release(void *ctx, const char *key, size_t klen, const struct backend_grant *g)
 {
-	return release(ctx, "LOCK.RELEASE", key, klen, g);
+	return release(ctx, false, key, klen, g);
 }
 
 static int d_pool_release(void *ctx, const char *key, size_t klen, const struct backend_grant *g)
 {
-	return release(ctx, "POOL.RELEASE", key, klen, g);
+	return release(ctx, true, key, klen, g);
 }
 
 static int d_lock_renew(void *ctx, const char *key, size_t klen, const struct backend_grant *g,
                         int64_t ttl_ms)
 {
-	char px[24];
-	struct resp_arg argv[5] = {ARG_LIT("LOCK.RENEW"), arg(key, klen), arg(g->id, g->idlen),
-	                           ARG_LIT("PX"), arg(px, 0)};
+	struct dctx *x = ctx;
+	struct lc_dcmd cmd;
 	struct resp_reply *r;
 	int rc;
 
-	/* LOCK.RENEW replaces the TTL with another one; there is no
-	 * owner-checked way to take it away. */
-	if (ttl_ms <= 0)
-		return lc_set_error(CACHIFY_EINVAL,
-		                    "cachifyd renews locks to a TTL of at least 1 ms "
-		                    "(got %lld ms)",
-		                    (long long)ttl_ms);
-	argv[4].len = resp_ll_to_str(px, ttl_ms > DAEMON_MS_MAX ? DAEMON_MS_MAX : ttl_ms);
-	if ((rc = on_session(ctx, g, "LOCK.RENEW", 5, argv, &r)) != 0)
+	if ((rc = lc_dcmd_lock_renew(&cmd, key, klen, g, ttl_ms)) != 0)
 		return rc;
-	return int_one(ctx, r, "LOCK.RENEW");
+	if ((rc = on_session(x, g, &cmd, &r)) != 0)
+		return rc;
+	rc = lc_dcmd_one_reply(r, x->path, cmd.name);
+	resp_reply_free(r);
+	return rc;
 }
 
 static void d_session_end(void *ctx, void *session)
@@ -533,21 +421,19 @@ static void d_session_end(void *ctx, void *session)
 
 static long d_pool_size(void *ctx, const char *key, size_t klen)
 {
-	struct resp_arg argv[2] = {ARG_LIT("POOL.SIZE"), arg(key, klen)};
+	struct dctx *x = ctx;
+	struct lc_dcmd cmd;
 	struct resp_reply *r;
-	long rc = call(ctx, 2, argv, &r);
+	long rc;
 
-	if (rc != 0)
+	lc_dcmd_pool_size(&cmd, key, klen);
+	if ((rc = call(x, cmd.argc, cmd.argv, &r)) != 0)
 		return rc;
-	if (r->type == RESP_INTEGER && r->integer >= 0)
-		rc = r->integer > LONG_MAX ? LONG_MAX : (long)r->integer;
-	else if (r->type == RESP_ERROR)
-		rc = server_error(r);
-	else
-		rc = unexpected(ctx, "POOL.SIZE");
+	rc = lc_dcmd_size_reply(r, x->path);
 	resp_reply_free(r);
 	return rc;
 }
+
 
 /* ---- any command ------------------------------------------------------------- */
 
@@ -697,7 +583,7 @@ static const struct backend_ops daemon_ops = {
 
 /* Splits address into the socket path and an optional ?db=N (which beats
  * o->db). 0, or CACHIFY_EINVAL with the reason recorded. */
-static int parse_address(const char *address, char *path, int *db)
+int lc_daemon_parse_address(const char *address, char *path, int *db)
 {
 	const char *p = address, *q;
 	size_t plen;
@@ -765,7 +651,7 @@ cachify_client *cachify_client_daemon(const char *address,
 		lc_set_error(CACHIFY_ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (parse_address(address, x->path, &o.db) != 0) {
+	if (lc_daemon_parse_address(address, x->path, &o.db) != 0) {
 		free(x->idle);
 		free(x);
 		return NULL;

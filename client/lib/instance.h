@@ -30,6 +30,21 @@ struct cachify {
 	int64_t slot_exp_s;  /* 0 = never */
 	double poll_s;	     /* > 0 */
 	int refs;	     /* atomic: the owner's, plus global calls in flight */
+	cachify_async_client *ac;  /* one reference held, or NULL: no async face */
+	struct cachify_aop *aops;  /* pending async operations (the loop's thread) */
+};
+
+/* A pool description (lockpool.c; async.c reads it too). */
+struct cachify_pool {
+	cachify_client *cl; /* one reference held */
+	cachify_async_client *ac; /* one reference held, or NULL */
+	char *key;
+	size_t klen;
+	long max_size;
+	int64_t slot_exp_s; /* resolved; 0 = never */
+	bool raise_on_full;
+	cachify_run_fn *on_full;
+	double poll_s;
 };
 
 /* The instance a call works on: c itself, or (c NULL) the global one with a
@@ -48,6 +63,12 @@ int lc_ttl_resolve(int64_t v, int64_t dflt_s, int64_t *out_s, const char *what);
 
 /* A wait is valid: nowait, or a timeout >= 0 or CACHIFY_WAIT_FOREVER. */
 int lc_wait_check(const struct backend_wait *w);
+
+/* The fill lock's expiry (s) of cached on an instance. */
+static inline int64_t lc_fill_exp_s(const cachify *in)
+{
+	return in->lock_exp_s ? in->lock_exp_s : LC_FILL_EXP_S;
+}
 
 /* Takes the lock at key with the backend's native operation when it has
  * one, else generic.c's (fence only computed when want_fence). ex_s 0 =

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "abackend.h"
 #include "instance.h"
 
 struct cachify_lock {
@@ -17,17 +18,6 @@ struct cachify_lock {
 	struct backend_grant g;	 /* token, fence, native session */
 	double poll_s;
 	int64_t default_exp_s; /* the instance's, for renew(CACHIFY_TTL_DEFAULT); 0 = never */
-};
-
-struct cachify_pool {
-	cachify_client *cl; /* one reference held */
-	char *key;
-	size_t klen;
-	long max_size;
-	int64_t slot_exp_s; /* resolved; 0 = never */
-	bool raise_on_full;
-	cachify_run_fn *on_full;
-	double poll_s;
 };
 
 struct cachify_slot {
@@ -334,6 +324,10 @@ cachify_pool *cachify_pool_new(cachify *c, const struct cachify_pool_options *op
 	}
 	lc_client_ref(in->cl);
 	p->cl = in->cl;
+	if (in->ac) {
+		lc_aclient_ref(in->ac);
+		p->ac = in->ac;
+	}
 	p->max_size = opts->max_size;
 	p->raise_on_full = opts->raise_on_full;
 	p->on_full = opts->on_full;
@@ -347,28 +341,9 @@ void cachify_pool_free(cachify_pool *p)
 	if (!p)
 		return;
 	cachify_client_free(p->cl);
+	cachify_async_client_free(p->ac);
 	free(p->key);
 	free(p);
-}
-
-/* Generic clients: the reference's try, then poll until the deadline. */
-static int pool_acquire_polling(cachify_pool *p, double timeout, struct backend_grant *g)
-{
-	bool forever = timeout < 0;
-	int64_t deadline = lc_clock_ms() + (forever ? 0 : (int64_t)(timeout * 1000));
-
-	for (;;) {
-		int rc = lc_generic_pool_acquire(p->cl, p->key, p->klen, p->max_size,
-						 p->slot_exp_s, p->poll_s, g);
-		int64_t left = deadline - lc_clock_ms();
-
-		if (rc != CACHIFY_EFULL || timeout == 0)
-			return rc;
-		if (!forever && left <= 0)
-			return lc_set_error(CACHIFY_ETIMEOUT, "no free slot within %.3f s", timeout);
-		lc_clock_sleep_s(forever || p->poll_s * 1000 < (double)left ? p->poll_s
-									     : (double)left / 1000);
-	}
 }
 
 int cachify_pool_acquire(cachify_pool *p, cachify_slot **out)
@@ -411,7 +386,8 @@ int cachify_pool_acquire_wait(cachify_pool *p, double timeout, cachify_slot **ou
 		rc = ops->pool_acquire(p->cl->ctx, p->key, p->klen, p->max_size,
 				       p->slot_exp_s ? p->slot_exp_s * 1000 : -1, &w, &s->g);
 	else
-		rc = pool_acquire_polling(p, timeout, &s->g);
+		rc = lc_generic_pool_acquire(p->cl, p->key, p->klen, p->max_size, p->slot_exp_s,
+					     p->poll_s, timeout, &s->g);
 	if (rc) {
 		free(s->key);
 		free(s);

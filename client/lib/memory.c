@@ -193,6 +193,11 @@ static const struct backend_ops memory_ops = {
 	.destroy = mem_destroy,
 };
 
+const struct backend_ops *lc_memory_ops(void)
+{
+	return &memory_ops;
+}
+
 cachify_client *cachify_client_memory(void)
 {
 	struct mem *m = calloc(1, sizeof *m);
