@@ -128,11 +128,13 @@ check-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 ## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
+# (test time bounds x3: valgrind runs the daemon ~10x slower)
 VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi
 check-valgrind: deps
 	@$(MAKE) --no-print-directory $(CHECKBIN) all
 	@for s in $(VALGRIND_SUITES); do \
 		CK_RUN_SUITE=$$s CACHIFYD=$(CURDIR)/scripts/valgrind-cachifyd \
+		CACHIFY_TEST_SLOW=$${CACHIFY_TEST_SLOW:-3} \
 		CACHIFYD_REAL=$(abspath $(CACHIFYD)) CACHIFY_CLI=$(abspath $(CLI)) \
 		CACHIFY_BUILD=$(abspath $(BUILD)) CACHIFY_SRC=$(CURDIR) \
 		$(abspath $(CHECKBIN)) || exit 1; \
