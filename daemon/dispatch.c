@@ -1,15 +1,19 @@
 /* dispatch.c - the path from a parsed command to its handler: lookup in
  * the command table (command.c), arity, access rules (acl.c: admin-uid,
- * acl-uid/acl-gid/acl-default), maxmemory admission, stats. Handlers are in
+ * acl-uid/acl-gid/acl-default), maxmemory admission, stats, and the
+ * diagnostics after each command (diag.c). Handlers are in
  * cmd_*.c; this file only routes.
  */
 #include "dispatch.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "acl.h"
 #include "client.h"
+#include "clock.h"
 #include "command.h"
+#include "diag.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
@@ -35,6 +39,7 @@ static void reply_unknown(struct conn *c, int argc, struct resp_arg *argv)
 void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 {
 	const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
+	int64_t start, dur; /* us */
 
 	server.stats.commands++;
 	if (!cmd) {
@@ -52,5 +57,17 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	/* A monitor is a replica in Redis: it may not touch the keyspace. */
+	if ((c->flags & CONN_MONITOR) && (cmd->flags & (CMD_WRITE | CMD_READONLY))) {
+		reply_error(c, "ERR Replica can't interact with the keyspace");
+		return;
+	}
+	/* TOUCH touches whoever sends it. */
+	store_set_no_touch(server.store,
+			   (c->flags & CONN_NO_TOUCH) && strcmp(cmd->name, "touch") != 0);
+	start = clock_us();
 	cmd->proc(c, argc, argv);
+	dur = clock_us() - start;
+	store_set_no_touch(server.store, false);
+	diag_after_command(c, cmd, argc, argv, dur);
 }

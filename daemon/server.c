@@ -18,10 +18,12 @@
 #include "clock.h"
 #include "conn.h"
 #include "command.h"
+#include "diag.h"
 #include "listen.h"
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
+#include "pause.h"
 #include "pool.h"
 #include "random.h"
 #include "reply.h"
@@ -66,6 +68,7 @@ static void expire_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 	}
 	waitq_run();
+	latency_add("expire-cycle", (clock_us() - start) / 1000);
 	if (more)
 		tv.tv_usec = 1000;
 	else
@@ -448,6 +451,8 @@ void server_free(void)
 			*evs[i] = NULL;
 		}
 	command_free();
+	pause_free();
+	diag_free();
 	if (server.base)
 		event_base_free(server.base);
 	config_free(&server.cfg);

@@ -187,12 +187,13 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 23);
+	ck_assert_uint_eq(ndirectives(), 26);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(15), "lock-max-waiters");
 	ck_assert_str_eq(config_directive_name(19), "admin-uid");
 	ck_assert_str_eq(config_directive_name(22), "acl-default");
-	ck_assert_ptr_null(config_directive_name(23));
+	ck_assert_str_eq(config_directive_name(25), "latency-monitor-threshold");
+	ck_assert_ptr_null(config_directive_name(26));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
