@@ -76,12 +76,12 @@ static int client_setname(struct conn *c, const struct resp_arg *name)
 }
 
 /* HELLO [protover [AUTH user pass] [SETNAME name]]. Only RESP2 exists
- * here. There are no passwords (peers are users by their uid), so AUTH
- * answers as Redis with no users configured: "default" with any password
- * passes, any other user is a wrong pair. */
+ * here. Options act in order, each at once, as in Redis 7.0: a SETNAME
+ * before a bad option stays done. There are no passwords (peers are users
+ * by their uid), so AUTH answers as Redis with no users configured:
+ * "default" with any password passes, any other user is a wrong pair. */
 void cmd_hello(struct conn *c, int argc, struct resp_arg *argv)
 {
-	const struct resp_arg *user = NULL, *name = NULL;
 	long long ver;
 	char opt[CLIENT_SHOWN_MAX + 1];
 
@@ -99,10 +99,15 @@ void cmd_hello(struct conn *c, int argc, struct resp_arg *argv)
 		int more = argc - 1 - j;
 
 		if (arg_is(&argv[j], "auth") && more >= 2) {
-			user = &argv[j + 1];
+			if (!(argv[j + 1].len == 7 && memcmp(argv[j + 1].ptr, "default", 7) == 0)) {
+				reply_error(c, "WRONGPASS invalid username-password pair or user is "
+					       "disabled.");
+				return;
+			}
 			j += 2;
 		} else if (arg_is(&argv[j], "setname") && more >= 1) {
-			name = &argv[j + 1];
+			if (client_setname(c, &argv[j + 1]) != 0)
+				return;
 			j++;
 		} else {
 			/* Redis quotes the option as a C string: up to a NUL. */
@@ -114,12 +119,6 @@ void cmd_hello(struct conn *c, int argc, struct resp_arg *argv)
 			return;
 		}
 	}
-	if (user && !(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) {
-		reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-		return;
-	}
-	if (name && client_setname(c, name) != 0)
-		return;
 	reply_array(c, 14);
 	reply_bulk_cstr(c, "server");
 	reply_bulk_cstr(c, "redis");
