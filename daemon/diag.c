@@ -8,11 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/queue.h>
 
 #include "client.h"
 #include "clock.h"
-#include "cmd.h"
 #include "command.h"
 #include "monitor.h"
 #include "server.h"

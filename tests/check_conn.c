@@ -229,6 +229,16 @@ START_TEST(test_client_list_shows_redis_fields_lib_and_ours_oldest_first)
 }
 END_TEST
 
+/* A client the daemon has accepted: connect() returns before it has, so a
+ * KILL sent at once by another client could miss it. */
+static struct h_client *connect_known(const struct h_daemon *d)
+{
+	struct h_client *c = h_connect(d);
+
+	h_call_status(c, "PONG", "PING");
+	return c;
+}
+
 /* Asserts that c was closed by the server. */
 static void expect_closed(struct h_client *c)
 {
@@ -254,18 +264,18 @@ START_TEST(test_client_kill_by_each_filter)
 	h_call_int(k, 1, "CLIENT", "KILL", "TYPE", "normal");
 	expect_closed(v2);
 	h_close(v2);
-	v1 = h_connect(d);
+	v1 = connect_known(d);
 	h_call_int(k, 1, "CLIENT", "KILL", "USER", "default");
 	expect_closed(v1);
 	h_close(v1);
-	v1 = h_connect(d);
+	v1 = connect_known(d);
 	h_call_int(k, 0, "CLIENT", "KILL", "TYPE", "pubsub");
 	h_call_int(k, 0, "CLIENT", "KILL", "ADDR", "127.0.0.1:6379");
 	h_call_int(k, 1, "CLIENT", "KILL", "LADDR", addr);
 	expect_closed(v1);
 	h_close(v1);
 	/* MAXAGE: only connections older than that many seconds. */
-	v1 = h_connect(d);
+	v1 = connect_known(d);
 	h_call_status(v1, "PONG", "PING");
 	h_call_int(k, 0, "CLIENT", "KILL", "MAXAGE", "100");
 	h_call_status(v1, "PONG", "PING");
@@ -275,18 +285,18 @@ START_TEST(test_client_kill_by_each_filter)
 	h_close(v1);
 	/* The old form: +OK, or no such client; it kills the caller too. */
 	h_call_error(k, "ERR No such client", "CLIENT", "KILL", "nowhere:1");
-	v1 = h_connect(d);
+	v1 = connect_known(d);
 	h_ok(v1, "CLIENT", "KILL", addr);
 	expect_closed(k);
 	expect_closed(v1);
 	h_close(k);
 	h_close(v1);
 	/* SKIPME no: the caller too, after its reply. */
-	k = h_connect(d);
+	k = connect_known(d);
 	h_call_int(k, 1, "CLIENT", "KILL", "ADDR", addr, "SKIPME", "no");
 	expect_closed(k);
 	h_close(k);
-	k = h_connect(d);
+	k = connect_known(d);
 	h_call_error(k, "ERR syntax error", "CLIENT", "KILL", "SKIPME", "perhaps");
 	h_call_error(k, "ERR client-id should be greater than 0", "CLIENT", "KILL", "ID", "0");
 	h_call_error(k, "ERR No such user 'root'", "CLIENT", "KILL", "USER", "root");
@@ -581,13 +591,12 @@ START_TEST(test_latency_records_commands_over_the_threshold)
 	doc = bulk_text(h_call(c, "LATENCY", "DOCTOR"));
 	ck_assert_msg(strstr(doc, "command: "), "%s", doc);
 	free(doc);
-	h_call_int(c, 1, "LATENCY", "RESET", "command");
-	h_call_int(c, 0, "LATENCY", "RESET", "command");
-	r = h_call(c, "LATENCY", "HISTORY", "command");
-	ck_assert_uint_eq(r->elements, 0);
-	resp_reply_free(r);
-	h_call_error(c, "ERR No samples available for event 'command'", "LATENCY", "GRAPH",
-		     "command");
+	/* (The RESET may itself be slow enough to start a new "command"
+	 * event under valgrind: only the count it answers is certain.) */
+	h_call_int(c, 1, "LATENCY", "RESET", "command", "nosuch");
+	h_call_int(c, 0, "LATENCY", "RESET", "nosuch");
+	h_call_error(c, "ERR No samples available for event 'nosuch'", "LATENCY", "GRAPH",
+		     "nosuch");
 	h_close(c);
 	h_daemon_finish(d);
 }
