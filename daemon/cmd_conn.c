@@ -4,11 +4,9 @@
  * PING, ECHO, QUIT and SELECT are cmd_server.c's; the pause itself is
  * pause.c's and the monitor feed monitor.c's.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "acl.h"
 #include "client.h"

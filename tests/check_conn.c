@@ -393,6 +393,33 @@ START_TEST(test_client_pause_ends_by_timeout_and_unpause)
 }
 END_TEST
 
+START_TEST(test_non_admins_may_not_pause_monitor_or_read_the_logs)
+{
+	/* The test's own uid is not an admin here. */
+	struct h_daemon *d = h_daemon_start("--admin-uid", "65534", NULL);
+	struct h_client *c = h_connect(d), *o = h_connect(d);
+	struct resp_reply *r = h_call(c, "CLIENT", "PAUSE", "10000");
+
+	ck_assert_int_eq(r->type, RESP_ERROR);
+	ck_assert_msg(strncmp(r->str, "NOPERM User ", 12) == 0 &&
+			      strstr(r->str, " has no permissions to run the 'client|pause' command"),
+		      "%s", r->str);
+	resp_reply_free(r);
+	h_call_status(o, "OK", "SET", "k", "v");
+	h_call_error(c, "NOPERM User ", "CLIENT", "UNPAUSE");
+	h_call_error(c, "NOPERM User ", "MONITOR");
+	h_call_error(c, "NOPERM User ", "SLOWLOG", "GET");
+	h_call_error(c, "NOPERM User ", "LATENCY", "LATEST");
+	/* KILL is for everyone, over its own uid's connections. */
+	h_call_status(o, "PONG", "PING");
+	h_call_int(c, 1, "CLIENT", "KILL", "TYPE", "normal");
+	ck_assert(h_read_until_eof(o, T_SLOW_MS(3000), NULL));
+	h_close(c);
+	h_close(o);
+	h_daemon_finish(d);
+}
+END_TEST
+
 /* ---- MONITOR --------------------------------------------------------------- */
 
 START_TEST(test_monitor_lines_quote_binary_and_hide_admin_commands)
@@ -641,6 +668,7 @@ Suite *conn_suite(void)
 	tcase_add_test(tc, test_client_pause_write_holds_writes_in_order_and_lets_reads_pass);
 	tcase_add_test(tc, test_client_pause_all_holds_every_command_even_unpause);
 	tcase_add_test(tc, test_client_pause_ends_by_timeout_and_unpause);
+	tcase_add_test(tc, test_non_admins_may_not_pause_monitor_or_read_the_logs);
 	tcase_add_test(tc, test_monitor_lines_quote_binary_and_hide_admin_commands);
 	tcase_add_test(tc, test_slowlog_at_zero_logs_every_command_in_redis_shape);
 	tcase_add_test(tc, test_slowlog_threshold_is_reloaded_on_sighup);
