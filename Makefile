@@ -129,7 +129,7 @@ check-asan: deps
 
 ## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
 # (test time bounds x3: valgrind runs the daemon ~10x slower)
-VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi
+VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi conn
 check-valgrind: deps
 	@$(MAKE) --no-print-directory $(CHECKBIN) all
 	@for s in $(VALGRIND_SUITES); do \

@@ -17,8 +17,6 @@
 
 #include "resp.h"
 
-#define CONN_NAME_MAX 128 /* bytes in CLIENT SETNAME */
-
 enum conn_flags {
 	CONN_CLOSE_AFTER_REPLY = 1 << 0, /* flush, then close (QUIT, protocol error) */
 	CONN_CLOSING = 1 << 1,		 /* being freed: no more callbacks */
@@ -30,6 +28,12 @@ enum conn_flags {
 	CONN_DIRTY_EXEC = 1 << 7,	 /* a command failed to queue: EXEC answers EXECABORT */
 	CONN_DIRTY_CAS = 1 << 8,	 /* a watched key changed: EXEC answers a nil array */
 	CONN_IN_EXEC = 1 << 9,		 /* running EXEC's queue: nothing may block */
+	CONN_MONITOR = 1 << 10,		 /* MONITOR: receives every command run (monitor.c) */
+	CONN_PAUSED = 1 << 11,		 /* held by CLIENT PAUSE: the next command waits (pause.c) */
+	CONN_NO_EVICT = 1 << 12,	 /* CLIENT NO-EVICT on (shown; clients are never evicted) */
+	CONN_NO_TOUCH = 1 << 13,	 /* CLIENT NO-TOUCH on: its reads leave keys' LRU alone */
+	CONN_NOT_RUN = 1 << 14,		 /* the handler refused an unknown subcommand or its
+					  * arity: not logged nor monitored, as Redis (diag.c) */
 };
 
 struct waiter;
@@ -45,6 +49,8 @@ struct conn {
 	unsigned flags;
 	int db;				/* SELECTed database */
 	char *name;			/* owned, CLIENT SETNAME; NULL if none */
+	char *lib_name;			/* owned, CLIENT SETINFO LIB-NAME; NULL if none */
+	char *lib_ver;			/* owned, CLIENT SETINFO LIB-VER; NULL if none */
 	pid_t pid;			/* peer credentials (SO_PEERCRED) */
 	uid_t uid;
 	gid_t gid;
@@ -72,6 +78,8 @@ struct conn {
 	struct watch_list watches;	/* keys it WATCHes (watch.c) */
 
 	LIST_ENTRY(conn) link;		/* server.clients */
+	LIST_ENTRY(conn) monitor_link;	/* monitor.c's list, while CONN_MONITOR */
+	TAILQ_ENTRY(conn) pause_link;	/* pause.c's queue, while CONN_PAUSED */
 };
 
 /* Bytes of output not yet written. */

@@ -1,38 +1,76 @@
 /* client_info.c - one client described as a CLIENT LIST line, for CLIENT
- * LIST/INFO and the ACL log's client-info field. */
+ * LIST/INFO and the ACL log's client-info field. Redis 7.2's fields come
+ * first, in its order (those that mean nothing here at their idle value),
+ * then cachifyd's own: pid uid gid holds waits. */
 #include "client_info.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "client.h"
 #include "lock.h"
+#include "multi.h"
 #include "pool.h"
 #include "server.h"
 #include "waitq.h"
 
-#define CLIENT_INFO_LINE_MAX 512 /* bytes of one line */
+#define CLIENT_INFO_PART_MAX 512 /* bytes of one formatted run of fields */
 
 static void client_info_add(struct resp_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void client_info_add(struct resp_buf *b, const char *fmt, ...)
 {
-	char line[CLIENT_INFO_LINE_MAX];
+	char part[CLIENT_INFO_PART_MAX];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
+	n = vsnprintf(part, sizeof part, fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		resp_buf_append(b, part, (size_t)n < sizeof part ? (size_t)n : sizeof part - 1);
+}
+
+/* " key=value" where value is a name of any length (printable by rule). */
+static void client_info_name(struct resp_buf *b, const char *key, const char *value)
+{
+	resp_buf_append(b, key, strlen(key));
+	if (value)
+		resp_buf_append(b, value, strlen(value));
+}
+
+/* Redis's flag letters, in its order, for what exists here. */
+static void client_info_flags(const struct conn *x, char *flags)
+{
+	char *p = flags;
+
+	if (x->flags & CONN_MONITOR)
+		*p++ = 'O';
+	if (x->flags & CONN_MULTI)
+		*p++ = 'x';
+	if (x->flags & CONN_BLOCKED)
+		*p++ = 'b';
+	if (x->flags & CONN_DIRTY_CAS)
+		*p++ = 'd';
+	if (x->flags & CONN_CLOSE_AFTER_REPLY)
+		*p++ = 'c';
+	if (x->flags & CONN_CLOSING)
+		*p++ = 'A';
+	*p++ = 'U';
+	if (x->flags & CONN_NO_EVICT)
+		*p++ = 'e';
+	if (x->flags & CONN_NO_TOUCH)
+		*p++ = 'T';
+	*p = '\0';
 }
 
 void client_info_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 {
 	size_t wlen = 0;
 	const char *wkey = waitq_key_of(x, &wlen);
+	char flags[16];
 
 	/* The key waited on is shown printable: bytes outside ASCII as '?'. */
 	char shown[65];
@@ -41,26 +79,22 @@ void client_info_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 	for (size_t i = 0; i < n; i++)
 		shown[i] = wkey[i] > ' ' && wkey[i] < 127 ? wkey[i] : '?';
 	shown[n] = '\0';
-	/* Redis's letters, in its order: x in MULTI, b blocked, d a watched
-	 * key changed (EXEC will fail); N for none. */
-	char flags[4], *f = flags;
-
-	if (x->flags & CONN_MULTI)
-		*f++ = 'x';
-	if (x->flags & CONN_BLOCKED)
-		*f++ = 'b';
-	if (x->flags & CONN_DIRTY_CAS)
-		*f++ = 'd';
-	if (f == flags)
-		*f++ = 'N';
-	*f = '\0';
+	client_info_flags(x, flags);
+	client_info_add(b, "id=%llu addr=%s:0 laddr=%s:0 fd=%d", (unsigned long long)x->id,
+			server.cfg.unixsocket, server.cfg.unixsocket, x->fd);
+	client_info_name(b, " name=", x->name);
 	client_info_add(b,
-		 "id=%llu addr=%s:0 fd=%d name=%s age=%lld idle=%lld flags=%s db=%d pid=%d uid=%d "
-		 "gid=%d qbuf=%zu obl=%zu cmd=%s holds=%zu waits=%s\n",
-		 (unsigned long long)x->id, server.cfg.unixsocket, x->fd, x->name ? x->name : "",
-		 (long long)((now - x->created_ms) / 1000), (long long)((now - x->last_ms) / 1000),
-		 flags, x->db, (int)x->pid, (int)x->uid,
-		 (int)x->gid, x->in.len - x->in_pos, conn_pending_out(x), x->last_cmd,
-		 lock_held_by(x) + pool_held_by(x), wkey ? shown : "");
+			" age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=%ld qbuf=%zu "
+			"qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=0 "
+			"tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=2",
+			(long long)((now - x->created_ms) / 1000),
+			(long long)((now - x->last_ms) / 1000), flags, x->db, multi_queued(x),
+			x->in.len - x->in_pos,
+			x->in.cap - x->in.len, x->out.cap, conn_pending_out(x),
+			sizeof *x + x->in.cap + x->out.cap,
+			(x->flags & CONN_WRITE_ARMED) ? "w" : "", x->last_cmd);
+	client_info_name(b, " lib-name=", x->lib_name);
+	client_info_name(b, " lib-ver=", x->lib_ver);
+	client_info_add(b, " pid=%d uid=%d gid=%d holds=%zu waits=%s\n", (int)x->pid, (int)x->uid,
+			(int)x->gid, lock_held_by(x) + pool_held_by(x), wkey ? shown : "");
 }
-

@@ -31,6 +31,11 @@ int64_t clock_wall_ms(void)
 	return fake_on ? fake_wall_ms : read_us(CLOCK_REALTIME) / 1000;
 }
 
+int64_t clock_wall_us(void)
+{
+	return fake_on ? fake_wall_ms * 1000 : read_us(CLOCK_REALTIME);
+}
+
 void clock_fake_set(int64_t ms, int64_t wall_ms)
 {
 	fake_on = true;

@@ -12,8 +12,10 @@
 int64_t clock_ms(void);
 /* Microseconds on CLOCK_MONOTONIC (or the fake clock * 1000). */
 int64_t clock_us(void);
-/* Milliseconds since the Unix epoch (CLOCK_REALTIME), for EXAT/PXAT only. */
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME), for EXAT/PXAT and what clients are shown. */
 int64_t clock_wall_ms(void);
+/* Microseconds since the Unix epoch (CLOCK_REALTIME): TIME, MONITOR, SLOWLOG. */
+int64_t clock_wall_us(void);
 
 /* Tests: freeze the monotonic clock at ms (and the wall clock at
  * wall_ms); clock_fake_off() returns to the real clocks. */

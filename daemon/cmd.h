@@ -11,7 +11,15 @@
 /* cmd_server.c: connection and server commands (COMMAND in cmd_command.c,
  * CONFIG in cmd_config.c) */
 cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_flushall,
-	cmd_info, cmd_client, cmd_command, cmd_config, cmd_shutdown;
+	cmd_info, cmd_command, cmd_config, cmd_shutdown;
+
+/* cmd_conn.c: HELLO, RESET, TIME, MONITOR, CLIENT */
+cmd_proc cmd_hello, cmd_reset, cmd_time, cmd_monitor, cmd_client;
+/* Is this CLIENT subcommand one Redis calls admin (MONITOR hides those)? */
+bool cmd_client_is_admin(int argc, const struct resp_arg *argv);
+
+/* cmd_diag.c: SLOWLOG, LATENCY */
+cmd_proc cmd_slowlog, cmd_latency;
 
 /* cmd_acl.c: ACL WHOAMI, LIST, CAT, DRYRUN, LOG, HELP */
 cmd_proc cmd_acl;

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "clock.h"
 #include "command_stats.h"
+#include "diag.h"
 #include "cmd.h"
 #include "multi.h"
 #include "reply.h"
@@ -58,12 +59,19 @@ bool multi_in_exec(const struct conn *c)
 	return (c->flags & CONN_IN_EXEC) != 0;
 }
 
+long multi_queued(const struct conn *c)
+{
+	if (!(c->flags & CONN_MULTI))
+		return -1;
+	return c->multi ? (long)c->multi->n : 0;
+}
+
 /* The commands that act on the transaction itself (and QUIT and RESET,
- * which end it) run at once; RESET belongs to another family, so by name. */
+ * which end it) run at once. */
 static bool multi_runs_now(const struct command *cmd)
 {
 	return cmd->proc == cmd_exec || cmd->proc == cmd_discard || cmd->proc == cmd_multi ||
-	       cmd->proc == cmd_watch || cmd->proc == cmd_quit || strcmp(cmd->name, "reset") == 0;
+	       cmd->proc == cmd_watch || cmd->proc == cmd_quit || cmd->proc == cmd_reset;
 }
 
 bool multi_queues(const struct conn *c, const struct command *cmd)
@@ -76,7 +84,7 @@ bool multi_needs_room(const struct conn *c, const struct command *cmd)
 	if (cmd->proc == cmd_exec)
 		return c->multi && (c->multi->flags & CMD_DENYOOM);
 	if ((c->flags & CONN_MULTI) && cmd->proc != cmd_discard && cmd->proc != cmd_quit &&
-	    strcmp(cmd->name, "reset") != 0)
+	    cmd->proc != cmd_reset)
 		return true;
 	return (cmd->flags & CMD_DENYOOM) != 0;
 }
@@ -207,10 +215,13 @@ static void multi_run(struct conn *c, struct multi_cmd *q)
 		command_stats_rejected(q->cmd, q->argc, q->argv);
 		return;
 	}
-	/* Counted in INFO commandstats as if sent alone, as Redis does. */
+	/* Counted in INFO commandstats, the slow log and MONITOR as if sent
+	 * alone, as Redis does. */
 	start = clock_us();
 	q->cmd->proc(c, q->argc, q->argv);
-	command_stats_record(q->cmd, q->argc, q->argv, clock_us() - start, errors);
+	start = clock_us() - start;
+	command_stats_record(q->cmd, q->argc, q->argv, start, errors);
+	diag_after_command(c, q->cmd, q->argc, q->argv, start);
 }
 
 void cmd_exec(struct conn *c, int argc, struct resp_arg *argv)

@@ -1,6 +1,6 @@
 /* cmd_server.c - connection and server commands: PING, ECHO, QUIT, SELECT,
- * DBSIZE, FLUSHDB, FLUSHALL, INFO, CLIENT and SHUTDOWN (COMMAND is in
- * cmd_command.c, CONFIG in cmd_config.c).
+ * DBSIZE, FLUSHDB, FLUSHALL, INFO and SHUTDOWN (CLIENT is in cmd_conn.c,
+ * COMMAND in cmd_command.c, CONFIG in cmd_config.c).
  * Replies follow Redis 7 so stock clients and tools work unchanged.
  */
 #include <event2/event.h>
@@ -18,7 +18,6 @@
 #include "cmd.h"
 #include "config.h"
 #include "client.h"
-#include "client_info.h"
 #include "cmd_args.h"
 #include "command_stats.h"
 #include "lock.h"
@@ -384,70 +383,6 @@ void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
 	}
 	reply_bulk(c, b.data ? b.data : "", b.len);
 	resp_buf_free(&b);
-}
-
-/* ---- CLIENT ------------------------------------------------------------- */
-
-/* Names are shown in CLIENT LIST: printable ASCII without spaces, as Redis. */
-static bool client_name_ok(const struct resp_arg *a)
-{
-	for (size_t i = 0; i < a->len; i++)
-		if (a->ptr[i] < '!' || a->ptr[i] > '~')
-			return false;
-	return true;
-}
-
-void cmd_client(struct conn *c, int argc, struct resp_arg *argv)
-{
-	const struct resp_arg *sub = &argv[1];
-	int64_t now = clock_ms();
-	const struct conn *x;
-
-	if (arg_is(sub, "id") && argc == 2) {
-		reply_int(c, (long long)c->id);
-	} else if (arg_is(sub, "getname") && argc == 2) {
-		if (c->name)
-			reply_bulk_cstr(c, c->name);
-		else
-			reply_nil(c);
-	} else if (arg_is(sub, "setname") && argc == 3) {
-		char *name = NULL;
-
-		if (argv[2].len > CONN_NAME_MAX) {
-			reply_errorf(c, "ERR Client names are limited to %d bytes", CONN_NAME_MAX);
-			return;
-		}
-		if (!client_name_ok(&argv[2])) {
-			reply_error(c, "ERR Client names cannot contain spaces, newlines or special "
-				       "characters.");
-			return;
-		}
-		if (argv[2].len > 0 && !(name = strndup(argv[2].ptr, argv[2].len))) {
-			reply_error(c, ERR_OOM);
-			return;
-		}
-		free(c->name);
-		c->name = name;
-		reply_ok(c);
-	} else if ((arg_is(sub, "list") && argc == 2) || (arg_is(sub, "info") && argc == 2)) {
-		struct resp_buf b;
-
-		resp_buf_init(&b);
-		if (arg_is(sub, "info"))
-			client_info_describe(&b, c, now);
-		else
-			LIST_FOREACH(x, &server.clients, link)
-				client_info_describe(&b, x, now);
-		reply_bulk(c, b.data ? b.data : "", b.len);
-		resp_buf_free(&b);
-	} else if (arg_is(sub, "setinfo") && argc == 4) {
-		/* Sent by newer client libraries on connect; accepted, not kept. */
-		reply_ok(c);
-	} else {
-		reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-				"Try CLIENT HELP.",
-			     (int)(sub->len > 64 ? 64 : sub->len), sub->ptr);
-	}
 }
 
 /* SHUTDOWN [NOSAVE|SAVE]: the graceful stop of SIGTERM (there is nothing

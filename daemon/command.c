@@ -37,6 +37,14 @@ static const struct command table[] = {
 	{"echo", 2, F, cmd_echo, 0, 0, 0, CONN},
 	{"quit", -1, F | NA, cmd_quit, 0, 0, 0, CONN},
 	{"select", 2, F, cmd_select, 0, 0, 0, CONN},
+	/* (cmd_conn.c) */
+	{"hello", -1, F | NA, cmd_hello, 0, 0, 0, CONN},
+	{"reset", 1, F | NA, cmd_reset, 0, 0, 0, CONN},
+	{"time", 1, F, cmd_time, 0, 0, 0, 0},
+	/* Admin, as in Redis: they show every client's commands and arguments. */
+	{"monitor", 1, CMD_ADMIN, cmd_monitor, 0, 0, 0, CAT_ADMIN | DANG},
+	{"slowlog", -2, CMD_ADMIN, cmd_slowlog, 0, 0, 0, CAT_ADMIN | DANG},
+	{"latency", -2, CMD_ADMIN, cmd_latency, 0, 0, 0, CAT_ADMIN | DANG},
 
 	/* ---- server and introspection (cmd_server.c) ---- */
 	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, KS},

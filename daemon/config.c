@@ -32,6 +32,7 @@ enum config_type {
 	CONFIG_T_ENUM,	   /* int index into names */
 	CONFIG_T_IDS,	   /* char *, user/group names or ids (see config_parse_ids) */
 	CONFIG_T_RULES,	   /* char *, ACL rules one a line (see config_parse_rule) */
+	CONFIG_T_SIGNED,   /* int64_t, plain decimal: min..max, or -1 for "off" */
 };
 
 struct config_directive {
@@ -67,6 +68,10 @@ struct config_directive {
  * that each value replaces (else each value adds a rule). */
 #define CONFIG_RULES(n, f, who, hi, def)                                                           \
 	{n, CONFIG_T_RULES, CONFIG_FIELD(char *, f), who, hi, def, NULL, 0}
+
+/* -1 is "off" besides min..max (slowlog-log-slower-than's convention in redis.conf). */
+#define CONFIG_SIGNED(n, f, lo, hi, def)                                                           \
+	{n, CONFIG_T_SIGNED, CONFIG_FIELD(int64_t, f), lo, hi, def, NULL, 0}
 
 #define CONFIG_KB	    1024ULL
 #define CONFIG_MB	    (1024ULL * 1024)
@@ -112,6 +117,9 @@ static const struct config_directive config_table[] = {
 	CONFIG_RULES("acl-uid", acl_uid, 1, CONFIG_RULES_MAX, ""),
 	CONFIG_RULES("acl-gid", acl_gid, 1, CONFIG_RULES_MAX, ""),
 	CONFIG_RULES("acl-default", acl_default, 0, 1, ""),
+	CONFIG_SIGNED("slowlog-log-slower-than", slowlog_log_slower_than, 0, INT64_MAX, "10000"),
+	CONFIG_COUNT("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128"),
+	CONFIG_COUNT("latency-monitor-threshold", latency_monitor_threshold, 0, LONG_MAX, "0"),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -344,6 +352,9 @@ static const char *config_value_text(const struct config *c, const struct config
 	case CONFIG_T_DURATION:
 		config_format_duration(*(const int64_t *)f, d->unit_ms, buf, size);
 		break;
+	case CONFIG_T_SIGNED:
+		snprintf(buf, size, "%lld", (long long)*(const int64_t *)f);
+		break;
 	case CONFIG_T_ENUM: {
 		int v = *(const int *)f;
 		int n = 0;
@@ -373,6 +384,10 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 	case CONFIG_T_INT:
 	case CONFIG_T_COUNT:
 		snprintf(buf, size, "an integer %llu..%llu", (unsigned long long)d->min,
+			 (unsigned long long)d->max);
+		break;
+	case CONFIG_T_SIGNED:
+		snprintf(buf, size, "an integer %llu..%llu, or -1 for off", (unsigned long long)d->min,
 			 (unsigned long long)d->max);
 		break;
 	case CONFIG_T_SIZE:
@@ -651,6 +666,15 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 			goto invalid;
 		*(int *)f = idx;
 		return 0;
+	case CONFIG_T_SIGNED: {
+		long long sv;
+
+		if (resp_parse_ll(value, strlen(value), &sv) == -1 ||
+		    (sv != -1 && (sv < (long long)d->min || (uint64_t)sv > d->max)))
+			goto invalid;
+		*(int64_t *)f = sv;
+		return 0;
+	}
 	}
 	if (v < d->min || v > d->max)
 		goto invalid;
@@ -672,6 +696,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 	case CONFIG_T_ENUM:
 	case CONFIG_T_IDS:
 	case CONFIG_T_RULES:
+	case CONFIG_T_SIGNED:
 		break;
 	}
 	return 0;

@@ -74,6 +74,9 @@ struct config {
 	char *acl_uid;			  /* owned; access rules by uid, one a line: "1000 ~k* +get" */
 	char *acl_gid;			  /* owned; the same by group: "www-data +@read" */
 	char *acl_default;		  /* owned; rule words for everyone else; "" = built-in */
+	int64_t slowlog_log_slower_than;  /* us a command must take to be logged; -1 = off */
+	size_t slowlog_max_len;		  /* entries SLOWLOG keeps, default 128 */
+	size_t latency_monitor_threshold; /* ms a LATENCY sample takes at least; 0 = off (default) */
 };
 
 /* Fills c with every directive's default. */

@@ -21,6 +21,8 @@
 #include "lock.h"
 #include "log.h"
 #include "multi.h"
+#include "monitor.h"
+#include "pause.h"
 #include "pool.h"
 #include "reply.h"
 #include "server.h"
@@ -89,6 +91,8 @@ void conn_free(struct conn *c)
 	 * granted in this same loop turn. */
 	c->flags |= CONN_CLOSING;
 	waitq_conn_gone(c);
+	pause_conn_gone(c);
+	monitor_remove(c);
 	lock_conn_gone(c);
 	pool_conn_gone(c);
 	multi_reset(c);
@@ -103,6 +107,8 @@ void conn_free(struct conn *c)
 	resp_buf_free(&c->in);
 	resp_buf_free(&c->out);
 	free(c->name);
+	free(c->lib_name);
+	free(c->lib_ver);
 	server_conn_gone(c);
 	free(c);
 }
@@ -236,6 +242,8 @@ static void conn_process(struct conn *c)
 			conn_close_after_reply(c);
 			break;
 		}
+		if (c->req.argc > 0 && pause_holds(c, c->req.argc, c->req.argv))
+			break; /* in_pos stays: parsed again when the pause ends */
 		c->in_pos += used;
 		c->partial_since_ms = 0;
 		if (c->req.argc == 0)

@@ -1,12 +1,14 @@
 /* dispatch.c - the path from a parsed command to its handler: lookup in
  * the command table (command.c), arity, access rules (acl.c: admin-uid,
  * acl-uid/acl-gid/acl-default), maxmemory admission, stats (kept by
- * command_stats.c), and queuing in MULTI (multi.h). Handlers are in
+ * command_stats.c), queuing in MULTI (multi.h) and the diagnostics after
+ * each command (diag.c: slow log, latency, MONITOR). Handlers are in
  * cmd_*.c; this file only routes.
  */
 #include "dispatch.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "acl.h"
 #include "client.h"
@@ -14,6 +16,7 @@
 #include "command.h"
 #include "command_docs.h"
 #include "command_stats.h"
+#include "diag.h"
 #include "multi.h"
 #include "reply.h"
 #include "server.h"
@@ -74,7 +77,7 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 	const struct command *cmd = command_lookup(argv[0].ptr, argv[0].len);
 	uint64_t errors = command_stats_errors();
 	size_t mark = c->out.len; /* where a refusal's reply starts (multi_rejected) */
-	int64_t start;
+	int64_t start, dur; /* us */
 
 	server.stats.commands++;
 	if (!cmd) {
@@ -88,11 +91,22 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 		multi_rejected(c, cmd, mark);
 		return;
 	}
+	/* A monitor is a replica in Redis: it may not touch the keyspace. */
+	if ((c->flags & CONN_MONITOR) && (cmd->flags & (CMD_WRITE | CMD_READONLY))) {
+		reply_error(c, "ERR Replica can't interact with the keyspace");
+		return;
+	}
 	if (multi_queues(c, cmd)) {
 		multi_queue(c, cmd, argc, argv);
 		return;
 	}
+	/* TOUCH touches whoever sends it. */
+	store_set_no_touch(server.store,
+			   (c->flags & CONN_NO_TOUCH) && strcmp(cmd->name, "touch") != 0);
 	start = clock_us();
 	cmd->proc(c, argc, argv);
-	command_stats_record(cmd, argc, argv, clock_us() - start, errors);
+	dur = clock_us() - start;
+	store_set_no_touch(server.store, false);
+	command_stats_record(cmd, argc, argv, dur, errors);
+	diag_after_command(c, cmd, argc, argv, dur);
 }

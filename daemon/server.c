@@ -19,10 +19,12 @@
 #include "conn.h"
 #include "command.h"
 #include "command_stats.h"
+#include "diag.h"
 #include "listen.h"
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
+#include "pause.h"
 #include "pool.h"
 #include "random.h"
 #include "reply.h"
@@ -68,6 +70,7 @@ static void expire_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 	}
 	waitq_run();
+	latency_add("expire-cycle", (clock_us() - start) / 1000);
 	if (more)
 		tv.tv_usec = 1000;
 	else
@@ -473,6 +476,8 @@ void server_free(void)
 		}
 	command_free();
 	command_stats_free();
+	pause_free();
+	diag_free();
 	if (server.base)
 		event_base_free(server.base);
 	config_free(&server.cfg);

@@ -47,6 +47,7 @@ struct store {
 	const struct sentry *evict_keep; /* the entry a put replaces: never evicted under it */
 	uint64_t rng;                    /* xorshift state for eviction sampling */
 	bool in_callback;                /* a delete hook or scan callback is running */
+	bool no_touch;                   /* lookups leave the LRU clock alone (CLIENT NO-TOUCH) */
 };
 
 static _Noreturn void store_bug(const char *file, int line, const char *msg)
@@ -233,7 +234,8 @@ struct sentry *store_find(struct store *s, int db, const void *key, size_t klen)
 		return NULL;
 	}
 	s->stats.hits++;
-	e->lru = store_lru_now();
+	if (!s->no_touch)
+		e->lru = store_lru_now();
 	return e;
 }
 
@@ -241,9 +243,14 @@ struct sentry *store_find_write(struct store *s, int db, const void *key, size_t
 {
 	struct sentry *e = store_lookup(s, db, key, klen);
 
-	if (e)
+	if (e && !s->no_touch)
 		e->lru = store_lru_now();
 	return e;
+}
+
+void store_set_no_touch(struct store *s, bool on)
+{
+	s->no_touch = on;
 }
 
 struct sentry *store_peek_any(struct store *s, int db, const void *key, size_t klen)

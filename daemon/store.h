@@ -88,6 +88,10 @@ struct sentry *store_find(struct store *s, int db, const void *key, size_t klen)
  * (INFO's keyspace_hits/misses are about reads, as in Redis). */
 struct sentry *store_find_write(struct store *s, int db, const void *key, size_t klen);
 
+/* While on, store_find and store_find_write leave the LRU clock alone:
+ * dispatch sets it around the commands of a CLIENT NO-TOUCH client. */
+void store_set_no_touch(struct store *s, bool on);
+
 /* The entry for key as stored, even if its TTL has passed (nothing is
  * deleted): for an owner re-timing its own entry, where a lazy expiry
  * would free what the caller is still using. */

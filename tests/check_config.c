@@ -187,12 +187,13 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 23);
+	ck_assert_uint_eq(ndirectives(), 26);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(15), "lock-max-waiters");
 	ck_assert_str_eq(config_directive_name(19), "admin-uid");
 	ck_assert_str_eq(config_directive_name(22), "acl-default");
-	ck_assert_ptr_null(config_directive_name(23));
+	ck_assert_str_eq(config_directive_name(25), "latency-monitor-threshold");
+	ck_assert_ptr_null(config_directive_name(26));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -273,6 +274,13 @@ static const struct {
 	{"acl-gid", "www-data +get", "www-data +get"},
 	{"acl-default", "", ""},
 	{"acl-default", "-@all +ping", "-@all +ping"},
+	{"slowlog-log-slower-than", "0", "0"},
+	{"slowlog-log-slower-than", "-1", "-1"},
+	{"slowlog-log-slower-than", "9223372036854775807", "9223372036854775807"},
+	{"slowlog-max-len", "0", "0"},
+	{"slowlog-max-len", "1000", "1000"},
+	{"latency-monitor-threshold", "0", "0"},
+	{"latency-monitor-threshold", "100", "100"},
 };
 
 START_TEST(test_config_set_accepts_valid_values_of_every_directive)
@@ -363,6 +371,13 @@ static const struct {
 	{"hz", "0"},
 	{"hz", "501"},
 	{"lock-max-waiters", "0"},
+	{"slowlog-log-slower-than", "-2"},
+	{"slowlog-log-slower-than", "1.5"},
+	{"slowlog-log-slower-than", "9223372036854775808"},
+	{"slowlog-max-len", "-1"},
+	{"slowlog-max-len", "10k"},
+	{"latency-monitor-threshold", "-1"},
+	{"latency-monitor-threshold", "1ms"},
 	{"lock-max-waiters", "10000001"},
 	{"user", "a,b"},
 	{"user", "a b"},
@@ -687,6 +702,9 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"acl-uid", ""},
 		{"acl-gid", ""},
 		{"acl-default", ""},
+		{"slowlog-log-slower-than", "10000"},
+		{"slowlog-max-len", "128"},
+		{"latency-monitor-threshold", "0"},
 	};
 	struct config c;
 	struct got g = {0};
@@ -707,15 +725,15 @@ START_TEST(test_config_get_matches_glob_patterns_case_insensitively)
 {
 	static const char *const max[] = {
 		"maxclients",	     "maxmemory",      "maxmemory-policy", "proto-inline-max",
-		"proto-max-bulk-len", "proto-max-args", "lock-max-waiters",
+		"proto-max-bulk-len", "proto-max-args", "lock-max-waiters", "slowlog-max-len",
 	};
 	struct config c;
 	struct got g = {0};
 
 	config_defaults(&c);
 	config_get(&c, "*max*", got_cb, &g);
-	ck_assert_int_eq(g.n, 7);
-	for (int i = 0; i < 7; i++)
+	ck_assert_int_eq(g.n, 8);
+	for (int i = 0; i < 8; i++)
 		ck_assert_str_eq(g.names[i], max[i]);
 
 	memset(&g, 0, sizeof(g));

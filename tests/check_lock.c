@@ -2052,14 +2052,14 @@ START_TEST(test_client_list_shows_holds_and_waits)
 	client_line(ctl, "waiter", line, sizeof line);
 	len = strlen(line);
 	ck_assert_msg(len >= 8 && strcmp(line + len - 8, " waits=k") == 0, "waiter: %s", line);
-	ck_assert_msg(strstr(line, " flags=b ") != NULL, "waiter not blocked: %s", line);
+	ck_assert_msg(strstr(line, " flags=bU ") != NULL, "waiter not blocked: %s", line);
 	ck_assert_msg(strstr(line, " holds=0 ") != NULL, "waiter: %s", line);
 
 	h_call_int(h, 1, "LOCK.RELEASE", "k", g.id);
 	expect_grant(w, &g);
 	client_line(ctl, "waiter", line, sizeof line);
 	ck_assert_msg(strstr(line, " holds=1 ") != NULL, "new holder: %s", line);
-	ck_assert_msg(strstr(line, " flags=N ") != NULL, "new holder still blocked: %s", line);
+	ck_assert_msg(strstr(line, " flags=U ") != NULL, "new holder still blocked: %s", line);
 	len = strlen(line);
 	ck_assert_msg(len >= 7 && strcmp(line + len - 7, " waits=") == 0,
 		      "new holder still waits: %s", line);

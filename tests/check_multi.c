@@ -349,13 +349,16 @@ START_TEST(test_watch_counts_own_writes_but_not_the_transactions)
 	h_ok(c, "SET", "k", "1");
 	h_ok(c, "WATCH", "k");
 	h_ok(c, "SET", "k", "2");
-	/* CLIENT LIST shows it as Redis does: d (dirty), x (in MULTI). */
+	/* CLIENT LIST shows it as Redis does: d (dirty), x (in MULTI), U (unix socket). */
 	r = h_call(c, "CLIENT", "INFO");
-	ck_assert_msg(strstr(r->str, " flags=d ") != NULL, "%s", r->str);
+	ck_assert_msg(strstr(r->str, " flags=dU ") != NULL, "%s", r->str);
 	resp_reply_free(r);
 	h_ok(c, "MULTI");
+	h_call_status(c, "QUEUED", "GET", "k");
 	r = h_call(o, "CLIENT", "LIST");
-	ck_assert_msg(strstr(r->str, " flags=xd ") != NULL, "%s", r->str);
+	ck_assert_msg(strstr(r->str, " flags=xdU ") != NULL, "%s", r->str);
+	ck_assert_msg(strstr(r->str, " multi=1 ") != NULL, "%s", r->str);
+	ck_assert_msg(strstr(r->str, " multi=-1 ") != NULL, "the other client: %s", r->str);
 	resp_reply_free(r);
 	h_ok(c, "DISCARD");
 	ck_assert(!exec_aborted(c));

@@ -26,5 +26,6 @@ Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
 Suite *multi_suite(void);
+Suite *conn_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
