@@ -19,6 +19,9 @@ cmd_proc cmd_acl;
 cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pttl, cmd_persist,
 	cmd_scan;
 
+/* cmd_object.c: OBJECT (in the keyspace family) */
+cmd_proc cmd_object;
+
 /* cmd_string.c: strings */
 cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby;
 

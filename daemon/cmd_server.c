@@ -177,8 +177,7 @@ static void info_memory(struct resp_buf *b)
 		    "used_memory_rss_human:%s\r\nmaxmemory:%zu\r\nmaxmemory_human:%s\r\n"
 		    "maxmemory_policy:%s\r\n",
 		 used, h1, rss, h2, server.cfg.maxmemory, h3,
-		 server.cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LRU ? "volatile-lru"
-									 : "noeviction");
+		 config_maxmemory_policy_name(server.cfg.maxmemory_policy));
 }
 
 static void info_stats(struct resp_buf *b)

@@ -62,6 +62,8 @@ static const struct command table[] = {
 	{"pttl", 2, R | F, cmd_pttl, 1, 1, 1, KS},
 	{"persist", 2, CMD_WRITE | F, cmd_persist, 1, 1, 1, KS},
 	{"scan", -2, R, cmd_scan, 0, 0, 0, KS},
+	/* Subcommands ENCODING, FREQ, IDLETIME, REFCOUNT (key at 2), HELP (cmd_object.c). */
+	{"object", -2, R, cmd_object, 2, 2, 1, KS},
 
 	/* ---- strings (cmd_string.c) ---- */
 	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},

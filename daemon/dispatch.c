@@ -48,7 +48,9 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 	}
 	if (acl_check_command(c, cmd, argc, argv) != 0)
 		return;
-	if ((cmd->flags & CMD_DENYOOM) && store_make_room(server.store, 0) != 0) {
+	/* As Redis: every command first evicts down to maxmemory; only those
+	 * that may grow memory are refused when that fails. */
+	if (store_make_room(server.store, 0) != 0 && (cmd->flags & CMD_DENYOOM)) {
 		reply_error(c, ERR_OOM);
 		return;
 	}
