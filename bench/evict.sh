@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# evict.sh - maxmemory policies of cachifyd against redis-server's, in one
+# run: the same Zipf cache workload (build/evictbench: GET, SET on a miss)
+# under each policy, with maxmemory a quarter of the working set; reports the
+# hit ratio, the keys each server holds at the end and the commands per
+# second, and a row without a limit for what eviction costs. Starts and
+# stops both servers itself in a temporary directory; run from the
+# repository root (make bench does). Tunables: EVICT_REQUESTS, EVICT_KEYS,
+# EVICT_ZIPF, EVICT_SEED, EVICT_WARMUP, EVICT_FRACTION (maxmemory as a
+# fraction of the working set), EVICT_POLICIES.
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
+EVICTBENCH=${EVICTBENCH:-$BUILD/evictbench}
+REQUESTS=${EVICT_REQUESTS:-1000000}
+KEYS=${EVICT_KEYS:-100000}
+ZIPF=${EVICT_ZIPF:-0.99}
+SEED=${EVICT_SEED:-1}
+WARMUP=${EVICT_WARMUP:-200000}	# requests that fill the cache, not counted
+FRACTION=${EVICT_FRACTION:-0.25}
+POLICIES=${EVICT_POLICIES:-"unlimited allkeys-lru allkeys-lfu allkeys-random volatile-lru volatile-lfu volatile-random volatile-ttl"}
+TTL=3600			# s, on every key for the volatile-* rows
+RUN_TIMEOUT=300			# s, per run
+
+die() { echo "evict.sh: $*" >&2; exit 1; }
+
+for t in "$CACHIFYD" "$EVICTBENCH" redis-server redis-cli; do
+	command -v "$t" >/dev/null || die "$t not found (make all $EVICTBENCH; apt-get install redis-server)"
+done
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-evict.XXXXXX")
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+C_SOCK=$DIR/cachifyd.sock
+R_SOCK=$DIR/redis.sock
+
+wait_ready() { # SOCK PID NAME
+	local tries
+	for tries in $(seq 100); do
+		kill -0 "$2" 2>/dev/null || die "$3 exited at startup"
+		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
+		sleep 0.1
+	done
+	die "$3 did not answer PING on $1 within 10 s (tries: $tries)"
+}
+
+# start_servers MAXMEMORY POLICY: both servers, empty, with that limit.
+start_servers() {
+	"$CACHIFYD" -s "$C_SOCK" --loglevel warning --maxmemory "$1" --maxmemory-policy "$2" \
+		2>>"$DIR/cachifyd.log" &
+	C_PID=$!
+	PIDS+=("$C_PID")
+	redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no \
+		--daemonize no --dir "$DIR" --logfile "$DIR/redis.log" \
+		--maxmemory "$1" --maxmemory-policy "$2" &
+	R_PID=$!
+	PIDS+=("$R_PID")
+	wait_ready "$C_SOCK" "$C_PID" cachifyd
+	wait_ready "$R_SOCK" "$R_PID" redis-server
+}
+
+stop_servers() {
+	kill "$C_PID" "$R_PID" 2>/dev/null || true
+	wait "$C_PID" 2>/dev/null || true
+	wait "$R_PID" 2>/dev/null || true
+	PIDS=()
+}
+
+field() { # FILE KEY
+	local v
+	v=$(tr ' ' '\n' < "$1" | sed -n "s/^$2=//p")
+	[ -n "$v" ] || die "no $2 in: $(cat "$1")"
+	echo "$v"
+}
+
+bytes=$("$EVICTBENCH" size "$KEYS" "$SEED" | sed -n 's/.*bytes=//p')
+MAXMEMORY=$(awk -v b="$bytes" -v f="$FRACTION" 'BEGIN { printf "%d", b * f }')
+
+echo "evict.sh: $REQUESTS GETs (SET on a miss) over $KEYS keys, Zipf s=$ZIPF, values 100-1000" \
+	"bytes ($bytes in all), seed $SEED; the first $WARMUP fill the cache and are not counted"
+echo "evict.sh: maxmemory $MAXMEMORY bytes ($FRACTION of the values); volatile-* rows set" \
+	"EX $TTL on every key"
+echo
+printf '%-16s %9s %9s %7s %9s %9s %11s %11s %7s\n' policy "hit cfyd" "hit redis" ratio \
+	"keys cfyd" "keys red" "ops/s cfyd" "ops/s red" ratio
+n=0
+for p in $POLICIES; do
+	mem=$MAXMEMORY policy=$p ttl=0
+	if [ "$p" = unlimited ]; then
+		mem=0 policy=noeviction
+	fi
+	case $p in volatile-*) ttl=$TTL ;; esac
+	start_servers "$mem" "$policy"
+	order="cachifyd redis"
+	[ $((n % 2)) = 0 ] || order="redis cachifyd"
+	for s in $order; do
+		if [ "$s" = cachifyd ]; then sock=$C_SOCK pid=$C_PID; else sock=$R_SOCK pid=$R_PID; fi
+		timeout "$RUN_TIMEOUT" "$EVICTBENCH" run "$sock" "$REQUESTS" "$KEYS" "$ZIPF" "$ttl" \
+			"$SEED" "$WARMUP" > "$DIR/$s" || die "evictbench on $s ($p) failed (status $?)"
+		kill -0 "$pid" 2>/dev/null || die "$s died during $p"
+		redis-cli -s "$sock" DBSIZE > "$DIR/$s.keys"
+	done
+	stop_servers
+	ch=$(field "$DIR/cachifyd" hit_ratio) rh=$(field "$DIR/redis" hit_ratio)
+	co=$(field "$DIR/cachifyd" ops_per_s) ro=$(field "$DIR/redis" ops_per_s)
+	for s in cachifyd redis; do
+		[ "$(field "$DIR/$s" ooms)" = 0 ] || echo "evict.sh: $s refused SETs under $p" >&2
+	done
+	printf '%-16s %9s %9s %6.2fx %9s %9s %11s %11s %6.2fx\n' "$p" "$ch" "$rh" \
+		"$(awk -v a="$ch" -v b="$rh" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+		"$(cat "$DIR/cachifyd.keys")" "$(cat "$DIR/redis.keys")" "$co" "$ro" \
+		"$(awk -v a="$co" -v b="$ro" 'BEGIN { print a / b }')"
+	n=$((n + 1))
+done
