@@ -93,9 +93,18 @@ echo "evict.sh: $REQUESTS GETs (SET on a miss) over $KEYS keys, Zipf s=$ZIPF, va
 	"bytes ($bytes in all), seed $SEED; the first $WARMUP fill the cache and are not counted"
 echo "evict.sh: maxmemory $MAXMEMORY bytes ($FRACTION of the values); volatile-* rows set" \
 	"EX $TTL on every key"
+# run_one NAME SOCK PID TTL POLICY: one evictbench run; $DIR/NAME and $DIR/NAME.keys.
+run_one() {
+	timeout "$RUN_TIMEOUT" "$EVICTBENCH" run "$2" "$REQUESTS" "$KEYS" "$ZIPF" "$4" "$SEED" \
+		"$WARMUP" > "$DIR/$1" || die "evictbench on $1 ($5) failed (status $?)"
+	kill -0 "$3" 2>/dev/null || die "$1 died during $5"
+	redis-cli -s "$2" DBSIZE > "$DIR/$1.keys"
+	[ "$(field "$DIR/$1" ooms)" = 0 ] || echo "evict.sh: $1 refused SETs under $5" >&2
+}
+
 echo
-printf '%-16s %9s %9s %7s %9s %9s %11s %11s %7s\n' policy "hit cfyd" "hit redis" ratio \
-	"keys cfyd" "keys red" "ops/s cfyd" "ops/s red" ratio
+printf '%-16s %8s %8s %6s %8s %8s %9s %10s %10s %6s\n' policy "hit cfyd" "hit red" ratio \
+	"keys cfy" "keys red" "hit @red" "ops/s cfy" "ops/s red" ratio
 n=0
 for p in $POLICIES; do
 	mem=$MAXMEMORY policy=$p ttl=0
@@ -104,24 +113,35 @@ for p in $POLICIES; do
 	fi
 	case $p in volatile-*) ttl=$TTL ;; esac
 	start_servers "$mem" "$policy"
-	order="cachifyd redis"
-	[ $((n % 2)) = 0 ] || order="redis cachifyd"
-	for s in $order; do
-		if [ "$s" = cachifyd ]; then sock=$C_SOCK pid=$C_PID; else sock=$R_SOCK pid=$R_PID; fi
-		timeout "$RUN_TIMEOUT" "$EVICTBENCH" run "$sock" "$REQUESTS" "$KEYS" "$ZIPF" "$ttl" \
-			"$SEED" "$WARMUP" > "$DIR/$s" || die "evictbench on $s ($p) failed (status $?)"
-		kill -0 "$pid" 2>/dev/null || die "$s died during $p"
-		redis-cli -s "$sock" DBSIZE > "$DIR/$s.keys"
-	done
+	if [ $((n % 2)) = 0 ]; then
+		run_one cachifyd "$C_SOCK" "$C_PID" "$ttl" "$p"
+		run_one redis "$R_SOCK" "$R_PID" "$ttl" "$p"
+	else
+		run_one redis "$R_SOCK" "$R_PID" "$ttl" "$p"
+		run_one cachifyd "$C_SOCK" "$C_PID" "$ttl" "$p"
+	fi
 	stop_servers
+	ck=$(cat "$DIR/cachifyd.keys") rk=$(cat "$DIR/redis.keys")
+	at=-
+	if [ "$mem" != 0 ]; then
+		# cachifyd again with maxmemory scaled to hold as many keys as
+		# redis-server did: the policies compared apart from memory use.
+		start_servers "$(awk -v m="$mem" -v c="$ck" -v r="$rk" 'BEGIN { printf "%d", m * r / c }')" "$policy"
+		run_one scaled "$C_SOCK" "$C_PID" "$ttl" "$p"
+		stop_servers
+		at=$(field "$DIR/scaled" hit_ratio)
+		[ "$p" != allkeys-lru ] || LRU_KEYS=$rk
+	fi
 	ch=$(field "$DIR/cachifyd" hit_ratio) rh=$(field "$DIR/redis" hit_ratio)
 	co=$(field "$DIR/cachifyd" ops_per_s) ro=$(field "$DIR/redis" ops_per_s)
-	for s in cachifyd redis; do
-		[ "$(field "$DIR/$s" ooms)" = 0 ] || echo "evict.sh: $s refused SETs under $p" >&2
-	done
-	printf '%-16s %9s %9s %6.2fx %9s %9s %11s %11s %6.2fx\n' "$p" "$ch" "$rh" \
+	printf '%-16s %8s %8s %5.2fx %8s %8s %9s %10s %10s %5.2fx\n' "$p" "$ch" "$rh" \
 		"$(awk -v a="$ch" -v b="$rh" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
-		"$(cat "$DIR/cachifyd.keys")" "$(cat "$DIR/redis.keys")" "$co" "$ro" \
-		"$(awk -v a="$co" -v b="$ro" 'BEGIN { print a / b }')"
+		"$ck" "$rk" "$at" "$co" "$ro" "$(awk -v a="$co" -v b="$ro" 'BEGIN { print a / b }')"
 	n=$((n + 1))
 done
+if [ -n "${LRU_KEYS:-}" ]; then
+	"$EVICTBENCH" lru "$LRU_KEYS" "$REQUESTS" "$KEYS" "$ZIPF" "$SEED" "$WARMUP" > "$DIR/lru"
+	echo
+	echo "evict.sh: exact LRU holding $LRU_KEYS keys (redis-server's allkeys-lru count)," \
+		"simulated in process: hit ratio $(field "$DIR/lru" hit_ratio)"
+fi

@@ -11,6 +11,9 @@
  *   evictbench run SOCK REQUESTS KEYS ZIPF_S TTL_S SEED WARMUP
  *       REQUESTS lookups; a miss SETs the key (EX TTL_S unless TTL_S is 0);
  *       the first WARMUP requests fill the cache and are not counted
+ *   evictbench lru CAPACITY REQUESTS KEYS ZIPF_S SEED WARMUP
+ *       the same requests on an exact LRU cache of CAPACITY keys, in
+ *       process: the hit ratio sampling approximates
  */
 #include <errno.h>
 #include <math.h>
@@ -211,6 +214,67 @@ static void run(const char *sock, size_t requests, size_t keys, double s, unsign
 	free(cdf);
 }
 
+/* Exact LRU over key ids: a doubly linked list in arrays, most recent first. */
+static void lru(size_t capacity, size_t requests, size_t keys, double s, uint64_t seed,
+		size_t warmup)
+{
+	double *cdf = zipf_cdf(keys, s);
+	size_t *prev = malloc(keys * sizeof *prev), *next = malloc(keys * sizeof *next);
+	bool *in = calloc(keys, sizeof *in);
+	size_t head = SIZE_MAX, tail = SIZE_MAX, held = 0;
+	unsigned long long hits = 0, misses = 0;
+	uint64_t state = seed;
+
+	if (!prev || !next || !in)
+		die("out of memory");
+	for (size_t r = 0; r < requests; r++) {
+		size_t id = zipf_draw(cdf, keys, &state);
+
+		if (in[id]) {
+			hits += r >= warmup;
+			/* Unlink; it goes back in at the head below. */
+			if (prev[id] != SIZE_MAX)
+				next[prev[id]] = next[id];
+			else
+				head = next[id];
+			if (next[id] != SIZE_MAX)
+				prev[next[id]] = prev[id];
+			else
+				tail = prev[id];
+		} else {
+			misses += r >= warmup;
+			if (held == capacity && tail != SIZE_MAX) {
+				size_t old = tail;
+
+				in[old] = false;
+				tail = prev[old];
+				if (tail != SIZE_MAX)
+					next[tail] = SIZE_MAX;
+				else
+					head = SIZE_MAX;
+				held--;
+			}
+			if (held == capacity)
+				continue;
+			in[id] = true;
+			held++;
+		}
+		prev[id] = SIZE_MAX;
+		next[id] = head;
+		if (head != SIZE_MAX)
+			prev[head] = id;
+		head = id;
+		if (tail == SIZE_MAX)
+			tail = id;
+	}
+	printf("lru capacity=%zu hits=%llu misses=%llu hit_ratio=%.4f\n", capacity, hits, misses,
+	       hits + misses ? (double)hits / (double)(hits + misses) : 0.0);
+	free(prev);
+	free(next);
+	free(in);
+	free(cdf);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && strcmp(argv[1], "size") == 0) {
@@ -233,7 +297,18 @@ int main(int argc, char **argv)
 		    arg_num(argv[7], "SEED"), (size_t)arg_num(argv[8], "WARMUP"));
 		return 0;
 	}
+	if (argc == 8 && strcmp(argv[1], "lru") == 0) {
+		size_t keys = (size_t)arg_num(argv[4], "KEYS");
+		double s = strtod(argv[5], NULL);
+
+		if (keys == 0 || !(s > 0))
+			die("KEYS and ZIPF_S must be positive");
+		lru((size_t)arg_num(argv[2], "CAPACITY"), (size_t)arg_num(argv[3], "REQUESTS"), keys,
+		    s, arg_num(argv[6], "SEED"), (size_t)arg_num(argv[7], "WARMUP"));
+		return 0;
+	}
 	fprintf(stderr, "usage: evictbench size KEYS SEED\n"
-			"       evictbench run SOCK REQUESTS KEYS ZIPF_S TTL_S SEED WARMUP\n");
+			"       evictbench run SOCK REQUESTS KEYS ZIPF_S TTL_S SEED WARMUP\n"
+			"       evictbench lru CAPACITY REQUESTS KEYS ZIPF_S SEED WARMUP\n");
 	return 2;
 }

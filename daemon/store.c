@@ -799,7 +799,8 @@ static void store_pool_insert(struct store *s, int db, struct sentry *e)
 
 /* Samples up to want evictable entries of db, from consecutive buckets
  * after a random one (Redis's dictGetSomeKeys), into the pool; or, with
- * pick, returns the first one found. */
+ * pick, returns the first one found (looking further: Redis's random key
+ * always exists). */
 static struct sentry *store_sample(struct store *s, int db, size_t want, bool pick)
 {
 	struct dict *d = &s->db[db].dict;
@@ -814,7 +815,8 @@ static struct sentry *store_sample(struct store *s, int db, size_t want, bool pi
 		want = d->count;
 	mask = (d->size[0] > d->size[1] ? d->size[0] : d->size[1]) - 1;
 	i = store_rand(s) & mask;
-	for (steps = want * STORE_EVICT_STEPS; steps && got < want; steps--) {
+	for (steps = pick ? STORE_EVICT_WALK : want * STORE_EVICT_STEPS; steps && got < want;
+	     steps--) {
 		seen = false;
 		for (t = 0; t < 2; t++) {
 			if (!d->tab[t] || i >= d->size[t])
@@ -919,6 +921,9 @@ static struct sentry *store_pick_walk(struct store *s, int *db)
 
 	for (i = 0; !best && i < STORE_EVICT_WALK; i++) {
 		d = &s->db[s->evict_db].dict;
+		/* What the rehash drained of t[0] is empty: go past it. */
+		if (dict_is_rehashing(d) && s->evict_idx < d->rehash_idx)
+			s->evict_idx = d->rehash_idx;
 		if (!store_db_candidates(s, s->evict_db) || s->evict_idx >= d->size[0] + d->size[1]) {
 			s->evict_db = (s->evict_db + 1) % STORE_DBS;
 			s->evict_idx = 0;
