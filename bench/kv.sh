@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# kv.sh - cachifyd against redis-server on Unix sockets, in one run: SET/GET
-# throughput with redis-benchmark (unpipelined and -P 16) and RSS for 1M keys.
+# kv.sh - cachifyd against redis-server on Unix sockets, in one run: the
+# redis-benchmark tests that apply to cachifyd's data types (unpipelined and
+# -P 16), MULTI/EXEC transactions pipelined (build/lockbench multi), and RSS
+# for 1M keys.
 # Starts and stops both servers itself in a temporary directory; run from the
 # repository root (make bench does). Tunables: KV_N, KV_NP (requests per test
-# unpipelined / pipelined), KV_ROUNDS (runs per cell), KV_KEYS (memory test).
+# unpipelined / pipelined), KV_ROUNDS (runs per cell), KV_KEYS (memory test),
+# KV_TESTS (redis-benchmark -t list), KV_MULTI_SECONDS (per MULTI/EXEC run).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -13,11 +16,17 @@ NP=${KV_NP:-1000000}		# requests per test, -P 16
 KEYS=${KV_KEYS:-1000000}	# keys for the memory test
 ROUNDS=${KV_ROUNDS:-2}		# runs per cell; the best counts
 CLIENTS=50
+# redis-benchmark's default list minus what needs lists, sets, hashes or
+# sorted sets (not in cachifyd yet).
+TESTS=${KV_TESTS:-ping_inline,ping_mbulk,set,get,incr,mset}
+MULTI_SECONDS=${KV_MULTI_SECONDS:-3}
+MULTI_DEPTH=16			# transactions written at once per connection
+LOCKBENCH=${LOCKBENCH:-$BUILD/lockbench}
 BENCH_TIMEOUT=90		# s, per redis-benchmark run
 
 die() { echo "kv.sh: $*" >&2; exit 1; }
 
-for t in "$CACHIFYD" redis-server redis-cli redis-benchmark; do
+for t in "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli redis-benchmark; do
 	command -v "$t" >/dev/null || die "$t not found (make all; apt-get install redis-server redis-tools)"
 done
 
@@ -75,16 +84,26 @@ stop_servers() {
 
 # ---- throughput ------------------------------------------------------------
 
-# bench SOCK PIPELINE N: prints "SET rps" and "GET rps" lines.
+# bench SOCK PIPELINE N: prints one "TEST rps" line per test (names without
+# blanks: "MSET (10 keys)" becomes MSET_(10_keys)).
 bench() {
 	local out err
 	err=$DIR/bench.err
 	out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -s "$1" -q --csv -n "$3" -c "$CLIENTS" \
-		-r 100000 -P "$2" -t set,get 2>"$err") ||
+		-r 100000 -P "$2" -t "$TESTS" 2>"$err") ||
 		{ cat "$err" >&2; die "redis-benchmark on $1 (-P $2) failed or timed out"; }
 	# cachifyd has no save/appendonly config: redis-benchmark only warns.
 	grep -v 'Could not fetch server CONFIG' "$err" >&2 || true
-	echo "$out" | tr -d '"' | awk -F, '$1 == "SET" || $1 == "GET" { print $1, $2 }'
+	echo "$out" | tr -d '"' | awk -F, 'NR > 1 { gsub(/ /, "_", $1); print $1, $2 }'
+}
+
+# multi SOCK: prints "MULTI/EXEC tx/s" (MULTI_DEPTH transactions in flight
+# per connection, each MULTI, SET, INCR, EXEC with its replies checked).
+multi() {
+	local out
+	out=$(timeout "$BENCH_TIMEOUT" "$LOCKBENCH" multi "$1" "$CLIENTS" "$MULTI_SECONDS" \
+		"$MULTI_DEPTH") || die "lockbench multi on $1 failed or timed out"
+	echo "MULTI/EXEC $(echo "$out" | sed -n 's/.*tx_per_s=\([0-9]*\).*/\1/p')"
 }
 
 declare -A BEST
@@ -99,7 +118,9 @@ record() { # record SERVER PIPELINE < "TEST rps" lines
 }
 
 start_servers
-echo "kv.sh: redis-benchmark -c $CLIENTS -r 100000 -t set,get; -n $N unpipelined, -n $NP with -P 16;"
+NTESTS=$(echo "$TESTS" | tr , '\n' | wc -l)
+echo "kv.sh: redis-benchmark -c $CLIENTS -r 100000 -t $TESTS; -n $N unpipelined, -n $NP with -P 16;"
+echo "kv.sh: MULTI/EXEC: $CLIENTS connections x $MULTI_DEPTH transactions in flight, ${MULTI_SECONDS} s;"
 echo "kv.sh: each cell is the best of $ROUNDS runs, servers alternating"
 for round in $(seq "$ROUNDS"); do
 	for p in 1 16; do
@@ -109,19 +130,25 @@ for round in $(seq "$ROUNDS"); do
 		for s in $order; do
 			if [ "$s" = cachifyd ]; then sock=$C_SOCK; else sock=$R_SOCK; fi
 			bench "$sock" "$p" "$n" > "$DIR/rows"
-			[ "$(wc -l < "$DIR/rows")" = 2 ] || die "no SET/GET rows from redis-benchmark on $s"
+			[ "$(wc -l < "$DIR/rows")" = "$NTESTS" ] ||
+				die "not $NTESTS rows from redis-benchmark on $s: $(cat "$DIR/rows")"
 			record "$s" "$p" < "$DIR/rows"
+			if [ "$p" = 16 ]; then
+				record "$s" "$p" < <(multi "$sock")
+			fi
 		done
 	done
 done
 
 echo
-printf '%-12s %14s %14s %18s\n' test "cachifyd rps" "redis rps" "cachifyd/redis"
+printf '%-22s %14s %14s %18s\n' test "cachifyd rps" "redis rps" "cachifyd/redis"
+ROWS=$(awk '{ print $1 }' "$DIR/rows" | grep -v MULTI/EXEC)
 for p in 1 16; do
-	for t in SET GET; do
+	for t in $ROWS $([ "$p" = 16 ] && echo MULTI/EXEC); do
 		c=${BEST[cachifyd,$p,$t]} r=${BEST[redis,$p,$t]}
 		if [ "$p" = 1 ]; then name=$t; else name="$t -P 16"; fi
-		printf '%-12s %14.0f %14.0f %17.2fx\n' "$name" "$c" "$r" \
+		[ "$t" = MULTI/EXEC ] && name="MULTI/EXEC tx"
+		printf '%-22s %14.0f %14.0f %17.2fx\n' "$name" "$c" "$r" \
 			"$(awk -v a="$c" -v b="$r" 'BEGIN { print a / b }')"
 	done
 done

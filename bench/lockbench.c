@@ -831,6 +831,124 @@ static int mode_pairs(const char *name, const char *sock, long nclients, long se
 	return 0;
 }
 
+/* ---------------------------------------------------------------------------
+ * multi SOCK CLIENTS SECONDS DEPTH: every connection writes DEPTH
+ * transactions at once (MULTI, SET its key, INCR its counter, EXEC), reads
+ * their 4 * DEPTH replies, checks each EXEC's array, and starts over. The
+ * same bytes go to any RESP server, so the figure compares like for like.
+ */
+
+struct mconn {
+	struct rconn c;
+	char key[32], ctr[32];
+	size_t keylen, ctrlen;
+	long pending;	     /* replies still due for the batch in flight */
+	long long count;     /* the counter's value the next EXEC must show */
+};
+
+static void multi_send_batch(struct mconn *m, long depth)
+{
+	struct resp_arg k = {m->key, m->keylen}, ctr = {m->ctr, m->ctrlen};
+	struct resp_arg multi[] = {LIT("MULTI")}, exec[] = {LIT("EXEC")};
+	struct resp_arg set[] = {LIT("SET"), k, LIT("value")}, incr[] = {LIT("INCR"), ctr};
+
+	for (long i = 0; i < depth; i++) {
+		client_send(&m->c, 1, multi);
+		client_send(&m->c, 3, set);
+		client_send(&m->c, 2, incr);
+		client_send(&m->c, 1, exec);
+	}
+	m->pending = 4 * depth;
+}
+
+/* Checks the reply at its place in the batch; returns 1 for an EXEC. */
+static int multi_on_reply(struct mconn *m, const struct resp_reply *r)
+{
+	long pos = m->pending-- % 4; /* 0 = MULTI, 3 = SET, 2 = INCR, 1 = EXEC */
+
+	if (pos != 1) {
+		const char *want = pos == 0 ? "OK" : "QUEUED";
+
+		if (r->type != RESP_STRING || strcmp(r->str, want) != 0)
+			die("%s: expected +%s, got %s", pos == 0 ? "MULTI" : "queued command", want,
+			    reply_desc(r));
+		return 0;
+	}
+	if (r->type != RESP_ARRAY || r->elements != 2 || r->element[1]->type != RESP_INTEGER ||
+	    r->element[1]->integer != ++m->count)
+		die("EXEC: %s, want [OK, %lld]", reply_desc(r), m->count);
+	return 1;
+}
+
+static int mode_multi(const char *sock, long nclients, long seconds, long depth)
+{
+	struct mconn *mc = calloc((size_t)nclients, sizeof *mc);
+	struct epoll_event evs[64];
+	long long txs = 0;
+	int64_t start, end, deadline;
+	int ep;
+
+	if (!mc)
+		die("out of memory");
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll_create1: %s", strerror(errno));
+	for (long i = 0; i < nclients; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+		struct resp_arg del[] = {LIT("DEL"), {NULL, 0}};
+
+		client_open(&mc[i].c, sock);
+		mc[i].keylen = (size_t)snprintf(mc[i].key, sizeof mc[i].key, "lockbench:m%ld", i);
+		mc[i].ctrlen = (size_t)snprintf(mc[i].ctr, sizeof mc[i].ctr, "lockbench:c%ld", i);
+		del[1] = (struct resp_arg){mc[i].ctr, mc[i].ctrlen};
+		client_send(&mc[i].c, 2, del);
+		resp_reply_free(client_reply_at(&mc[i].c, NULL));
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, mc[i].c.fd, &ev) != 0)
+			die("epoll_ctl: %s", strerror(errno));
+	}
+	start = rconn_now_ns();
+	deadline = start + (int64_t)seconds * 1000000000;
+	for (long i = 0; i < nclients; i++)
+		multi_send_batch(&mc[i], depth);
+	while ((end = rconn_now_ns()) < deadline) {
+		int timeout_ms = (int)((deadline - end) / 1000000) + 1;
+		int n = epoll_wait(ep, evs, 64, timeout_ms);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die("epoll_wait: %s", strerror(errno));
+		for (int e = 0; e < n; e++) {
+			struct mconn *m = &mc[evs[e].data.u64];
+			struct resp_reply *r;
+			int rc;
+
+			client_fill(&m->c, NULL);
+			while ((rc = resp_reader_get(&m->c.rd, &r)) == 1) {
+				txs += multi_on_reply(m, r);
+				resp_reply_free(r);
+				if (m->pending == 0)
+					multi_send_batch(m, depth);
+			}
+			if (rc < 0)
+				die("protocol error in reply: %s", m->c.rd.err);
+		}
+	}
+	for (long i = 0; i < nclients; i++) {
+		while (mc[i].pending > 0) {
+			struct resp_reply *r = client_reply_at(&mc[i].c, NULL);
+
+			multi_on_reply(&mc[i], r);
+			resp_reply_free(r);
+		}
+		client_close(&mc[i].c);
+	}
+	close(ep);
+	free(mc);
+	printf("multi clients=%ld depth=%ld seconds=%ld tx=%lld tx_per_s=%.0f\n", nclients, depth,
+	       seconds, txs, (double)txs * 1e9 / (double)(end - start));
+	return 0;
+}
+
 static void usage(void) __attribute__((noreturn));
 
 static void usage(void)
@@ -841,7 +959,8 @@ static void usage(void)
 	                "       lockbench handoff-redis-poll SOCK N\n"
 	                "       lockbench kill-cachify SOCK N\n"
 	                "       lockbench pairs-cachify SOCK CLIENTS SECONDS lock|pool\n"
-	                "       lockbench pairs-redis SOCK CLIENTS SECONDS\n");
+	                "       lockbench pairs-redis SOCK CLIENTS SECONDS\n"
+	                "       lockbench multi SOCK CLIENTS SECONDS DEPTH\n");
 	exit(2);
 }
 
@@ -873,5 +992,8 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(mode, "pairs-redis") == 0)
 		return mode_pairs("pairs-redis", argv[2], parse_count(argv[3], "CLIENTS"),
 		                  parse_count(argv[4], "SECONDS"), PAIR_REDIS);
+	if (argc == 6 && strcmp(mode, "multi") == 0)
+		return mode_multi(argv[2], parse_count(argv[3], "CLIENTS"),
+		                  parse_count(argv[4], "SECONDS"), parse_count(argv[5], "DEPTH"));
 	usage();
 }

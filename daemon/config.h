@@ -60,7 +60,7 @@ enum maxmemory_policy {
 struct config {
 	char *unixsocket;		  /* owned; socket path */
 	mode_t unixsocketperm;		  /* octal, default 0660 */
-	int maxclients;			  /* default 1024 */
+	int maxclients;			  /* default 10000, as Redis */
 	size_t maxmemory;		  /* bytes, 0 = unlimited */
 	int maxmemory_policy;		  /* enum maxmemory_policy */
 	int maxmemory_samples;		  /* keys sampled per database per eviction, default 5 */
@@ -69,10 +69,10 @@ struct config {
 	int loglevel;			  /* enum log_level, default notice */
 	char *logfile;			  /* owned; "" = stderr */
 	size_t proto_inline_max;	  /* bytes, default 64kb */
-	size_t proto_max_bulk_len;	  /* bytes, default 1mb, at most 512mb */
-	size_t proto_max_args;		  /* arguments per command, default 1024 */
-	size_t client_query_buffer_limit; /* bytes, default 32mb, > max bulk */
-	size_t client_output_buffer_limit; /* bytes, default 8mb (hard) */
+	size_t proto_max_bulk_len;	  /* bytes, default and most 512mb */
+	size_t proto_max_args;		  /* arguments per command, default 1048576 */
+	size_t client_query_buffer_limit; /* bytes, default 1gb, > max bulk */
+	size_t client_output_buffer_limit; /* bytes, 0 (default) = no limit */
 	int64_t client_request_timeout;	  /* ms a partial request may take; default 10s, 0 = off */
 	int64_t timeout;		  /* ms an idle client may stay; 0 = forever (default) */
 	int hz;				  /* background cycles per second, default 10 */

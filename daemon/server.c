@@ -240,7 +240,8 @@ void server_apply_config(void)
 	if (acl_configure(&server.cfg) == 0)
 		security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
-	reply_set_output_limit(server.cfg.client_output_buffer_limit);
+	reply_set_output_limit(server.cfg.client_output_buffer_limit ? server.cfg.client_output_buffer_limit
+								  : SIZE_MAX);
 }
 
 /* Directives that need a restart keep their running value on reload. */

@@ -149,16 +149,16 @@ START_TEST(test_config_defaults_are_the_documented_values)
 	config_defaults(&c);
 	ck_assert_str_eq(c.unixsocket, CONFIG_SOCKET_DEFAULT);
 	ck_assert_uint_eq(c.unixsocketperm, 0660);
-	ck_assert_int_eq(c.maxclients, 1024);
+	ck_assert_int_eq(c.maxclients, 10000);
 	ck_assert_uint_eq(c.maxmemory, 0);
 	ck_assert_int_eq(c.maxmemory_policy, MAXMEMORY_NOEVICTION);
 	ck_assert_int_eq(c.loglevel, LOG_NOTICE_);
 	ck_assert_str_eq(c.logfile, "");
 	ck_assert_uint_eq(c.proto_inline_max, 64 * 1024);
-	ck_assert_uint_eq(c.proto_max_bulk_len, 1024 * 1024);
-	ck_assert_uint_eq(c.proto_max_args, 1024);
-	ck_assert_uint_eq(c.client_query_buffer_limit, 32 * 1024 * 1024);
-	ck_assert_uint_eq(c.client_output_buffer_limit, 8 * 1024 * 1024);
+	ck_assert_uint_eq(c.proto_max_bulk_len, 512 * 1024 * 1024);
+	ck_assert_uint_eq(c.proto_max_args, 1024 * 1024);
+	ck_assert_uint_eq(c.client_query_buffer_limit, 1024 * 1024 * 1024);
+	ck_assert_uint_eq(c.client_output_buffer_limit, 0);
 	ck_assert_int_eq(c.client_request_timeout, 10000);
 	ck_assert_int_eq(c.timeout, 0);
 	ck_assert_int_eq(c.hz, 10);
@@ -241,6 +241,7 @@ static const struct {
 	{"client-query-buffer-limit", "1mb", "1048576"},
 	{"client-query-buffer-limit", "1gb", "1073741824"},
 	{"client-output-buffer-limit", "64kb", "65536"},
+	{"client-output-buffer-limit", "0", "0"},
 	{"client-output-buffer-limit", "4gb", "4294967296"},
 	{"client-request-timeout", "0", "0"},
 	{"client-request-timeout", "30", "30"},
@@ -358,7 +359,6 @@ static const struct {
 	{"proto-max-args", "1048577"},
 	{"client-query-buffer-limit", "1048575"},
 	{"client-query-buffer-limit", "1073741825"},
-	{"client-output-buffer-limit", "65535"},
 	{"client-output-buffer-limit", "4294967297"},
 	{"client-request-timeout", "-1"},
 	{"client-request-timeout", "1.5ms"},
@@ -678,7 +678,7 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 	static const char *const want[][2] = {
 		{"unixsocket", CONFIG_SOCKET_DEFAULT},
 		{"unixsocketperm", "660"},
-		{"maxclients", "1024"},
+		{"maxclients", "10000"},
 		{"maxmemory", "0"},
 		{"maxmemory-policy", "noeviction"},
 		{"maxmemory-samples", "5"},
@@ -687,10 +687,10 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"loglevel", "notice"},
 		{"logfile", ""},
 		{"proto-inline-max", "65536"},
-		{"proto-max-bulk-len", "1048576"},
-		{"proto-max-args", "1024"},
-		{"client-query-buffer-limit", "33554432"},
-		{"client-output-buffer-limit", "8388608"},
+		{"proto-max-bulk-len", "536870912"},
+		{"proto-max-args", "1048576"},
+		{"client-query-buffer-limit", "1073741824"},
+		{"client-output-buffer-limit", "0"},
 		{"client-request-timeout", "10"},
 		{"timeout", "0"},
 		{"hz", "10"},
@@ -737,7 +737,7 @@ START_TEST(test_config_get_matches_glob_patterns_case_insensitively)
 	config_get(&c, "maxclients", got_cb, &g);
 	ck_assert_int_eq(g.n, 1);
 	ck_assert_str_eq(g.names[0], "maxclients");
-	ck_assert_str_eq(g.values[0], "1024");
+	ck_assert_str_eq(g.values[0], "10000");
 
 	memset(&g, 0, sizeof(g));
 	config_get(&c, "MAXCLIENTS", got_cb, &g);
@@ -796,6 +796,7 @@ START_TEST(test_config_validate_rejects_query_buffer_not_above_max_bulk_len)
 	char err[CONFIG_ERR_MAX];
 
 	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "client-query-buffer-limit", "32mb", err), 0);
 	ck_assert_int_eq(config_set(&c, "proto-max-bulk-len", "32mb", err), 0);
 	ck_assert_int_eq(config_validate(&c, err), -1);
 	ck_assert_str_eq(err, "client-query-buffer-limit (33554432) must be greater than "
@@ -814,6 +815,8 @@ START_TEST(test_config_validate_rejects_inline_max_above_query_buffer)
 	char err[CONFIG_ERR_MAX];
 
 	config_defaults(&c);
+	ck_assert_int_eq(config_set(&c, "client-query-buffer-limit", "32mb", err), 0);
+	ck_assert_int_eq(config_set(&c, "proto-max-bulk-len", "1mb", err), 0);
 	ck_assert_int_eq(config_set(&c, "proto-inline-max", "33554433", err), 0);
 	ck_assert_int_eq(config_validate(&c, err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "proto-inline-max (33554433) must not exceed"));
@@ -920,7 +923,7 @@ START_TEST(test_config_file_hash_after_a_value_is_not_a_comment)
 	fmt(want, sizeof(want), "%s:1: wrong number of arguments for 'maxclients'",
 		 tmp_path("t.conf"));
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got: %s", err);
-	ck_assert_int_eq(c.maxclients, 1024);
+	ck_assert_int_eq(c.maxclients, 10000);
 	config_free(&c);
 }
 END_TEST
@@ -995,7 +998,7 @@ START_TEST(test_config_file_error_leaves_config_unchanged)
 					  err),
 			 -1);
 	ck_assert_int_eq(c.hz, 10);
-	ck_assert_int_eq(c.maxclients, 1024);
+	ck_assert_int_eq(c.maxclients, 10000);
 	ck_assert_str_eq(c.logfile, "/before");
 	config_free(&c);
 }

@@ -211,6 +211,52 @@ START_TEST(test_multibulk_binary_safe_arguments)
 }
 END_TEST
 
+/* Redis's default limits (issue 11): a 1.1 MB cached value broke
+ * py-cachify's pipe when proto-max-bulk-len was 1mb, and a reply bigger
+ * than the old 8mb output limit closed the client. Both now pass with
+ * the defaults, and MSET may have more than 1024 arguments. */
+START_TEST(test_default_limits_take_big_values_and_many_arguments)
+{
+	struct h_daemon *d = h_daemon_start(NULL);
+	struct h_client *c = h_connect(d);
+	static const size_t sizes[] = {1100 * 1000, 12 * 1024 * 1024};
+	enum { PAIRS = 2000 };
+	struct resp_arg *mset = calloc(1 + 2 * PAIRS, sizeof *mset);
+	char (*names)[16] = calloc(PAIRS, sizeof *names);
+
+	ck_assert_ptr_nonnull(mset);
+	ck_assert_ptr_nonnull(names);
+	h_set_timeout(c, 30000 * h_slow());
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char *val = malloc(sizes[i]);
+		struct resp_arg set[] = {{"SET", 3}, {"big", 3}, {val, sizes[i]}};
+		struct resp_arg get[] = {{"GET", 3}, {"big", 3}};
+
+		ck_assert_ptr_nonnull(val);
+		for (size_t j = 0; j < sizes[i]; j++)
+			val[j] = (char)('a' + (j * 7 + i) % 26);
+		h_cmdv(c, 3, set);
+		h_expect_status(c, "OK");
+		h_cmdv(c, 2, get);
+		h_expect_bulkn(c, val, sizes[i]);
+		free(val);
+	}
+	mset[0] = (struct resp_arg){"MSET", 4};
+	for (int i = 0; i < PAIRS; i++) {
+		snprintf(names[i], sizeof names[i], "k%d", i);
+		mset[1 + 2 * i] = (struct resp_arg){names[i], strlen(names[i])};
+		mset[2 + 2 * i] = (struct resp_arg){"v", 1};
+	}
+	h_cmdv(c, 1 + 2 * PAIRS, mset);
+	h_expect_status(c, "OK");
+	h_call_int(c, PAIRS + 1, "DBSIZE");
+	free(mset);
+	free(names);
+	h_close(c);
+	h_daemon_finish(d);
+}
+END_TEST
+
 START_TEST(test_multibulk_zero_and_negative_counts_are_ignored)
 {
 	struct h_daemon *d = h_daemon_start(NULL);
@@ -276,7 +322,8 @@ static char *hostile_bytes(const struct hostile *h, size_t *len)
 START_TEST(test_hostile_input_gets_protocol_error_then_eof)
 {
 	const struct hostile *h = &hostile[_i];
-	struct h_daemon *d = h_daemon_start("--proto-max-bulk-len", "1kb", NULL);
+	struct h_daemon *d =
+		h_daemon_start("--proto-max-bulk-len", "1kb", "--proto-max-args", "1024", NULL);
 	struct h_client *c = h_connect(d);
 	struct resp_reply *r;
 	char *bytes = NULL, got[600];
@@ -855,7 +902,7 @@ static long proc_peak_kib(pid_t pid)
 START_TEST(test_output_limit_applies_while_a_reply_is_built)
 {
 	enum { BIG = 1024 * 1024, COPIES = 1023 };
-	struct h_daemon *d = h_daemon_start(NULL); /* default limit: 8mb */
+	struct h_daemon *d = h_daemon_start("--client-output-buffer-limit", "8mb", NULL);
 	struct h_client *c = h_connect(d), *other = h_connect(d);
 	char *big = filled(BIG, 'M');
 	struct resp_arg set[] = {{"SET", 3}, {"big", 3}, {big, BIG}};
@@ -2092,6 +2139,7 @@ Suite *server_suite(void)
 	tcase_add_test(tc, test_quit_pipelined_drops_later_commands);
 	tcase_add_test(tc, test_inline_quotes_escapes_and_blank_lines);
 	tcase_add_test(tc, test_multibulk_binary_safe_arguments);
+	tcase_add_test(tc, test_default_limits_take_big_values_and_many_arguments);
 	tcase_add_test(tc, test_multibulk_zero_and_negative_counts_are_ignored);
 	tcase_add_loop_test(tc, test_hostile_input_gets_protocol_error_then_eof, 0,
 			    (int)(sizeof hostile / sizeof hostile[0]));
