@@ -27,12 +27,12 @@
 #include "../tests/torture/rconn.h"
 #include "resp.h"
 
-#define BATCH	       64   /* lookups sent before their replies are read */
-#define VALUE_MIN      100  /* bytes */
-#define VALUE_SPAN     901  /* sizes are VALUE_MIN .. VALUE_MIN + VALUE_SPAN - 1 */
-#define KEY_MAX	       32   /* bytes of "evict:<id>" */
-#define REPLY_TIMEOUT  30000 /* ms */
-#define CMD_MAX	       (64 + KEY_MAX + VALUE_MIN + VALUE_SPAN) /* bytes of one encoded SET */
+#define BATCH         64    /* lookups sent before their replies are read */
+#define VALUE_MIN     100   /* bytes */
+#define VALUE_SPAN    901   /* sizes are VALUE_MIN .. VALUE_MIN + VALUE_SPAN - 1 */
+#define KEY_MAX       32    /* bytes of "evict:<id>" */
+#define REPLY_TIMEOUT 30000 /* ms */
+#define CMD_MAX       (64 + KEY_MAX + VALUE_MIN + VALUE_SPAN) /* bytes of one encoded SET */
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -125,7 +125,7 @@ struct tally {
 };
 
 static void run(const char *sock, size_t requests, size_t keys, double s, unsigned long long ttl,
-		uint64_t seed, size_t warmup)
+                uint64_t seed, size_t warmup)
 {
 	static char out[BATCH * CMD_MAX], value[VALUE_MIN + VALUE_SPAN];
 	double *cdf = zipf_cdf(keys, s);
@@ -149,7 +149,7 @@ static void run(const char *sock, size_t requests, size_t keys, double s, unsign
 			ids[i] = zipf_draw(cdf, keys, &state);
 			klen = key_of(key, ids[i]);
 			len += (size_t)snprintf(out + len, sizeof out - len,
-						"*2\r\n$3\r\nGET\r\n$%zu\r\n%s\r\n", klen, key);
+			                        "*2\r\n$3\r\nGET\r\n$%zu\r\n%s\r\n", klen, key);
 		}
 		if (rconn_send_raw(&c, out, len) != 0)
 			die("send: %s", strerror(errno));
@@ -172,18 +172,18 @@ static void run(const char *sock, size_t requests, size_t keys, double s, unsign
 			size_t vlen = value_len(seed, ids[i]);
 			if (ttl)
 				len += (size_t)snprintf(out + len, sizeof out - len,
-							"*5\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n", klen,
-							key, vlen);
+				                        "*5\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n",
+				                        klen, key, vlen);
 			else
 				len += (size_t)snprintf(out + len, sizeof out - len,
-							"*3\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n", klen,
-							key, vlen);
+				                        "*3\r\n$3\r\nSET\r\n$%zu\r\n%s\r\n$%zu\r\n",
+				                        klen, key, vlen);
 			memcpy(out + len, value, vlen);
 			len += vlen;
 			if (ttl)
 				len += (size_t)snprintf(out + len, sizeof out - len,
-							"\r\n$2\r\nEX\r\n$%d\r\n%llu\r\n",
-							snprintf(NULL, 0, "%llu", ttl), ttl);
+				                        "\r\n$2\r\nEX\r\n$%d\r\n%llu\r\n",
+				                        snprintf(NULL, 0, "%llu", ttl), ttl);
 			else
 				len += (size_t)snprintf(out + len, sizeof out - len, "\r\n");
 		}
@@ -216,7 +216,7 @@ static void run(const char *sock, size_t requests, size_t keys, double s, unsign
 
 /* Exact LRU over key ids: a doubly linked list in arrays, most recent first. */
 static void lru(size_t capacity, size_t requests, size_t keys, double s, uint64_t seed,
-		size_t warmup)
+                size_t warmup)
 {
 	double *cdf = zipf_cdf(keys, s);
 	size_t *prev = malloc(keys * sizeof *prev), *next = malloc(keys * sizeof *next);
@@ -293,8 +293,9 @@ int main(int argc, char **argv)
 
 		if (keys == 0 || !(s > 0))
 			die("KEYS and ZIPF_S must be positive");
-		run(argv[2], (size_t)arg_num(argv[3], "REQUESTS"), keys, s, arg_num(argv[6], "TTL_S"),
-		    arg_num(argv[7], "SEED"), (size_t)arg_num(argv[8], "WARMUP"));
+		run(argv[2], (size_t)arg_num(argv[3], "REQUESTS"), keys, s,
+		    arg_num(argv[6], "TTL_S"), arg_num(argv[7], "SEED"),
+		    (size_t)arg_num(argv[8], "WARMUP"));
 		return 0;
 	}
 	if (argc == 8 && strcmp(argv[1], "lru") == 0) {
@@ -303,12 +304,12 @@ int main(int argc, char **argv)
 
 		if (keys == 0 || !(s > 0))
 			die("KEYS and ZIPF_S must be positive");
-		lru((size_t)arg_num(argv[2], "CAPACITY"), (size_t)arg_num(argv[3], "REQUESTS"), keys,
-		    s, arg_num(argv[6], "SEED"), (size_t)arg_num(argv[7], "WARMUP"));
+		lru((size_t)arg_num(argv[2], "CAPACITY"), (size_t)arg_num(argv[3], "REQUESTS"),
+		    keys, s, arg_num(argv[6], "SEED"), (size_t)arg_num(argv[7], "WARMUP"));
 		return 0;
 	}
 	fprintf(stderr, "usage: evictbench size KEYS SEED\n"
-			"       evictbench run SOCK REQUESTS KEYS ZIPF_S TTL_S SEED WARMUP\n"
-			"       evictbench lru CAPACITY REQUESTS KEYS ZIPF_S SEED WARMUP\n");
+	                "       evictbench run SOCK REQUESTS KEYS ZIPF_S TTL_S SEED WARMUP\n"
+	                "       evictbench lru CAPACITY REQUESTS KEYS ZIPF_S SEED WARMUP\n");
 	return 2;
 }

@@ -17,9 +17,9 @@
 #define STORE_LFU_MIN_MAX ((1u << 21) - 1) /* min: LFU's access time wraps after this */
 #define STORE_LFU_MAX     255              /* the 8-bit LFU counter saturates here */
 #define STORE_REUSE_SLACK 16               /* bytes: reuse an entry in place if it wastes fewer */
-#define STORE_EVPOOL_SIZE 16 /* best candidates kept across evictions (Redis's EVPOOL_SIZE) */
-#define STORE_EVICT_STEPS 10 /* buckets a sample may visit per key wanted (as Redis) */
-#define STORE_EVICT_EMPTY 5  /* empty buckets in a row before a sample jumps elsewhere */
+#define STORE_EVPOOL_SIZE 16   /* best candidates kept across evictions (Redis's EVPOOL_SIZE) */
+#define STORE_EVICT_STEPS 10   /* buckets a sample may visit per key wanted (as Redis) */
+#define STORE_EVICT_EMPTY 5    /* empty buckets in a row before a sample jumps elsewhere */
 #define STORE_EVICT_WALK  1024 /* buckets walked in order when sampling met nothing */
 
 #define STORE_BUG(msg) store_bug(__FILE__, __LINE__, (msg))
@@ -34,8 +34,8 @@ struct store_db {
  * since it was sampled. */
 struct store_candidate {
 	struct sentry *e; /* NULL: empty slot (the used ones are a prefix) */
-	uint64_t hash;	  /* of e's key */
-	uint64_t score;	  /* the higher, the better a victim (idle time, ...) */
+	uint64_t hash;    /* of e's key */
+	uint64_t score;   /* the higher, the better a victim (idle time, ...) */
 	int db;
 };
 
@@ -53,7 +53,7 @@ struct store {
 	store_pinned_fn *pinned;
 	void *pinned_ctx;
 	struct store_candidate pool[STORE_EVPOOL_SIZE]; /* ascending score */
-	int random_db;                   /* random eviction's next database */
+	int random_db;                                  /* random eviction's next database */
 	struct store_stats stats;
 	int expire_db;                   /* active expiry resumes in this database... */
 	size_t expire_idx;               /* ...at this bucket of its t[0] */
@@ -788,7 +788,8 @@ static void store_pool_insert(struct store *s, int db, struct sentry *e)
 		return;
 	if (k == STORE_EVPOOL_SIZE || pool[k].e) {
 		if (!pool[STORE_EVPOOL_SIZE - 1].e) {
-			memmove(pool + k + 1, pool + k, (STORE_EVPOOL_SIZE - k - 1) * sizeof pool[0]);
+			memmove(pool + k + 1, pool + k,
+			        (STORE_EVPOOL_SIZE - k - 1) * sizeof pool[0]);
 		} else {
 			k--;
 			memmove(pool, pool + 1, (size_t)k * sizeof pool[0]);
@@ -858,11 +859,12 @@ static struct sentry **store_candidate_link(struct store *s, const struct store_
 		i = c->hash & (d->size[t] - 1);
 		if (!dict_bucket(d, t, i))
 			continue;
-		for (link = &d->tab[t][i]; *link; link = &(*link)->next)
-			if (*link == c->e)
-				/* Its memory may hold another key now. */
-				return dict_hash(sentry_key(*link), (*link)->klen) == c->hash ? link
-											  : NULL;
+		for (link = &d->tab[t][i]; *link; link = &(*link)->next) {
+			if (*link != c->e)
+				continue;
+			/* Its memory may hold another key by now. */
+			return dict_hash(sentry_key(*link), (*link)->klen) == c->hash ? link : NULL;
+		}
 	}
 	return NULL;
 }
@@ -924,7 +926,8 @@ static struct sentry *store_pick_walk(struct store *s, int *db)
 		/* What the rehash drained of t[0] is empty: go past it. */
 		if (dict_is_rehashing(d) && s->evict_idx < d->rehash_idx)
 			s->evict_idx = d->rehash_idx;
-		if (!store_db_candidates(s, s->evict_db) || s->evict_idx >= d->size[0] + d->size[1]) {
+		if (!store_db_candidates(s, s->evict_db) ||
+		    s->evict_idx >= d->size[0] + d->size[1]) {
 			s->evict_db = (s->evict_db + 1) % STORE_DBS;
 			s->evict_idx = 0;
 			continue;
