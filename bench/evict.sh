@@ -88,6 +88,7 @@ field() { # FILE KEY
 	echo "$v"
 }
 
+HZ=$(getconf CLK_TCK)
 bytes=$("$EVICTBENCH" size "$KEYS" "$SEED" | sed -n 's/.*bytes=//p')
 MAXMEMORY=$(awk -v b="$bytes" -v f="$FRACTION" 'BEGIN { printf "%d", b * f }')
 
@@ -95,12 +96,21 @@ echo "evict.sh: $REQUESTS GETs (SET on a miss) over $KEYS keys, Zipf s=$ZIPF, va
 	"bytes ($bytes in all), seed $SEED; the first $WARMUP fill the cache and are not counted"
 echo "evict.sh: maxmemory $MAXMEMORY bytes ($FRACTION of the values); volatile-* rows set" \
 	"EX $TTL on every key; ops/s: best of $ROUNDS fresh runs, servers alternating"
+# cpu_ticks PID: user + system CPU time the process used so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 # run_one NAME SOCK PID TTL POLICY: one evictbench run into $DIR/NAME (kept
-# only if its ops/s beat an earlier round's) and $DIR/NAME.keys.
+# only if its ops/s beat an earlier round's), with the server's CPU time per
+# command (cpu_us=), and $DIR/NAME.keys.
 run_one() {
+	local t0 t1
+	t0=$(cpu_ticks "$3")
 	timeout "$RUN_TIMEOUT" "$EVICTBENCH" run "$2" "$REQUESTS" "$KEYS" "$ZIPF" "$4" "$SEED" \
 		"$WARMUP" > "$DIR/$1.new" || die "evictbench on $1 ($5) failed (status $?)"
 	kill -0 "$3" 2>/dev/null || die "$1 died during $5"
+	t1=$(cpu_ticks "$3")
+	awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$(field "$DIR/$1.new" commands)" \
+		'BEGIN { printf " cpu_us=%.2f\n", t * 1e6 / hz / n }' >> "$DIR/$1.new"
 	redis-cli -s "$2" DBSIZE > "$DIR/$1.keys"
 	[ "$(field "$DIR/$1.new" ooms)" = 0 ] || echo "evict.sh: $1 refused SETs under $5" >&2
 	if [ ! -f "$DIR/$1" ] || awk -v a="$(field "$DIR/$1.new" ops_per_s)" \
@@ -110,8 +120,8 @@ run_one() {
 }
 
 echo
-printf '%-16s %8s %8s %6s %8s %8s %9s %10s %10s %6s\n' policy "hit cfyd" "hit red" ratio \
-	"keys cfy" "keys red" "hit @red" "ops/s cfy" "ops/s red" ratio
+printf '%-16s %8s %8s %6s %8s %8s %9s %10s %10s %6s %7s %7s\n' policy "hit cfyd" "hit red" \
+	ratio "keys cfy" "keys red" "hit @red" "ops/s cfy" "ops/s red" ratio "us cfy" "us red"
 n=0
 for p in $POLICIES; do
 	mem=$MAXMEMORY policy=$p ttl=0
@@ -144,9 +154,10 @@ for p in $POLICIES; do
 	fi
 	ch=$(field "$DIR/cachifyd" hit_ratio) rh=$(field "$DIR/redis" hit_ratio)
 	co=$(field "$DIR/cachifyd" ops_per_s) ro=$(field "$DIR/redis" ops_per_s)
-	printf '%-16s %8s %8s %5.2fx %8s %8s %9s %10s %10s %5.2fx\n' "$p" "$ch" "$rh" \
+	printf '%-16s %8s %8s %5.2fx %8s %8s %9s %10s %10s %5.2fx %7s %7s\n' "$p" "$ch" "$rh" \
 		"$(awk -v a="$ch" -v b="$rh" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
-		"$ck" "$rk" "$at" "$co" "$ro" "$(awk -v a="$co" -v b="$ro" 'BEGIN { print a / b }')"
+		"$ck" "$rk" "$at" "$co" "$ro" "$(awk -v a="$co" -v b="$ro" 'BEGIN { print a / b }')" \
+		"$(field "$DIR/cachifyd" cpu_us)" "$(field "$DIR/redis" cpu_us)"
 	n=$((n + 1))
 done
 if [ -n "${LRU_KEYS:-}" ]; then
