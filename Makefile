@@ -128,7 +128,7 @@ check-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 ## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
-VALGRIND_SUITES := server lock client_daemon cli compat diff
+VALGRIND_SUITES := server lock client_daemon cli compat diff string
 check-valgrind: deps
 	@$(MAKE) --no-print-directory $(CHECKBIN) all
 	@for s in $(VALGRIND_SUITES); do \

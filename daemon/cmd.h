@@ -23,7 +23,9 @@ cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pt
 cmd_proc cmd_object;
 
 /* cmd_string.c: strings */
-cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby;
+cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby,
+	cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex, cmd_msetnx, cmd_append,
+	cmd_setrange, cmd_getrange, cmd_strlen, cmd_incrbyfloat, cmd_lcs;
 
 /* cmd_multi.c: transactions */
 

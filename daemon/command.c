@@ -74,6 +74,20 @@ static const struct command table[] = {
 	{"incrby", 3, W | F, cmd_incrby, 1, 1, 1, STR},
 	{"decr", 2, W | F, cmd_decr, 1, 1, 1, STR},
 	{"decrby", 3, W | F, cmd_decrby, 1, 1, 1, STR},
+	{"incrbyfloat", 3, W | F, cmd_incrbyfloat, 1, 1, 1, STR},
+	{"setnx", 3, W | F, cmd_setnx, 1, 1, 1, STR},
+	{"setex", 4, W, cmd_setex, 1, 1, 1, STR},
+	{"psetex", 4, W, cmd_psetex, 1, 1, 1, STR},
+	{"getset", 3, W | F, cmd_getset, 1, 1, 1, STR},
+	{"getdel", 2, CMD_WRITE | F, cmd_getdel, 1, 1, 1, STR},
+	{"getex", -2, CMD_WRITE | F, cmd_getex, 1, 1, 1, STR},
+	{"msetnx", -3, W, cmd_msetnx, 1, -1, 2, STR},
+	{"append", 3, W | F, cmd_append, 1, 1, 1, STR},
+	{"setrange", 4, W, cmd_setrange, 1, 1, 1, STR},
+	{"getrange", 4, R, cmd_getrange, 1, 1, 1, STR},
+	{"substr", 4, R, cmd_getrange, 1, 1, 1, STR},
+	{"strlen", 2, R | F, cmd_strlen, 1, 1, 1, STR},
+	{"lcs", -3, R, cmd_lcs, 1, 2, 1, STR},
 
 	/* ---- transactions (cmd_multi.c) ---- */
 

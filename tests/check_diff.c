@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <glob.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ static int run_driver(const struct h_daemon *d, const char *casefile, char **out
 	return WEXITSTATUS(status);
 }
 
+/* A case file may say "# diff: not-under-valgrind": its replies depend on
+ * the x87 long double, which valgrind computes as a 64-bit double
+ * (INCRBYFLOAT). check-valgrind sets CACHIFYD_REAL. */
+static bool skip_under_valgrind(const char *casefile)
+{
+	char *text = h_slurp(casefile, NULL);
+	bool skip = text && strstr(text, "\n# diff: not-under-valgrind\n") && getenv("CACHIFYD_REAL");
+
+	free(text);
+	return skip;
+}
+
 START_TEST(test_case_file_matches_redis)
 {
 	struct h_daemon *d;
@@ -51,9 +64,15 @@ START_TEST(test_case_file_matches_redis)
 	int rc;
 
 	ck_assert_msg(ncases > 0, "no tests/diff/cases/*.txt found");
+	if (skip_under_valgrind(cases[_i])) {
+		printf("diff: %s skipped under valgrind (long double)\n", cases[_i]);
+		return;
+	}
 	d = h_daemon_start(NULL);
 	rc = run_driver(d, cases[_i], &out);
-	ck_assert_msg(rc == 0, "%s differs from redis-server (exit %d):\n%.20000s", cases[_i], rc,
+	/* Check passes failure messages through a pipe of limited size: the
+	 * first mismatches are what matter. */
+	ck_assert_msg(rc == 0, "%s differs from redis-server (exit %d):\n%.3500s", cases[_i], rc,
 		      out);
 	ck_assert_msg(strstr(out, " 0 mismatch(es)") != NULL, "no summary line:\n%s", out);
 	free(out);

@@ -28,6 +28,7 @@ int main(void)
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, client_daemon_suite());
 	srunner_add_suite(sr, cli_suite());
+	srunner_add_suite(sr, string_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

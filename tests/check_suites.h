@@ -20,6 +20,7 @@ Suite *acl_suite(void);
 Suite *client_suite(void);
 Suite *client_daemon_suite(void);
 Suite *cli_suite(void);
+Suite *string_suite(void);
 Suite *diff_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
