@@ -20,13 +20,15 @@
 #define STORE_EVPOOL_SIZE 16   /* best candidates kept across evictions (Redis's EVPOOL_SIZE) */
 #define STORE_EVICT_STEPS 10   /* buckets a sample may visit per key wanted (as Redis) */
 #define STORE_EVICT_EMPTY 5    /* empty buckets in a row before a sample jumps elsewhere */
-#define STORE_EVICT_WALK  1024 /* buckets walked in order when sampling met nothing */
+#define STORE_PICK_STEPS  1024 /* buckets a random pick may look through */
 
 #define STORE_BUG(msg) store_bug(__FILE__, __LINE__, (msg))
 
 struct store_db {
 	struct dict dict;
-	size_t expires; /* entries with a TTL */
+	size_t expires;		 /* entries with a TTL */
+	size_t strings;		 /* STORE_STRING entries: what allkeys-* may evict */
+	size_t volatile_strings; /* of those, the ones with a TTL: volatile-* */
 };
 
 /* An eviction candidate remembered in the pool. e is only compared, never
@@ -199,12 +201,28 @@ static void store_call_hook(struct store *s, int db, struct sentry *e, enum stor
 	s->in_callback = was;
 }
 
+/* Counts e into (in) or out of its database's counters. */
+static void store_count(struct store_db *sd, const struct sentry *e, bool in)
+{
+	size_t *counters[3] = {
+		e->has_ttl ? &sd->expires : NULL,
+		e->type == STORE_STRING ? &sd->strings : NULL,
+		e->type == STORE_STRING && e->has_ttl ? &sd->volatile_strings : NULL,
+	};
+
+	for (int i = 0; i < 3; i++) {
+		if (counters[i] && in)
+			(*counters[i])++;
+		else if (counters[i])
+			(*counters[i])--;
+	}
+}
+
 /* Accounts for and frees e, which the hook has seen and the table no longer
  * holds. */
 static void store_release(struct store *s, int db, struct sentry *e, enum store_reason why)
 {
-	if (e->has_ttl)
-		s->db[db].expires--;
+	store_count(&s->db[db], e, false);
 	s->entry_bytes -= malloc_usable_size(e);
 	if (why == STORE_DEL_EXPIRED)
 		s->stats.expired++;
@@ -233,11 +251,9 @@ static void store_retime(struct store_db *sd, struct sentry *e, int64_t expire, 
 	if (ttl != e->has_ttl) {
 		memmove(e->data + (ttl ? sizeof expire : 0), e->data + (ttl ? 0 : sizeof expire),
 		        keep);
-		if (ttl)
-			sd->expires++;
-		else
-			sd->expires--;
+		store_count(sd, e, false);
 		e->has_ttl = ttl;
+		store_count(sd, e, true);
 	}
 	if (ttl)
 		memcpy(e->data, &expire, sizeof expire);
@@ -487,8 +503,7 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 			return NULL;
 		}
 	}
-	if (e->has_ttl)
-		sd->expires++;
+	store_count(sd, e, true);
 	s->entry_bytes += bytes;
 	return e;
 }
@@ -519,10 +534,8 @@ struct sentry *store_set_expire(struct store *s, int db, struct sentry *e, int64
 		memcpy(n->data, &expire, sizeof expire);
 	memcpy(n->data + (ttl ? sizeof expire : 0), sentry_key(e), (size_t)e->klen + e->vlen);
 	dict_replace(link, n);
-	if (ttl)
-		sd->expires++;
-	else
-		sd->expires--;
+	store_count(sd, e, false);
+	store_count(sd, n, true);
 	s->entry_bytes += malloc_usable_size(n);
 	s->entry_bytes -= have;
 	free(e);
@@ -729,10 +742,10 @@ static bool store_is_volatile(const struct store *s)
 	return s->policy >= STORE_VOLATILE_LRU && s->policy <= STORE_VOLATILE_TTL;
 }
 
-/* Keys of db the policy chooses from. */
+/* Keys of db the policy chooses from (pinned ones included). */
 static size_t store_db_candidates(const struct store *s, int db)
 {
-	return store_is_volatile(s) ? s->db[db].expires : s->db[db].dict.count;
+	return store_is_volatile(s) ? s->db[db].volatile_strings : s->db[db].strings;
 }
 
 static bool store_evictable(const struct store *s, int db, const struct sentry *e)
@@ -816,7 +829,7 @@ static struct sentry *store_sample(struct store *s, int db, size_t want, bool pi
 		want = d->count;
 	mask = (d->size[0] > d->size[1] ? d->size[0] : d->size[1]) - 1;
 	i = store_rand(s) & mask;
-	for (steps = pick ? STORE_EVICT_WALK : want * STORE_EVICT_STEPS; steps && got < want;
+	for (steps = pick ? STORE_PICK_STEPS : want * STORE_EVICT_STEPS; steps && got < want;
 	     steps--) {
 		seen = false;
 		for (t = 0; t < 2; t++) {
@@ -914,14 +927,21 @@ static struct sentry *store_bucket(const struct dict *d, size_t i)
 
 /* Random samples miss evictable keys when they are rare; a walk in order,
  * resuming where the last one stopped, reaches them all. The best of the
- * first bucket that has one. */
+ * first bucket that has one. It gives up after one full round, so a write
+ * is refused only when nothing is evictable; the counters make that round
+ * rare (only pinned candidates left), as a policy with no candidate at all
+ * fails before it starts. */
 static struct sentry *store_pick_walk(struct store *s, int *db)
 {
 	struct sentry *e, *best = NULL;
+	size_t total = 0, visited = 0;
 	const struct dict *d;
 	int i;
 
-	for (i = 0; !best && i < STORE_EVICT_WALK; i++) {
+	for (i = 0; i < STORE_DBS; i++)
+		if (store_db_candidates(s, i))
+			total += s->db[i].dict.size[0] + s->db[i].dict.size[1];
+	while (!best && visited < total) {
 		d = &s->db[s->evict_db].dict;
 		/* What the rehash drained of t[0] is empty: go past it. */
 		if (dict_is_rehashing(d) && s->evict_idx < d->rehash_idx)
@@ -932,6 +952,7 @@ static struct sentry *store_pick_walk(struct store *s, int *db)
 			s->evict_idx = 0;
 			continue;
 		}
+		visited++;
 		for (e = store_bucket(d, s->evict_idx++); e; e = e->next)
 			if (store_evictable(s, s->evict_db, e) &&
 			    (!best || store_score(s, e) > store_score(s, best)))

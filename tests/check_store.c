@@ -1091,6 +1091,37 @@ START_TEST(test_store_find_notouch_counts_but_keeps_the_access_time)
 }
 END_TEST
 
+/* The volatile candidates follow EXPIRE and PERSIST (store_set_expire, in
+ * place or moved), and locks with a TTL are none of them. */
+START_TEST(test_store_volatile_candidates_follow_expire_and_persist)
+{
+	long i;
+
+	for (i = 0; i < 200; i++)
+		put_n(s, 0, 'p', i, i % 2 ? VAL_LEN : VAL_LEN + 8, STORE_STRING, STORE_NO_EXPIRE);
+	for (i = 0; i < 20; i++)
+		put_n(s, 0, 'L', i, 8, STORE_LOCK, FAR_MS);
+	finish_rehash(s);
+	store_set_maxmemory(s, store_used_memory(s), STORE_VOLATILE_LRU);
+	ck_assert_int_eq(store_make_room(s, 1), -1);
+
+	for (i = 0; i < 4; i++)
+		ck_assert_ptr_nonnull(store_set_expire(s, 0, peek_n(s, 0, 'p', i), FAR_MS));
+	ck_assert_ptr_nonnull(store_set_expire(s, 0, peek_n(s, 0, 'p', 2), STORE_NO_EXPIRE));
+	ck_assert_ptr_nonnull(store_set_expire(s, 0, peek_n(s, 0, 'p', 3), STORE_NO_EXPIRE));
+	for (i = 0; i < 10 && store_make_room(s, 1) == 0; i++)
+		store_set_maxmemory(s, store_used_memory(s), STORE_VOLATILE_LRU);
+	ck_assert_uint_eq(hk.count[STORE_DEL_EVICTED], 2);
+	ck_assert_ptr_null(peek_n(s, 0, 'p', 0));
+	ck_assert_ptr_null(peek_n(s, 0, 'p', 1));
+	ck_assert_ptr_nonnull(peek_n(s, 0, 'p', 2));
+	ck_assert_ptr_nonnull(peek_n(s, 0, 'p', 3));
+	for (i = 0; i < 20; i++)
+		ck_assert_ptr_nonnull(peek_n(s, 0, 'L', i));
+	ck_assert_uint_eq(store_expires(s, 0), 20);
+}
+END_TEST
+
 /* Regression: a random pick gave up after 10 buckets, and the ordered walk
  * then spent itself on the part of t[0] the rehash had drained: -OOM with
  * thousands of keys to evict (bench/evict.sh, volatile-random). */
@@ -1452,6 +1483,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_store_locks_pools_and_pinned_keys_survive_every_policy);
 	tcase_add_test(tc, test_store_lfu_counter_starts_at_5_climbs_decays_and_saturates);
 	tcase_add_test(tc, test_store_find_notouch_counts_but_keeps_the_access_time);
+	tcase_add_test(tc, test_store_volatile_candidates_follow_expire_and_persist);
 	tcase_add_test(tc, test_store_hook_gets_the_reason_of_every_removal_path);
 	tcase_add_test(tc, test_store_free_reports_remaining_entries_as_flushed);
 	tcase_add_test(tc, test_store_new_out_of_memory_returns_null);
