@@ -26,8 +26,8 @@
 
 struct store_db {
 	struct dict dict;
-	size_t expires;		 /* entries with a TTL */
-	size_t strings;		 /* STORE_STRING entries: what allkeys-* may evict */
+	size_t expires;          /* entries with a TTL */
+	size_t strings;          /* STORE_STRING entries: what allkeys-* may evict */
 	size_t volatile_strings; /* of those, the ones with a TTL: volatile-* */
 };
 
@@ -204,17 +204,14 @@ static void store_call_hook(struct store *s, int db, struct sentry *e, enum stor
 /* Counts e into (in) or out of its database's counters. */
 static void store_count(struct store_db *sd, const struct sentry *e, bool in)
 {
-	size_t *counters[3] = {
-		e->has_ttl ? &sd->expires : NULL,
-		e->type == STORE_STRING ? &sd->strings : NULL,
-		e->type == STORE_STRING && e->has_ttl ? &sd->volatile_strings : NULL,
-	};
+	size_t step = in ? 1 : SIZE_MAX; /* unsigned: adding SIZE_MAX takes one away */
 
-	for (int i = 0; i < 3; i++) {
-		if (counters[i] && in)
-			(*counters[i])++;
-		else if (counters[i])
-			(*counters[i])--;
+	if (e->has_ttl)
+		sd->expires += step;
+	if (e->type == STORE_STRING) {
+		sd->strings += step;
+		if (e->has_ttl)
+			sd->volatile_strings += step;
 	}
 }
 
