@@ -29,6 +29,9 @@ cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pt
 	cmd_scan, cmd_touch, cmd_expireat, cmd_pexpireat, cmd_expiretime, cmd_pexpiretime, cmd_keys,
 	cmd_randomkey, cmd_rename, cmd_renamenx, cmd_move, cmd_copy, cmd_swapdb;
 
+/* cmd_object.c: OBJECT (in the keyspace family) */
+cmd_proc cmd_object;
+
 /* cmd_string.c: strings */
 cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby,
 	cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex, cmd_msetnx, cmd_append,

@@ -210,9 +210,7 @@ static void info_memory(struct resp_buf *b)
 		 total, h4);
 	info_add(b, "maxmemory:%zu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
 		    "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
-		 server.cfg.maxmemory, h5,
-		 server.cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LRU ? "volatile-lru"
-									 : "noeviction",
+		 server.cfg.maxmemory, h5, config_maxmemory_policy_name(server.cfg.maxmemory_policy),
 		 used ? (double)rss / (double)used : 0.0);
 }
 

@@ -83,6 +83,8 @@ static const struct command table[] = {
 	{"move", 3, CMD_WRITE | F, cmd_move, 1, 1, 1, KS},
 	{"copy", -3, W, cmd_copy, 1, 2, 1, KS},
 	{"swapdb", 3, CMD_WRITE | F, cmd_swapdb, 0, 0, 0, KS | DANG},
+	/* Subcommands ENCODING, FREQ, IDLETIME, REFCOUNT (key at 2), HELP (cmd_object.c). */
+	{"object", -2, R, cmd_object, 2, 2, 1, KS},
 
 	/* ---- strings (cmd_string.c) ---- */
 	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
