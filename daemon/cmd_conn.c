@@ -590,9 +590,7 @@ static void client_help(struct conn *c, int argc, struct resp_arg *argv)
 
 	(void)argc;
 	(void)argv;
-	reply_array(c, n);
-	for (size_t i = 0; i < n; i++)
-		reply_simple(c, client_help_lines[i]);
+	reply_lines(c, client_help_lines, n);
 }
 
 /* The subcommands, with Redis 7.2's arities (argc counting CLIENT) and
