@@ -9,7 +9,6 @@
 
 #include "client.h"
 #include "lock.h"
-#include "multi.h"
 #include "pool.h"
 #include "server.h"
 #include "waitq.h"
@@ -70,7 +69,7 @@ void client_info_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 			"qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=0 "
 			"tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=2",
 			(long long)((now - x->created_ms) / 1000),
-			(long long)((now - x->last_ms) / 1000), flags, x->db, multi_queued(x),
+			(long long)((now - x->last_ms) / 1000), flags, x->db, client_multi_queued(x),
 			x->in.len - x->in_pos,
 			x->in.cap - x->in.len, x->out.cap, conn_pending_out(x),
 			sizeof *x + x->in.cap + x->out.cap,

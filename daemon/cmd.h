@@ -15,8 +15,6 @@ cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_
 
 /* cmd_conn.c: HELLO, RESET, TIME, MONITOR, CLIENT */
 cmd_proc cmd_hello, cmd_reset, cmd_time, cmd_monitor, cmd_client;
-/* Is this CLIENT subcommand one Redis calls admin (MONITOR hides those)? */
-bool cmd_client_is_admin(int argc, const struct resp_arg *argv);
 
 /* cmd_diag.c: SLOWLOG, LATENCY */
 cmd_proc cmd_slowlog, cmd_latency;
