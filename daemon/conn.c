@@ -324,6 +324,27 @@ process:
 	conn_flush(c);
 }
 
+void conn_serve_busy(struct conn *c)
+{
+	ssize_t n;
+
+	if (resp_buf_reserve(&c->in, CONN_READ_CHUNK) != 0)
+		return;
+	n = read(c->fd, c->in.data + c->in.len, CONN_READ_CHUNK);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		conn_doom(c);
+		return;
+	}
+	if (n > 0) {
+		c->in.len += (size_t)n;
+		c->last_ms = clock_ms();
+		server.stats.net_in += (uint64_t)n;
+	}
+	conn_process(c);
+	if (!(c->flags & CONN_CLOSING))
+		conn_flush(c);
+}
+
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
