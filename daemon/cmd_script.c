@@ -100,6 +100,7 @@ void cmd_script(struct conn *c, int argc, struct resp_arg *argv)
 		if (script_arity_ok(c, argc, 3, "debug"))
 			reply_error(c, "ERR SCRIPT DEBUG is not supported by this server");
 	} else {
-		reply_errorf(c, "ERR unknown subcommand '%.128s'. Try SCRIPT HELP.", argv[1].ptr);
+		reply_errorf(c, "ERR unknown subcommand '%.*s'. Try SCRIPT HELP.",
+			     (int)(argv[1].len > 128 ? 128 : argv[1].len), argv[1].ptr);
 	}
 }

@@ -144,6 +144,19 @@ static int script_rawset(lua_State *L)
 	return 1;
 }
 
+/* setmetatable (the original, upvalue 1), but not on a read-only table. */
+static int script_setmetatable(lua_State *L)
+{
+	if (lua_istable(L, 1) && script_is_readonly(L, 1)) {
+		lua_pushliteral(L, "Attempt to modify a readonly table");
+		return lua_error(L);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 /* Replaces the table on the top of the stack with its read-only proxy: an
  * empty table whose metatable reads through to it and refuses writes. Its
  * table fields become proxies too; memo (an absolute index) maps tables
@@ -247,6 +260,9 @@ static int script_open(lua_State *L)
 	lua_setfield(L, -2, "rawset");
 	lua_pushcfunction(L, script_getmetatable);
 	lua_setfield(L, -2, "getmetatable");
+	lua_getfield(L, -1, "setmetatable");
+	lua_pushcclosure(L, script_setmetatable, 1);
+	lua_setfield(L, -2, "setmetatable");
 	script_api_open(L);
 	lua_pushvalue(L, -1);
 	lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_GLOBALS);

@@ -10,7 +10,7 @@
 
 struct conn;
 
-#define SCRIPT_VERSION_NUM 0x00070f /* redis.REDIS_VERSION_NUM: 7.0.15, as INFO says */
+#define SCRIPT_VERSION_NUM 0x07000f /* redis.REDIS_VERSION_NUM: 7.0.15, as INFO says */
 
 /* script_api.c: adds redis.*, replaces pcall, math.random and
  * math.randomseed, loadstring and load (no bytecode) in the globals table
