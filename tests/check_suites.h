@@ -24,5 +24,6 @@ Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
 Suite *multi_suite(void);
+Suite *script_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
