@@ -133,7 +133,7 @@ check-asan: deps
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 ## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
-VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi
+VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi script
 check-valgrind: deps
 	@$(MAKE) --no-print-directory $(CHECKBIN) all
 	@for s in $(VALGRIND_SUITES); do \

@@ -32,6 +32,10 @@
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 
+/* Serving others while a script is busy (conn_serve_busy): lock and pool
+ * grants wait for the script's end, or the script would see keys change. */
+static bool conn_serving_busy;
+
 static void conn_ahead_free(struct conn *c)
 {
 	if (!c->ahead)
@@ -249,7 +253,8 @@ static void conn_process(struct conn *c)
 		}
 		c->flags |= CONN_SAW_COMMAND;
 		dispatch(c, c->req.argc, c->req.argv);
-		waitq_run();
+		if (!conn_serving_busy)
+			waitq_run();
 		ran++;
 	}
 
@@ -340,7 +345,9 @@ void conn_serve_busy(struct conn *c)
 		c->last_ms = clock_ms();
 		server.stats.net_in += (uint64_t)n;
 	}
+	conn_serving_busy = true;
 	conn_process(c);
+	conn_serving_busy = false;
 	if (!(c->flags & CONN_CLOSING))
 		conn_flush(c);
 }
