@@ -327,6 +327,10 @@ void script_flush(void)
 	lua_State *old = sc.L;
 
 	script_cache_free();
+	/* No state, no scripts: nothing to start afresh (in-process harnesses
+	 * that never call script_init stay without one). */
+	if (!old)
+		return;
 	sc.L = NULL;
 	if (script_init() != 0) {
 		/* Keep running on the old state, emptied of nothing but names:
