@@ -23,6 +23,11 @@ EVENT_CFLAGS = $(shell $(PKG_CONFIG) --cflags libevent 2>/dev/null)
 EVENT_LIBS   = $(shell $(PKG_CONFIG) --libs libevent 2>/dev/null)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+# Scripting: Debian's Lua 5.1 and its bit and cjson modules (no pkg-config
+# file nor unversioned link for those two, hence the sonames).
+LUA_CFLAGS = $(shell $(PKG_CONFIG) --cflags lua5.1 2>/dev/null)
+LUA_LIBS   = $(shell $(PKG_CONFIG) --libs lua5.1 2>/dev/null) -l:liblua5.1-bitop.so.0 \
+	-l:liblua5.1-cjson.so.0
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
@@ -31,10 +36,10 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 # the examples and the benchmarks see the public header but not the
 # library's private ones (a part's own headers are found next to its files).
 $(BUILD)/proto/%.o $(BUILD)/pic/proto/%.o:           INC = -Iproto
-$(BUILD)/daemon/%.o:                                 INC = -Iproto -Idaemon
+$(BUILD)/daemon/%.o:                                 INC = -Iproto -Idaemon $(LUA_CFLAGS)
 $(BUILD)/client/lib/%.o $(BUILD)/pic/client/lib/%.o: INC = -Iproto -Iclient/include
 $(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto
-$(BUILD)/tests/%.o:                                  INC = -Iproto -Idaemon -Iclient/include
+$(BUILD)/tests/%.o:                                  INC = -Iproto -Idaemon -Iclient/include $(LUA_CFLAGS)
 $(BUILD)/examples/%.o:                               INC = -Iclient/include
 $(BUILD)/bench/%.o:                                  INC = -Iclient/include -Iproto
 
@@ -75,7 +80,7 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
 $(CACHIFYD): $(BUILD)/daemon/main.o $(DAEMON_OBJ) $(PROTO_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(LUA_LIBS) -lm
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -103,7 +108,7 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
 
 $(CHECKBIN): $(TEST_OBJ) $(DAEMON_OBJ) $(PROTO_OBJ) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(EVENT_LIBS) -lm -pthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(EVENT_LIBS) $(LUA_LIBS) -lm -pthread
 
 deps:
 	@sh scripts/deps
@@ -129,7 +134,7 @@ check-asan: deps
 
 ## check-valgrind: the suites that drive cachifyd, with the daemon under valgrind
 # (test time bounds x3: valgrind runs the daemon ~10x slower)
-VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi conn
+VALGRIND_SUITES := server lock client_daemon cli compat diff string info keys multi conn script
 check-valgrind: deps
 	@$(MAKE) --no-print-directory $(CHECKBIN) all
 	@for s in $(VALGRIND_SUITES); do \
@@ -159,7 +164,7 @@ FUZZ_DAEMON := $(BUILD)/fuzz/fuzz_server $(BUILD)/fuzz/fuzz_config
 FUZZERS    := $(BUILD)/fuzz/fuzz_request $(BUILD)/fuzz/fuzz_reply $(FUZZ_DAEMON)
 FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(DAEMON_SRC) $(PROTO_SRC))
 FUZZ_OBJ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -Idaemon \
-	$(EVENT_CFLAGS) -MMD -MP
+	$(EVENT_CFLAGS) $(LUA_CFLAGS) -MMD -MP
 
 ## fuzz: build the libFuzzer targets (parsers, the daemon's request path, the config reader)
 fuzz: deps $(FUZZERS)
@@ -175,7 +180,7 @@ $(BUILD)/fuzz/obj/%.o: %.c
 $(FUZZ_DAEMON): $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Idaemon $(EVENT_CFLAGS) -o $@ $(filter %.c,$^) $(FUZZ_OBJ) \
-		$(EVENT_LIBS) -lm
+		$(EVENT_LIBS) $(LUA_LIBS) -lm
 
 $(BUILD)/fuzz/fuzz_server: tests/fuzz/fuzz_server_check.c tests/fuzz/fuzz_server.h
 

@@ -1,6 +1,6 @@
 /* lockbench.c - load generator for bench/lock.sh: lock handoff latency
  * (cachifyd, flock(2), SET NX polling on redis-server, killed holder, PING
- * round trip as the floor) and lock/pool/SET NX pairs per second. Speaks RESP
+ * round trip as the floor) and lock/pool/SET NX/redis-py script pairs per second. Speaks RESP
  * through proto/resp.h over blocking Unix sockets; prints one "mode key=value"
  * line per run; any wrong reply or failed call aborts with exit status 1.
  */
@@ -673,11 +673,15 @@ static int mode_kill_cachify(const char *sock, long n)
 
 /* ---------------------------------------------------------------------------
  * pairs-cachify SOCK CLIENTS SECONDS lock|pool, pairs-redis SOCK CLIENTS
- * SECONDS: every connection loops acquire + release on its own key, one
- * request in flight, all driven by one epoll loop.
+ * SECONDS, pairs-script SOCK CLIENTS SECONDS SHA: every connection loops
+ * acquire + release on its own key, one request in flight, all driven by
+ * one epoll loop. pairs-script is redis-py's Lock: SET NX PX, then its
+ * release script by EVALSHA (SHA, loaded by the caller).
  */
 
-enum pair_kind { PAIR_LOCK, PAIR_POOL, PAIR_REDIS };
+enum pair_kind { PAIR_LOCK, PAIR_POOL, PAIR_REDIS, PAIR_SCRIPT };
+
+static const char *pair_sha; /* pairs-script: the release script's sha1 */
 
 struct pconn {
 	struct rconn c;
@@ -721,6 +725,11 @@ static void pair_send_release(struct pconn *p, enum pair_kind kind)
 		struct resp_arg a[] = {LIT("POOL.RELEASE"), k, id};
 
 		client_send(&p->c, 3, a);
+	} else if (kind == PAIR_SCRIPT) {
+		struct resp_arg a[] = {LIT("EVALSHA"), {pair_sha, strlen(pair_sha)}, LIT("1"), k,
+				       LIT("v")};
+
+		client_send(&p->c, 5, a);
 	} else {
 		struct resp_arg a[] = {LIT("DEL"), k};
 
@@ -735,6 +744,7 @@ static const char *pair_cmd(const struct pconn *p, enum pair_kind kind)
 	    [PAIR_LOCK] = {"LOCK.ACQUIRE", "LOCK.RELEASE"},
 	    [PAIR_POOL] = {"POOL.ACQUIRE", "POOL.RELEASE"},
 	    [PAIR_REDIS] = {"SET NX", "DEL"},
+	    [PAIR_SCRIPT] = {"SET NX", "EVALSHA"},
 	};
 
 	return names[kind][p->releasing];
@@ -747,7 +757,7 @@ static int pair_on_reply(struct pconn *p, enum pair_kind kind, struct resp_reply
 		expect_int(r, pair_cmd(p, kind), 1);
 		return 1;
 	}
-	if (kind == PAIR_REDIS) {
+	if (kind == PAIR_REDIS || kind == PAIR_SCRIPT) {
 		expect_ok(r, pair_cmd(p, kind));
 		return 0;
 	}
@@ -960,6 +970,7 @@ static void usage(void)
 	                "       lockbench kill-cachify SOCK N\n"
 	                "       lockbench pairs-cachify SOCK CLIENTS SECONDS lock|pool\n"
 	                "       lockbench pairs-redis SOCK CLIENTS SECONDS\n"
+	                "       lockbench pairs-script SOCK CLIENTS SECONDS SHA\n"
 	                "       lockbench multi SOCK CLIENTS SECONDS DEPTH\n");
 	exit(2);
 }
@@ -992,6 +1003,11 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(mode, "pairs-redis") == 0)
 		return mode_pairs("pairs-redis", argv[2], parse_count(argv[3], "CLIENTS"),
 		                  parse_count(argv[4], "SECONDS"), PAIR_REDIS);
+	if (argc == 6 && strcmp(mode, "pairs-script") == 0) {
+		pair_sha = argv[5];
+		return mode_pairs("pairs-script", argv[2], parse_count(argv[3], "CLIENTS"),
+		                  parse_count(argv[4], "SECONDS"), PAIR_SCRIPT);
+	}
 	if (argc == 6 && strcmp(mode, "multi") == 0)
 		return mode_multi(argv[2], parse_count(argv[3], "CLIENTS"),
 		                  parse_count(argv[4], "SECONDS"), parse_count(argv[5], "DEPTH"));

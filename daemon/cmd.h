@@ -39,6 +39,9 @@ cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, c
 cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
 
+/* cmd_script.c: scripting (the engine is script.c) */
+cmd_proc cmd_eval, cmd_evalsha, cmd_eval_ro, cmd_evalsha_ro, cmd_script;
+
 /* cmd_lock.c and cmd_pool.c: locks and pools */
 cmd_proc cmd_lock_acquire, cmd_lock_release, cmd_lock_renew, cmd_lock_info, cmd_lock_check,
 	cmd_pool_acquire, cmd_pool_release, cmd_pool_renew, cmd_pool_size, cmd_pool_info;

@@ -22,6 +22,7 @@
 #include "lock.h"
 #include "pool.h"
 #include "random.h"
+#include "script.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
@@ -174,7 +175,7 @@ static void info_memory(struct resp_buf *b)
 {
 	size_t used = store_used_memory(server.store), rss = rss_bytes();
 	size_t total = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
-	char h1[32], h2[32], h3[32], h4[32], h5[32];
+	char h1[32], h2[32], h3[32], h4[32], h5[32], h6[32], h7[32];
 
 	if (used > server.stats.used_memory_peak)
 		server.stats.used_memory_peak = used;
@@ -192,6 +193,14 @@ static void info_memory(struct resp_buf *b)
 							 (double)server.stats.used_memory_peak
 					       : 0.0,
 		 total, h4);
+	/* Scripting's lines, where Redis 7.0 puts them (no functions here). */
+	human_bytes(h6, sizeof h6, script_memory_lua());
+	human_bytes(h7, sizeof h7, script_memory_bodies());
+	resp_buf_printf(b, "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n"
+		    "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\n"
+		    "used_memory_scripts:%zu\r\nused_memory_scripts_human:%s\r\n",
+		 script_memory_lua(), script_memory_lua(), h6, script_memory_bodies(), script_count(),
+		 script_memory_bodies(), h7);
 	resp_buf_printf(b, "maxmemory:%zu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
 		    "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
 		 server.cfg.maxmemory, h5, config_maxmemory_policy_name(server.cfg.maxmemory_policy),

@@ -37,16 +37,16 @@ static const struct command table[] = {
 	/* ---- connection (cmd_server.c) ---- */
 	{"ping", -1, F | NA, cmd_ping, 0, 0, 0, CONN},
 	{"echo", 2, F, cmd_echo, 0, 0, 0, CONN},
-	{"quit", -1, F | NA, cmd_quit, 0, 0, 0, CONN},
+	{"quit", -1, F | NA | CMD_NOSCRIPT, cmd_quit, 0, 0, 0, CONN},
 	{"select", 2, F, cmd_select, 0, 0, 0, CONN},
 	/* (cmd_conn.c) */
-	{"hello", -1, F | NA, cmd_hello, 0, 0, 0, CONN},
-	{"reset", 1, F | NA, cmd_reset, 0, 0, 0, CONN},
+	{"hello", -1, F | NA | CMD_NOSCRIPT, cmd_hello, 0, 0, 0, CONN},
+	{"reset", 1, F | NA | CMD_NOSCRIPT, cmd_reset, 0, 0, 0, CONN},
 	{"time", 1, F, cmd_time, 0, 0, 0, 0},
 	/* Admin, as in Redis: they show every client's commands and arguments. */
-	{"monitor", 1, CMD_ADMIN, cmd_monitor, 0, 0, 0, CAT_ADMIN | DANG},
+	{"monitor", 1, CMD_ADMIN | CMD_NOSCRIPT, cmd_monitor, 0, 0, 0, CAT_ADMIN | DANG},
 	{"slowlog", -2, CMD_ADMIN, cmd_slowlog, 0, 0, 0, CAT_ADMIN | DANG},
-	{"latency", -2, CMD_ADMIN, cmd_latency, 0, 0, 0, CAT_ADMIN | DANG},
+	{"latency", -2, CMD_ADMIN | CMD_NOSCRIPT, cmd_latency, 0, 0, 0, CAT_ADMIN | DANG},
 
 	/* ---- server and introspection (cmd_server.c) ---- */
 	{"dbsize", 1, R | F, cmd_dbsize, 0, 0, 0, KS},
@@ -55,12 +55,12 @@ static const struct command table[] = {
 	{"flushdb", -1, CMD_WRITE | CMD_ADMIN, cmd_flushdb, 0, 0, 0, KS | DANG},
 	{"flushall", -1, CMD_WRITE | CMD_ADMIN, cmd_flushall, 0, 0, 0, KS | DANG},
 	{"info", -1, 0, cmd_info, 0, 0, 0, DANG},
-	{"client", -2, 0, cmd_client, 0, 0, 0, 0},
+	{"client", -2, CMD_NOSCRIPT, cmd_client, 0, 0, 0, 0},
 	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
-	{"config", -2, CMD_ADMIN, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
-	{"shutdown", -1, CMD_ADMIN | CMD_NO_MULTI, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
+	{"config", -2, CMD_ADMIN | CMD_NOSCRIPT, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
+	{"shutdown", -1, CMD_ADMIN | CMD_NO_MULTI | CMD_NOSCRIPT, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
 	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
-	{"acl", -2, 0, cmd_acl, 0, 0, 0, 0},
+	{"acl", -2, CMD_NOSCRIPT, cmd_acl, 0, 0, 0, 0},
 
 	/* ---- keyspace (cmd_keys.c) ---- */
 	{"del", -2, CMD_WRITE, cmd_del, 1, -1, 1, KS},
@@ -113,12 +113,19 @@ static const struct command table[] = {
 	{"lcs", -3, R, cmd_lcs, 1, 2, 1, STR},
 
 	/* ---- transactions (cmd_multi.c) ---- */
-	{"multi", 1, F, cmd_multi, 0, 0, 0, CAT_TRANSACTION},
-	{"exec", 1, 0, cmd_exec, 0, 0, 0, CAT_TRANSACTION},
-	{"discard", 1, F, cmd_discard, 0, 0, 0, CAT_TRANSACTION},
-	{"watch", -2, F, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
-	{"unwatch", 1, F, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
+	{"multi", 1, F | CMD_NOSCRIPT, cmd_multi, 0, 0, 0, CAT_TRANSACTION},
+	{"exec", 1, CMD_NOSCRIPT, cmd_exec, 0, 0, 0, CAT_TRANSACTION},
+	{"discard", 1, F | CMD_NOSCRIPT, cmd_discard, 0, 0, 0, CAT_TRANSACTION},
+	{"watch", -2, F | CMD_NOSCRIPT, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
+	{"unwatch", 1, F | CMD_NOSCRIPT, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
 
+
+	/* ---- scripting (cmd_script.c) ---- */
+	{"eval", -3, CMD_NOSCRIPT, cmd_eval, 0, 0, 0, CAT_SCRIPTING},
+	{"evalsha", -3, CMD_NOSCRIPT, cmd_evalsha, 0, 0, 0, CAT_SCRIPTING},
+	{"eval_ro", -3, R | CMD_NOSCRIPT, cmd_eval_ro, 0, 0, 0, CAT_SCRIPTING},
+	{"evalsha_ro", -3, R | CMD_NOSCRIPT, cmd_evalsha_ro, 0, 0, 0, CAT_SCRIPTING},
+	{"script", -2, CMD_NOSCRIPT, cmd_script, 0, 0, 0, CAT_SCRIPTING},
 
 	/* ---- locks and pools (cmd_lock.c, cmd_pool.c) ---- */
 	{"lock.acquire", -2, W | CMD_BLOCKING, cmd_lock_acquire, 1, 1, 1, CAT_LOCK},
@@ -213,7 +220,7 @@ size_t command_flag_names(unsigned flags, const char **names, size_t max)
 		const char *name;
 	} map[] = {
 		{CMD_WRITE, "write"},	{CMD_DENYOOM, "denyoom"}, {CMD_READONLY, "readonly"},
-		{CMD_FAST, "fast"},	{CMD_ADMIN, "admin"},	  {CMD_NOAUTH, "no_auth"},
+		{CMD_FAST, "fast"},	{CMD_ADMIN, "admin"},	  {CMD_NOSCRIPT, "noscript"},	  {CMD_NOAUTH, "no_auth"},
 		{CMD_BLOCKING, "blocking"}, {CMD_NO_MULTI, "no_multi"},
 	};
 	size_t n = 0;

@@ -21,6 +21,7 @@ enum cmd_flags {
 	CMD_NOAUTH = 1 << 5,   /* allowed before anything else (PING, QUIT, ...) */
 	CMD_BLOCKING = 1 << 6, /* may block the client */
 	CMD_NO_MULTI = 1 << 7, /* refused inside MULTI (SHUTDOWN, as Redis) */
+	CMD_NOSCRIPT = 1 << 8, /* refused from scripts (redis.call), as Redis's noscript */
 };
 
 /* ACL categories (Redis 7.2's, plus @lock and @pool). Rows name the ones

@@ -17,6 +17,7 @@
 #define G_TX      "transactions"
 #define G_CONN    "connection"
 #define G_SERVER  "server"
+#define G_SCRIPT  "scripting"
 
 #define O1 "O(1)"
 #define ON "O(N)"
@@ -206,6 +207,39 @@ static const struct command_doc docs[] = {
 	 NULL},
 	{"watch", "Monitors changes to keys to determine the execution of a transaction.", "2.2.0",
 	 G_TX, "O(1) for every key.", "key:key+", 0, "RO@1,-1,1", NULL},
+
+	/* ---- scripting ---- */
+	{"eval", "Executes a server-side Lua script.", "2.6.0", G_SCRIPT,
+	 "Depends on the script that is executed.", "script:string numkeys:integer key:key* arg:string*",
+	 0, NULL, NULL},
+	{"eval_ro", "Executes a read-only server-side Lua script.", "7.0.0", G_SCRIPT,
+	 "Depends on the script that is executed.", "script:string numkeys:integer key:key* arg:string*",
+	 0, NULL, NULL},
+	{"evalsha", "Executes a server-side Lua script by SHA1 digest.", "2.6.0", G_SCRIPT,
+	 "Depends on the script that is executed.", "sha1:string numkeys:integer key:key* arg:string*",
+	 0, NULL, NULL},
+	{"evalsha_ro", "Executes a read-only server-side Lua script by SHA1 digest.", "7.0.0",
+	 G_SCRIPT, "Depends on the script that is executed.",
+	 "sha1:string numkeys:integer key:key* arg:string*", 0, NULL, NULL},
+	{"script", "A container for Lua scripts management commands.", "2.6.0", G_SCRIPT,
+	 "Depends on subcommand.", "", 0, NULL, NULL},
+	{"script|debug", "Sets the debug mode of server-side Lua scripts.", "3.2.0", G_SCRIPT, O1,
+	 "mode(YES|SYNC|NO)", 3, NULL, NULL},
+	{"script|exists", "Determines whether server-side Lua scripts exist in the script cache.",
+	 "2.6.0", G_SCRIPT,
+	 "O(N) with N being the number of scripts to check (so checking a single script is an O(1) "
+	 "operation).",
+	 "sha1:string+", -3, NULL, "request_policy:all_shards response_policy:agg_logical_and"},
+	{"script|flush", "Removes all server-side Lua scripts from the script cache.", "2.6.0",
+	 G_SCRIPT, "O(N) with N being the number of scripts in cache", "async(ASYNC|SYNC)?", -2, NULL,
+	 "request_policy:all_nodes response_policy:all_succeeded"},
+	{"script|help", "Returns helpful text about the different subcommands.", "5.0.0", G_SCRIPT,
+	 O1, "", 2, NULL, NULL},
+	{"script|kill", "Terminates a server-side Lua script during execution.", "2.6.0", G_SCRIPT,
+	 O1, "", 2, NULL, "request_policy:all_shards response_policy:one_succeeded"},
+	{"script|load", "Loads a server-side Lua script to the script cache.", "2.6.0", G_SCRIPT,
+	 "O(N) with N being the length in bytes of the script body.", "script:string", 3, NULL,
+	 "request_policy:all_nodes response_policy:all_succeeded"},
 
 	/* ---- connection ---- */
 	{"auth", "Authenticates the connection.", "1.0.0", G_CONN,

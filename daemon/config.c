@@ -115,6 +115,9 @@ static const struct config_directive config_table[] = {
 	CONFIG_DURATION("timeout", timeout, CONFIG_SECOND, CONFIG_DURATION_MAX, "0"),
 	CONFIG_INT("hz", hz, 1, 500, "10"),
 	CONFIG_COUNT("lock-max-waiters", lock_max_waiters, 1, 10000000, "10000"),
+	/* Redis's name and its old alias: both set the same field. */
+	CONFIG_DURATION("busy-reply-threshold", busy_reply_threshold, 1, CONFIG_DURATION_MAX, "5000"),
+	CONFIG_DURATION("lua-time-limit", busy_reply_threshold, 1, CONFIG_DURATION_MAX, "5000"),
 	CONFIG_IDS("user", user, 1, config_no_words, ""),
 	CONFIG_IDS("allow-uid", allow_uid, CONFIG_IDS_MAX, config_uid_words, "self,root"),
 	CONFIG_IDS("allow-gid", allow_gid, CONFIG_IDS_MAX, config_gid_words, "socket"),

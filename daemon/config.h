@@ -77,6 +77,7 @@ struct config {
 	int64_t timeout;		  /* ms an idle client may stay; 0 = forever (default) */
 	int hz;				  /* background cycles per second, default 10 */
 	size_t lock_max_waiters;	  /* waiters per key, default 10000 */
+	int64_t busy_reply_threshold;	  /* ms a script runs before others get BUSY; 0 = never */
 	char *user;			  /* owned; switch to it after binding (root only); "" = stay */
 	char *allow_uid;		  /* owned; peers accepted by uid: "self,root" */
 	char *allow_gid;		  /* owned; peers accepted by group: "socket" */

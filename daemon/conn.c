@@ -34,6 +34,10 @@
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
 
+/* Serving others while a script is busy (conn_serve_busy): lock and pool
+ * grants wait for the script's end, or the script would see keys change. */
+static bool conn_serving_busy;
+
 static void conn_ahead_free(struct conn *c)
 {
 	if (!c->ahead)
@@ -257,7 +261,8 @@ static void conn_process(struct conn *c)
 		}
 		c->flags |= CONN_SAW_COMMAND;
 		dispatch(c, c->req.argc, c->req.argv);
-		waitq_run();
+		if (!conn_serving_busy)
+			waitq_run();
 		ran++;
 	}
 
@@ -330,6 +335,29 @@ process:
 		return;
 	}
 	conn_flush(c);
+}
+
+void conn_serve_busy(struct conn *c)
+{
+	ssize_t n;
+
+	if (resp_buf_reserve(&c->in, CONN_READ_CHUNK) != 0)
+		return;
+	n = read(c->fd, c->in.data + c->in.len, CONN_READ_CHUNK);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		conn_doom(c);
+		return;
+	}
+	if (n > 0) {
+		c->in.len += (size_t)n;
+		c->last_ms = clock_ms();
+		server.stats.net_in += (uint64_t)n;
+	}
+	conn_serving_busy = true;
+	conn_process(c);
+	conn_serving_busy = false;
+	if (!(c->flags & CONN_CLOSING))
+		conn_flush(c);
 }
 
 static void conn_write_cb(evutil_socket_t fd, short what, void *arg)

@@ -25,4 +25,10 @@ void conn_free(struct conn *c);
 void conn_flush(struct conn *c);
 /* Stops reading; closes once the output is flushed (shutdown, QUIT). */
 void conn_close_after_reply(struct conn *c);
+/* While a script runs past busy-reply-threshold (script.c polls from its
+ * hook, the event loop being inside the script): reads c once, runs its
+ * commands (dispatch answers them BUSY) and writes. A client that closed
+ * is only marked: its own callback frees it after the script, so what it
+ * holds does not change under a running script. */
+void conn_serve_busy(struct conn *c);
 #endif /* CACHIFY_CONN_H */

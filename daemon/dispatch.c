@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "multi.h"
 #include "reply.h"
+#include "script.h"
 #include "server.h"
 #include "store.h"
 
@@ -90,6 +91,11 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 	}
 	c->last_cmd = cmd->name;
 	if (dispatch_admit(c, cmd, argc, argv) != 0) {
+		command_stats_rejected(cmd, argc, argv);
+		multi_rejected(c, cmd, mark);
+		return;
+	}
+	if (script_refuses(c, cmd, argc, argv)) {
 		command_stats_rejected(cmd, argc, argv);
 		multi_rejected(c, cmd, mark);
 		return;

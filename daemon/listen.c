@@ -493,6 +493,16 @@ static void listen_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
+int listen_fd(void)
+{
+	return lsn.ev_accept && event_pending(lsn.ev_accept, EV_READ, NULL) ? lsn.fd : -1;
+}
+
+void listen_accept(void)
+{
+	listen_accept_cb(lsn.fd, EV_READ, NULL);
+}
+
 int listen_start(struct event_base *base)
 {
 	lsn.ev_accept = event_new(base, lsn.fd, EV_READ | EV_PERSIST, listen_accept_cb, NULL);

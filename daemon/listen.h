@@ -23,5 +23,10 @@ void listen_close(void);
 void listen_free(void);
 /* True when the socket came from systemd. */
 bool listen_is_activated(void);
+/* For script.c's poll while a script runs past busy-reply-threshold (the
+ * event loop is inside it): the socket while accepting, else -1; and one
+ * batch of accepts, as the loop would run it. */
+int listen_fd(void);
+void listen_accept(void);
 
 #endif /* CACHIFY_LISTEN_H */

@@ -28,6 +28,7 @@
 #include "pool.h"
 #include "random.h"
 #include "reply.h"
+#include "script.h"
 #include "security.h"
 #include "store.h"
 #include "waitq.h"
@@ -424,6 +425,8 @@ int server_init(void)
 		return -1;
 	}
 	waitq_init(server.base);
+	if (script_init() != 0)
+		return -1;
 	server_apply_config();
 	if (server_fit_maxclients() != 0)
 		return -1;
@@ -494,6 +497,7 @@ void server_free(void)
 	command_stats_free();
 	pause_free();
 	diag_free();
+	script_free();
 	if (server.base)
 		event_base_free(server.base);
 	config_free(&server.cfg);

@@ -187,14 +187,15 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 29);
+	ck_assert_uint_eq(ndirectives(), 31);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(5), "maxmemory-samples");
 	ck_assert_str_eq(config_directive_name(18), "lock-max-waiters");
-	ck_assert_str_eq(config_directive_name(22), "admin-uid");
-	ck_assert_str_eq(config_directive_name(25), "acl-default");
-	ck_assert_str_eq(config_directive_name(28), "latency-monitor-threshold");
-	ck_assert_ptr_null(config_directive_name(29));
+	ck_assert_str_eq(config_directive_name(19), "busy-reply-threshold");
+	ck_assert_str_eq(config_directive_name(24), "admin-uid");
+	ck_assert_str_eq(config_directive_name(27), "acl-default");
+	ck_assert_str_eq(config_directive_name(30), "latency-monitor-threshold");
+	ck_assert_ptr_null(config_directive_name(31));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -259,6 +260,10 @@ static const struct {
 	{"hz", "500", "500"},
 	{"lock-max-waiters", "1", "1"},
 	{"lock-max-waiters", "10000000", "10000000"},
+	{"busy-reply-threshold", "0", "0"},
+	{"busy-reply-threshold", "100", "100"},
+	{"busy-reply-threshold", "2s", "2000"},
+	{"lua-time-limit", "5000", "5000"},
 	{"user", "", ""},
 	{"user", "cachifyd", "cachifyd"},
 	{"user", "65534", "65534"},
@@ -390,6 +395,9 @@ static const struct {
 	{"latency-monitor-threshold", "-1"},
 	{"latency-monitor-threshold", "1ms"},
 	{"lock-max-waiters", "10000001"},
+	{"busy-reply-threshold", "-1"},
+	{"busy-reply-threshold", "abc"},
+	{"lua-time-limit", "-5"},
 	{"user", "a,b"},
 	{"user", "a b"},
 	{"user", "-rf"},
@@ -710,6 +718,8 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"timeout", "0"},
 		{"hz", "10"},
 		{"lock-max-waiters", "10000"},
+		{"busy-reply-threshold", "5000"},
+		{"lua-time-limit", "5000"},
 		{"user", ""},
 		{"allow-uid", "self,root"},
 		{"allow-gid", "socket"},
