@@ -39,6 +39,7 @@ enum conn_flags {
 struct waiter;
 struct acl_rule;
 struct multi_state;
+struct pubsub_state;
 LIST_HEAD(lock_list, lock);
 LIST_HEAD(slot_list, slot);
 LIST_HEAD(watch_list, watch);
@@ -76,6 +77,7 @@ struct conn {
 	struct slot_list slots;		/* session-bound pool slots it holds */
 	struct multi_state *multi;	/* commands queued since MULTI, or NULL (cmd_multi.c) */
 	struct watch_list watches;	/* keys it WATCHes (watch.c) */
+	struct pubsub_state *pubsub;	/* its subscriptions, or NULL (pubsub.c) */
 
 	LIST_ENTRY(conn) link;		/* server.clients */
 	LIST_ENTRY(conn) monitor_link;	/* monitor.c's list, while CONN_MONITOR */

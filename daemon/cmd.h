@@ -37,6 +37,9 @@ cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, c
 /* cmd_multi.c: transactions (what dispatch and others need is in multi.h) */
 cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
+/* cmd_pubsub.c: pub/sub (subscriptions are pubsub.c's) */
+cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_ssubscribe,
+	cmd_sunsubscribe, cmd_publish, cmd_spublish, cmd_pubsub;
 
 /* cmd_lock.c and cmd_pool.c: locks and pools */
 cmd_proc cmd_lock_acquire, cmd_lock_release, cmd_lock_renew, cmd_lock_info, cmd_lock_check,

@@ -115,6 +115,16 @@ static const struct command table[] = {
 	{"watch", -2, F, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
 	{"unwatch", 1, F, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
 
+	/* ---- pub/sub (cmd_pubsub.c) ---- */
+	{"subscribe", -2, 0, cmd_subscribe, 0, 0, 0, CAT_PUBSUB},
+	{"unsubscribe", -1, 0, cmd_unsubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"psubscribe", -2, 0, cmd_psubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"punsubscribe", -1, 0, cmd_punsubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"ssubscribe", -2, 0, cmd_ssubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"sunsubscribe", -1, 0, cmd_sunsubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"publish", 3, F, cmd_publish, 0, 0, 0, CAT_PUBSUB},
+	{"spublish", 3, F, cmd_spublish, 0, 0, 0, CAT_PUBSUB},
+	{"pubsub", -2, 0, cmd_pubsub, 0, 0, 0, CAT_PUBSUB},
 
 	/* ---- locks and pools (cmd_lock.c, cmd_pool.c) ---- */
 	{"lock.acquire", -2, W | CMD_BLOCKING, cmd_lock_acquire, 1, 1, 1, CAT_LOCK},
