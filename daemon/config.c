@@ -20,6 +20,7 @@
 
 #include "config_int.h"
 #include "keymatch.h"
+#include "kevent.h"
 #include "resp.h"
 
 enum config_type {
@@ -33,6 +34,7 @@ enum config_type {
 	CONFIG_T_IDS,	   /* char *, user/group names or ids (see config_parse_ids) */
 	CONFIG_T_RULES,	   /* char *, ACL rules one a line (see config_parse_rule) */
 	CONFIG_T_SIGNED,   /* int64_t, plain decimal: min..max, or -1 for "off" */
+	CONFIG_T_EVENTS,   /* int, notify-keyspace-events flag letters (kevent.h) */
 };
 
 struct config_directive {
@@ -72,6 +74,8 @@ struct config_directive {
 /* -1 is "off" besides min..max (slowlog-log-slower-than's convention in redis.conf). */
 #define CONFIG_SIGNED(n, f, lo, hi, def)                                                           \
 	{n, CONFIG_T_SIGNED, CONFIG_FIELD(int64_t, f), lo, hi, def, NULL, 0}
+
+#define CONFIG_EVENTS(n, f, def) {n, CONFIG_T_EVENTS, CONFIG_FIELD(int, f), 0, 0, def, NULL, 0}
 
 #define CONFIG_KB	    1024ULL
 #define CONFIG_MB	    (1024ULL * 1024)
@@ -120,6 +124,7 @@ static const struct config_directive config_table[] = {
 	CONFIG_SIGNED("slowlog-log-slower-than", slowlog_log_slower_than, 0, INT64_MAX, "10000"),
 	CONFIG_COUNT("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128"),
 	CONFIG_COUNT("latency-monitor-threshold", latency_monitor_threshold, 0, LONG_MAX, "0"),
+	CONFIG_EVENTS("notify-keyspace-events", notify_keyspace_events, ""),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -355,6 +360,9 @@ static const char *config_value_text(const struct config *c, const struct config
 	case CONFIG_T_SIGNED:
 		snprintf(buf, size, "%lld", (long long)*(const int64_t *)f);
 		break;
+	case CONFIG_T_EVENTS:
+		kevent_format(*(const int *)f, buf, size);
+		break;
 	case CONFIG_T_ENUM: {
 		int v = *(const int *)f;
 		int n = 0;
@@ -385,6 +393,9 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 	case CONFIG_T_COUNT:
 		snprintf(buf, size, "an integer %llu..%llu", (unsigned long long)d->min,
 			 (unsigned long long)d->max);
+		break;
+	case CONFIG_T_EVENTS:
+		snprintf(buf, size, "event class letters from Ag$lshzxeKEtmdnL");
 		break;
 	case CONFIG_T_SIGNED:
 		snprintf(buf, size, "an integer %llu..%llu, or -1 for off", (unsigned long long)d->min,
@@ -666,6 +677,11 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 			goto invalid;
 		*(int *)f = idx;
 		return 0;
+	case CONFIG_T_EVENTS:
+		if (kevent_parse(value, &idx) == -1)
+			goto invalid;
+		*(int *)f = idx;
+		return 0;
 	case CONFIG_T_SIGNED: {
 		long long sv;
 
@@ -697,6 +713,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 	case CONFIG_T_IDS:
 	case CONFIG_T_RULES:
 	case CONFIG_T_SIGNED:
+	case CONFIG_T_EVENTS:
 		break;
 	}
 	return 0;
@@ -781,6 +798,9 @@ int config_set_runtime(struct config *c, const char *name, const char *value, ch
 		else
 			config_err(err, "argument must be between %llu and %llu inclusive",
 				   (unsigned long long)d->min, (unsigned long long)d->max);
+		break;
+	case CONFIG_T_EVENTS:
+		config_err(err, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
 		break;
 	case CONFIG_T_ENUM:
 		n = (size_t)snprintf(err, CONFIG_ERR_MAX,

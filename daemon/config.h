@@ -77,6 +77,7 @@ struct config {
 	int64_t slowlog_log_slower_than;  /* us a command must take to be logged; -1 = off */
 	size_t slowlog_max_len;		  /* entries SLOWLOG keeps, default 128 */
 	size_t latency_monitor_threshold; /* ms a LATENCY sample takes at least; 0 = off (default) */
+	int notify_keyspace_events;	  /* enum kevent_class flags; 0 = off (default) */
 };
 
 /* Fills c with every directive's default. */

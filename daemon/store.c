@@ -39,6 +39,8 @@ struct store {
 	void *hook_ctx;
 	store_touch_hook *touch;
 	void *touch_ctx;
+	store_add_hook *add;
+	void *add_ctx;
 	struct store_stats stats;
 	int expire_db;                   /* active expiry resumes in this database... */
 	size_t expire_idx;               /* ...at this bucket of its t[0] */
@@ -199,6 +201,12 @@ void store_set_touch_hook(struct store *s, store_touch_hook *fn, void *ctx)
 {
 	s->touch = fn;
 	s->touch_ctx = ctx;
+}
+
+void store_set_add_hook(struct store *s, store_add_hook *fn, void *ctx)
+{
+	s->add = fn;
+	s->add_ctx = ctx;
 }
 
 void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy)
@@ -393,6 +401,8 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 	if (e->type != STORE_STRING)
 		sd->owned++;
 	s->entry_bytes += bytes;
+	if (s->add && (!old || why == STORE_DEL_EXPIRED))
+		s->add(s->add_ctx, db, sentry_key(e), e->klen);
 	store_touch(s, db, sentry_key(e), e->klen);
 	return e;
 }
@@ -765,6 +775,8 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 	if (n->has_ttl)
 		dd->expires++;
 	s->entry_bytes += malloc_usable_size(n);
+	if (s->add)
+		s->add(s->add_ctx, dstdb, sentry_key(n), n->klen);
 	store_touch(s, dstdb, key, klen);
 	/* The old name leaves through the hook: its waiters get their turn. */
 	store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_DELETED);
