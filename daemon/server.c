@@ -339,6 +339,9 @@ static void store_hook(void *ctx, int db, struct sentry *e, enum store_reason wh
 				      db, sentry_key(e), e->klen);
 	} else if (why == STORE_DEL_EVICTED) {
 		kevent_notify(KEV_EVICTED, "evicted", db, sentry_key(e), e->klen);
+	} else if (why == STORE_DEL_RELEASED && e->type == STORE_LOCK) {
+		/* A pool's slots tell their own releases (pool.c). */
+		kevent_notify(KEV_LOCK, "lock.release", db, sentry_key(e), e->klen);
 	}
 	if (e->type == STORE_LOCK)
 		lock_entry_gone(e, why);
