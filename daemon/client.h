@@ -58,6 +58,7 @@ struct conn {
 	int64_t created_ms;		/* ms, monotonic */
 	int64_t last_ms;		/* ms, monotonic: last byte read */
 	int64_t partial_since_ms;	/* ms, monotonic: first byte of an unfinished request; 0 if none */
+	int64_t obuf_soft_since_ms;	/* ms, monotonic: output past its soft limit since; 0 if not */
 	const char *last_cmd;		/* static name of the last command */
 	unsigned acl_gen;		/* acl.c: rules generation acl_rule was found in; 0 = none */
 	const struct acl_rule *acl_rule; /* acl.c: the access rule in force for this peer */

@@ -243,8 +243,7 @@ void server_apply_config(void)
 		security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
 	kevent_configure(server.cfg.notify_keyspace_events);
-	reply_set_output_limit(server.cfg.client_output_buffer_limit ? server.cfg.client_output_buffer_limit
-								  : SIZE_MAX);
+	reply_set_output_limits(&server.cfg.obuf);
 	/* hz may have changed: the cron follows it (expiry reads it each turn). */
 	if (server.ev_cron) {
 		struct timeval tv = {0, 1000000 / server.cfg.hz};
