@@ -27,5 +27,6 @@ Suite *info_suite(void);
 Suite *keys_suite(void);
 Suite *multi_suite(void);
 Suite *conn_suite(void);
+Suite *pubsub_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
