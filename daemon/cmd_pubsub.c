@@ -185,14 +185,8 @@ static const char *const pubsub_help[] = {
 void cmd_pubsub(struct conn *c, int argc, struct resp_arg *argv)
 {
 	const struct resp_arg *sub = &argv[1];
-	bool fixed = arg_is(sub, "numpat") || arg_is(sub, "help");
 
-	/* NUMPAT and HELP have a fixed arity Redis checks as a subcommand's. */
-	if (fixed && argc != 2) {
-		reply_errorf(c, "ERR wrong number of arguments for 'pubsub|%s' command",
-			     arg_is(sub, "help") ? "help" : "numpat");
-		return;
-	}
+	/* Subcommand arities are dispatch's (command_docs.c), as Redis's. */
 	if (arg_is(sub, "help")) {
 		reply_array(c, sizeof pubsub_help / sizeof pubsub_help[0]);
 		for (size_t i = 0; i < sizeof pubsub_help / sizeof pubsub_help[0]; i++)

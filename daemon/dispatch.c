@@ -7,7 +7,6 @@
  */
 #include "dispatch.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +23,6 @@
 #include "reply.h"
 #include "server.h"
 #include "store.h"
-
-#define CMD_FULLNAME_MAX 80 /* bytes of "parent|sub" in an error */
 
 /* Redis 7's text: "unknown command 'x', with args beginning with: 'a' 'b' ". */
 static void reply_unknown(struct conn *c, int argc, struct resp_arg *argv)
@@ -63,23 +60,13 @@ static void reply_subscribed(struct conn *c, const struct command *cmd, int argc
 			     struct resp_arg *argv)
 {
 	const struct command_doc *sub = NULL;
-	char name[CMD_FULLNAME_MAX];
 
 	if (argc >= 2 && command_docs_has_subcommands(cmd->name))
 		sub = command_docs_subcommand(cmd->name, argv[1].ptr, argv[1].len);
-	if (sub)
-		snprintf(name, sizeof name, "%s", sub->name);
-	else if (cmd->proc == cmd_pubsub)
-		snprintf(name, sizeof name, "pubsub|%.*s", (int)(argv[1].len > 32 ? 32 : argv[1].len),
-			 argv[1].ptr);
-	else
-		snprintf(name, sizeof name, "%s", cmd->name);
-	for (char *p = name; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	reply_errorf(c,
 		     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
 		     "RESET are allowed in this context",
-		     name);
+		     sub ? sub->name : cmd->name);
 }
 
 /* May cmd run: arity, access rules, memory? 0, or -1 once refused with
