@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "check_suites.h"
 #include "harness.h"
 
-#define T_SLOW_MS(ms) ((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
+#define T_SLOW_MS(ms)	((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
+#define PEER_TIMEOUT_MS 60000		  /* the redis-py script's whole run */
 
 #define SUBSCRIBED_ERR                                                                             \
 	"ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "    \
@@ -575,6 +577,32 @@ START_TEST(test_notify_keyspace_events_is_reloaded_on_sighup)
 }
 END_TEST
 
+/* ---- redis-py ------------------------------------------------------------ */
+
+START_TEST(test_redis_py_pubsub_and_keyspace_notifications_pass)
+{
+	struct h_daemon *d = h_daemon_start(NULL);
+	char script[H_PATH_MAX], out[H_PATH_MAX + 8], err[H_PATH_MAX + 8];
+	const char *argv[] = {"/usr/bin/python3", script, d->sock, NULL};
+	char *o, *e;
+	int status;
+
+	snprintf(script, sizeof script, "%s", h_src_path("tests/compat/redis_py_pubsub.py"));
+	snprintf(out, sizeof out, "%s/out", d->dir);
+	snprintf(err, sizeof err, "%s/err", d->dir);
+	status = h_exec(argv, NULL, out, err, T_SLOW_MS(PEER_TIMEOUT_MS));
+	o = h_slurp(out, NULL);
+	e = h_slurp(err, NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0 && o &&
+			      strcmp(o, "ok\n") == 0,
+		      "redis_py_pubsub.py: status 0x%x\nstdout:\n%.3000s\nstderr:\n%.3000s", status,
+		      o ? o : "", e ? e : "");
+	free(o);
+	free(e);
+	h_daemon_finish(d);
+}
+END_TEST
+
 Suite *pubsub_suite(void)
 {
 	Suite *s = suite_create("pubsub");
@@ -592,6 +620,7 @@ Suite *pubsub_suite(void)
 	tcase_add_test(tc, test_keyspace_classes_filter_events_and_off_sends_nothing);
 	tcase_add_test(tc, test_lock_and_pool_events_let_a_watcher_wait_without_polling);
 	tcase_add_test(tc, test_notify_keyspace_events_is_reloaded_on_sighup);
+	tcase_add_test(tc, test_redis_py_pubsub_and_keyspace_notifications_pass);
 	suite_add_tcase(s, tc);
 	return s;
 }
