@@ -21,6 +21,7 @@
 
 #define T_SLOW_MS(ms)	((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
 #define PEER_TIMEOUT_MS 60000		  /* the redis-py script's whole run */
+#define RSS_GROWTH_KIB	(40 * 1024)	  /* daemon growth allowed under a 100 MB flood */
 
 #define SUBSCRIBED_ERR                                                                             \
 	"ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "    \
@@ -347,6 +348,7 @@ START_TEST(test_subscriber_that_never_reads_is_closed_at_the_pubsub_limit)
 	struct h_client *slow = h_connect(d), *fast = h_connect(d), *p = h_connect(d);
 	size_t len = 1024 * 1024, nread = 0;
 	char *msg = malloc(len);
+	long base = daemon_rss_kib(d);
 
 	ck_assert_ptr_nonnull(msg);
 	memset(msg, 'm', len);
@@ -355,7 +357,9 @@ START_TEST(test_subscriber_that_never_reads_is_closed_at_the_pubsub_limit)
 	h_cmd(fast, "SUBSCRIBE", "other");
 	expect_confirm(fast, "subscribe", "other", 1);
 	/* 100 MB published to a subscriber that reads nothing: it is cut off
-	 * near its 8 MB, and the daemon's memory stays far below 100 MB. */
+	 * near its 8 MB, and the daemon's memory grows by far less than 100 MB
+	 * (RSS_GROWTH_KIB). Not measured under sanitizers: ASan keeps freed
+	 * memory in quarantine, more than the 100 MB that went through. */
 	for (int i = 0; i < 100; i++) {
 		struct resp_reply *r;
 
@@ -363,7 +367,8 @@ START_TEST(test_subscriber_that_never_reads_is_closed_at_the_pubsub_limit)
 		r = h_reply(p);
 		ck_assert_int_eq(r->type, RESP_INTEGER);
 		resp_reply_free(r);
-		ck_assert_int_lt(daemon_rss_kib(d), 64 * 1024);
+		if (h_slow() == 1)
+			ck_assert_int_lt(daemon_rss_kib(d) - base, RSS_GROWTH_KIB);
 	}
 	free(msg);
 	ck_assert_int_eq(numsub(p, "flood"), 0);
