@@ -195,13 +195,17 @@ fuzz-smoke: fuzz
 	done
 
 ## bench: compare cachifyd with redis-server (and flock) in one run
-bench: deps all $(BUILD)/lockbench $(BUILD)/libbench $(BUILD)/asyncbench
+bench: deps all $(BUILD)/lockbench $(BUILD)/libbench $(BUILD)/asyncbench $(BUILD)/evictbench
 	@for b in bench/*.sh; do bash $$b || exit 1; done
 
 # bench/lock.sh's load generator (speaks RESP through proto/ and the
 # blocking connection it shares with build/torture).
 $(BUILD)/lockbench: $(BUILD)/bench/lockbench.o $(BUILD)/tests/torture/rconn.o $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+# bench/evict.sh's load generator (a Zipf cache workload, RESP as lockbench).
+$(BUILD)/evictbench: $(BUILD)/bench/evictbench.o $(BUILD)/tests/torture/rconn.o $(PROTO_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
 
 # bench/lib.sh's load generator (lock_run/pooled through libcachify).
 $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)

@@ -36,6 +36,13 @@ enum conn_flags {
 					  * arity: not logged nor monitored, as Redis (diag.c) */
 };
 
+/* The commands a client queued since MULTI (cmd_multi.c fills it). */
+struct multi_state {
+	struct multi_cmd *cmds;
+	size_t n, cap;
+	unsigned flags; /* the queued commands' CMD_* flags, or'ed (EXEC's OOM rule) */
+};
+
 struct waiter;
 struct acl_rule;
 struct multi_state;
@@ -84,6 +91,14 @@ struct conn {
 	LIST_ENTRY(conn) monitor_link;	/* monitor.c's list, while CONN_MONITOR */
 	TAILQ_ENTRY(conn) pause_link;	/* pause.c's queue, while CONN_PAUSED */
 };
+
+/* Commands queued since MULTI (CLIENT LIST's multi=), -1 outside MULTI. */
+static inline long client_multi_queued(const struct conn *c)
+{
+	if (!(c->flags & CONN_MULTI))
+		return -1;
+	return c->multi ? (long)c->multi->n : 0;
+}
 
 /* Bytes of output not yet written. */
 static inline size_t conn_pending_out(const struct conn *c)

@@ -4,35 +4,16 @@
  * then cachifyd's own: pid uid gid holds waits. */
 #include "client_info.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "client.h"
 #include "lock.h"
-#include "multi.h"
 #include "pool.h"
 #include "pubsub.h"
 #include "server.h"
 #include "waitq.h"
 
-#define CLIENT_INFO_PART_MAX 512 /* bytes of one formatted run of fields */
-
-static void client_info_add(struct resp_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void client_info_add(struct resp_buf *b, const char *fmt, ...)
-{
-	char part[CLIENT_INFO_PART_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(part, sizeof part, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		resp_buf_append(b, part, (size_t)n < sizeof part ? (size_t)n : sizeof part - 1);
-}
 
 /* " key=value" where value is a name of any length (printable by rule). */
 static void client_info_name(struct resp_buf *b, const char *key, const char *value)
@@ -83,23 +64,23 @@ void client_info_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 		shown[i] = wkey[i] > ' ' && wkey[i] < 127 ? wkey[i] : '?';
 	shown[n] = '\0';
 	client_info_flags(x, flags);
-	client_info_add(b, "id=%llu addr=%s:0 laddr=%s:0 fd=%d", (unsigned long long)x->id,
+	resp_buf_printf(b, "id=%llu addr=%s:0 laddr=%s:0 fd=%d", (unsigned long long)x->id,
 			server.cfg.unixsocket, server.cfg.unixsocket, x->fd);
 	client_info_name(b, " name=", x->name);
-	client_info_add(b,
+	resp_buf_printf(b,
 			" age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=%ld qbuf=%zu "
 			"qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=0 "
 			"tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=2",
 			(long long)((now - x->created_ms) / 1000),
 			(long long)((now - x->last_ms) / 1000), flags, x->db,
 			pubsub_count(x, PUBSUB_CHANNEL), pubsub_count(x, PUBSUB_PATTERN),
-			pubsub_count(x, PUBSUB_SHARD), multi_queued(x),
+			pubsub_count(x, PUBSUB_SHARD), client_multi_queued(x),
 			x->in.len - x->in_pos,
 			x->in.cap - x->in.len, x->out.cap, conn_pending_out(x),
 			sizeof *x + x->in.cap + x->out.cap,
 			(x->flags & CONN_WRITE_ARMED) ? "w" : "", x->last_cmd);
 	client_info_name(b, " lib-name=", x->lib_name);
 	client_info_name(b, " lib-ver=", x->lib_ver);
-	client_info_add(b, " pid=%d uid=%d gid=%d holds=%zu waits=%s\n", (int)x->pid, (int)x->uid,
+	resp_buf_printf(b, " pid=%d uid=%d gid=%d holds=%zu waits=%s\n", (int)x->pid, (int)x->uid,
 			(int)x->gid, lock_held_by(x) + pool_held_by(x), wkey ? shown : "");
 }

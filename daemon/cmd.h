@@ -15,8 +15,6 @@ cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_
 
 /* cmd_conn.c: HELLO, RESET, TIME, MONITOR, CLIENT */
 cmd_proc cmd_hello, cmd_reset, cmd_time, cmd_monitor, cmd_client;
-/* Is this CLIENT subcommand one Redis calls admin (MONITOR hides those)? */
-bool cmd_client_is_admin(int argc, const struct resp_arg *argv);
 
 /* cmd_diag.c: SLOWLOG, LATENCY */
 cmd_proc cmd_slowlog, cmd_latency;
@@ -28,6 +26,9 @@ cmd_proc cmd_acl;
 cmd_proc cmd_del, cmd_exists, cmd_type, cmd_expire, cmd_pexpire, cmd_ttl, cmd_pttl, cmd_persist,
 	cmd_scan, cmd_touch, cmd_expireat, cmd_pexpireat, cmd_expiretime, cmd_pexpiretime, cmd_keys,
 	cmd_randomkey, cmd_rename, cmd_renamenx, cmd_move, cmd_copy, cmd_swapdb;
+
+/* cmd_object.c: OBJECT (in the keyspace family) */
+cmd_proc cmd_object;
 
 /* cmd_string.c: strings */
 cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, cmd_decrby,

@@ -209,9 +209,7 @@ static void acl_help(struct conn *c, int argc, struct resp_arg *argv)
 
 	(void)argc;
 	(void)argv;
-	reply_array(c, sizeof lines / sizeof lines[0]);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-		reply_simple(c, lines[i]);
+	reply_lines(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 static const struct {

@@ -93,62 +93,45 @@ int64_t deadline_to_unix_ms(int64_t deadline)
 	return add_saturated(deadline, wall_offset_ms());
 }
 
-static void reply_bad_expire(struct conn *c, const char *cmd)
-{
-	reply_errorf(c, "ERR invalid expire time in '%s' command", cmd);
-}
-
-int arg_expire_set(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
-		   const char *cmd, int64_t *deadline)
+/* Parses an expire argument by Redis's rules: SET's (positive only) when
+ * positive, else EXPIRE's (any value); seconds become ms, a relative time
+ * is added to now, and each step must fit in 64 bits. */
+static int arg_expire(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
+		      bool positive, const char *cmd, int64_t *deadline)
 {
 	long long v;
 
 	if (arg_ll(c, arg, &v) != 0)
 		return -1;
-	if (v <= 0 || (seconds && v > LLONG_MAX / 1000)) {
-		reply_bad_expire(c, cmd);
-		return -1;
-	}
+	if ((positive && v <= 0) ||
+	    (seconds && (v > LLONG_MAX / 1000 || v < LLONG_MIN / 1000)))
+		goto bad;
 	if (seconds)
 		v *= 1000;
 	if (!absolute) {
 		int64_t wall = unix_now_ms();
 
-		if (v > INT64_MAX - wall) {
-			reply_bad_expire(c, cmd);
-			return -1;
-		}
+		if (v > INT64_MAX - wall)
+			goto bad;
 		v += wall;
 	}
 	*deadline = deadline_from_unix_ms(v);
 	return 0;
+bad:
+	reply_errorf(c, "ERR invalid expire time in '%s' command", cmd);
+	return -1;
+}
+
+int arg_expire_set(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
+		   const char *cmd, int64_t *deadline)
+{
+	return arg_expire(c, arg, seconds, absolute, true, cmd, deadline);
 }
 
 int arg_expire_any(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
 		   const char *cmd, int64_t *deadline)
 {
-	long long v;
-
-	if (arg_ll(c, arg, &v) != 0)
-		return -1;
-	if (seconds) {
-		if (v > LLONG_MAX / 1000 || v < LLONG_MIN / 1000) {
-			reply_bad_expire(c, cmd);
-			return -1;
-		}
-		v *= 1000;
-	}
-	if (!absolute) {
-		int64_t wall = unix_now_ms();
-
-		if (v > INT64_MAX - wall) {
-			reply_bad_expire(c, cmd);
-			return -1;
-		}
-		v += wall;
-	}
-	*deadline = deadline_from_unix_ms(v);
-	return 0;
+	return arg_expire(c, arg, seconds, absolute, false, cmd, deadline);
 }
 
 /* Refuses (0 or -1, having replied) when one of argv's keys, first to

@@ -587,9 +587,7 @@ static void command_help(struct conn *c)
 	    "    Prints this help.",
 	};
 
-	reply_array(c, sizeof lines / sizeof lines[0]);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-		reply_simple(c, lines[i]);
+	reply_lines(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 void cmd_command(struct conn *c, int argc, struct resp_arg *argv)

@@ -254,9 +254,7 @@ static void config_help(struct conn *c)
 	    "    Prints this help.",
 	};
 
-	reply_array(c, sizeof lines / sizeof lines[0]);
-	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-		reply_simple(c, lines[i]);
+	reply_lines(c, lines, sizeof lines / sizeof lines[0]);
 }
 
 void cmd_config(struct conn *c, int argc, struct resp_arg *argv)

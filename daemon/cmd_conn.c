@@ -592,31 +592,28 @@ static void client_help(struct conn *c, int argc, struct resp_arg *argv)
 
 	(void)argc;
 	(void)argv;
-	reply_array(c, n);
-	for (size_t i = 0; i < n; i++)
-		reply_simple(c, client_help_lines[i]);
+	reply_lines(c, client_help_lines, n);
 }
 
-/* The subcommands, with Redis 7.2's arities (argc counting CLIENT) and
- * whether Redis calls them admin (MONITOR does not show those). */
+/* The subcommands, with Redis 7.2's arities (argc counting CLIENT); which
+ * of them Redis calls admin is command_call_is_admin's business. */
 static const struct client_sub {
 	const char *name; /* as CLIENT LIST's cmd= shows it */
 	int arity;	  /* -N: at least N */
-	bool admin;
 	void (*fn)(struct conn *c, int argc, struct resp_arg *argv);
 } client_subs[] = {
-	{"client|id", 2, false, client_id},
-	{"client|info", 2, false, client_info},
-	{"client|list", -2, true, client_list},
-	{"client|kill", -3, true, client_kill},
-	{"client|getname", 2, false, client_getname},
-	{"client|setname", 3, false, client_setname_cmd},
-	{"client|setinfo", 4, false, client_setinfo},
-	{"client|pause", -3, true, client_pause},
-	{"client|unpause", 2, true, client_unpause},
-	{"client|no-evict", 3, true, client_no_evict},
-	{"client|no-touch", 3, false, client_no_touch},
-	{"client|help", 2, false, client_help},
+	{"client|id", 2, client_id},
+	{"client|info", 2, client_info},
+	{"client|list", -2, client_list},
+	{"client|kill", -3, client_kill},
+	{"client|getname", 2, client_getname},
+	{"client|setname", 3, client_setname_cmd},
+	{"client|setinfo", 4, client_setinfo},
+	{"client|pause", -3, client_pause},
+	{"client|unpause", 2, client_unpause},
+	{"client|no-evict", 3, client_no_evict},
+	{"client|no-touch", 3, client_no_touch},
+	{"client|help", 2, client_help},
 };
 
 static const struct client_sub *client_sub_find(const struct resp_arg *a)
@@ -628,13 +625,6 @@ static const struct client_sub *client_sub_find(const struct resp_arg *a)
 			return &client_subs[i];
 	}
 	return NULL;
-}
-
-bool cmd_client_is_admin(int argc, const struct resp_arg *argv)
-{
-	const struct client_sub *s = argc >= 2 ? client_sub_find(&argv[1]) : NULL;
-
-	return s && s->admin;
 }
 
 void cmd_client(struct conn *c, int argc, struct resp_arg *argv)

@@ -23,13 +23,6 @@ struct diag_sub {
 	void (*fn)(struct conn *c, int argc, struct resp_arg *argv);
 };
 
-static void reply_lines(struct conn *c, const char *const *lines, size_t n)
-{
-	reply_array(c, n);
-	for (size_t i = 0; i < n; i++)
-		reply_simple(c, lines[i]);
-}
-
 /* Finds argv[1] in subs and checks its arity; replies Redis's errors. */
 static void diag_run(struct conn *c, int argc, struct resp_arg *argv, const struct diag_sub *subs,
 		     size_t n, const char *help_name)

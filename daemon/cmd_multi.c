@@ -30,12 +30,6 @@ struct multi_cmd {
 	struct resp_arg *argv; /* owned: argc entries, then their bytes */
 };
 
-struct multi_state {
-	struct multi_cmd *cmds;
-	size_t n, cap;
-	unsigned flags; /* the queued commands' CMD_* flags, or'ed (EXEC's OOM rule) */
-};
-
 static void multi_state_free(struct multi_state *m)
 {
 	if (!m)
@@ -57,13 +51,6 @@ void multi_reset(struct conn *c)
 bool multi_in_exec(const struct conn *c)
 {
 	return (c->flags & CONN_IN_EXEC) != 0;
-}
-
-long multi_queued(const struct conn *c)
-{
-	if (!(c->flags & CONN_MULTI))
-		return -1;
-	return c->multi ? (long)c->multi->n : 0;
 }
 
 /* The commands that act on the transaction itself (and QUIT and RESET,

@@ -5,7 +5,6 @@
  */
 #include <event2/event.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,21 +108,6 @@ void cmd_flushall(struct conn *c, int argc, struct resp_arg *argv)
 
 /* ---- INFO --------------------------------------------------------------- */
 
-static void info_add(struct resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void info_add(struct resp_buf *b, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 static size_t rss_bytes(void)
 {
 	long pages = 0, rss = 0;
@@ -168,7 +152,7 @@ static void info_server(struct resp_buf *b)
 		memset(&un, 0, sizeof un);
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	exe[n > 0 ? n : 0] = '\0';
-	info_add(b, "# Server\r\nredis_version:%s\r\ncachify_version:%s\r\nredis_mode:standalone\r\n"
+	resp_buf_printf(b, "# Server\r\nredis_version:%s\r\ncachify_version:%s\r\nredis_mode:standalone\r\n"
 		    "os:%s %s %s\r\narch_bits:%d\r\nmonotonic_clock:POSIX clock_gettime\r\n"
 		    "multiplexing_api:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:0\r\n"
 		    "unix_socket:%s\r\nserver_time_usec:%lld\r\nuptime_in_seconds:%lld\r\n"
@@ -177,8 +161,8 @@ static void info_server(struct resp_buf *b)
 		 (int)(sizeof(void *) * 8), event_base_get_method(server.base), (int)getpid(),
 		 run_id, server.cfg.unixsocket, (long long)clock_wall_ms() * 1000, (long long)up,
 		 (long long)(up / 86400), server.cfg.hz, server.cfg.hz);
-	info_add(b, "executable:%s\r\n", exe);
-	info_add(b, "config_file:%s\r\n", server.config_file ? server.config_file : "");
+	resp_buf_printf(b, "executable:%s\r\n", exe);
+	resp_buf_printf(b, "config_file:%s\r\n", server.config_file ? server.config_file : "");
 }
 
 static void info_clients(struct resp_buf *b)
@@ -188,7 +172,7 @@ static void info_clients(struct resp_buf *b)
 
 	LIST_FOREACH(c, &server.clients, link)
 		blocked += (c->flags & CONN_BLOCKED) != 0;
-	info_add(b, "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
+	resp_buf_printf(b, "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
 		    "blocked_clients:%zu\r\ntracking_clients:0\r\n",
 		 server.nclients, server.cfg.maxclients, blocked);
 }
@@ -206,7 +190,7 @@ static void info_memory(struct resp_buf *b)
 	human_bytes(h3, sizeof h3, server.stats.used_memory_peak);
 	human_bytes(h4, sizeof h4, total);
 	human_bytes(h5, sizeof h5, server.cfg.maxmemory);
-	info_add(b, "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
+	resp_buf_printf(b, "# Memory\r\nused_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\n"
 		    "used_memory_rss_human:%s\r\nused_memory_peak:%zu\r\nused_memory_peak_human:%s\r\n"
 		    "used_memory_peak_perc:%.2f%%\r\ntotal_system_memory:%zu\r\n"
 		    "total_system_memory_human:%s\r\n",
@@ -215,18 +199,16 @@ static void info_memory(struct resp_buf *b)
 							 (double)server.stats.used_memory_peak
 					       : 0.0,
 		 total, h4);
-	info_add(b, "maxmemory:%zu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+	resp_buf_printf(b, "maxmemory:%zu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
 		    "mem_fragmentation_ratio:%.2f\r\nmem_allocator:libc\r\n",
-		 server.cfg.maxmemory, h5,
-		 server.cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LRU ? "volatile-lru"
-									 : "noeviction",
+		 server.cfg.maxmemory, h5, config_maxmemory_policy_name(server.cfg.maxmemory_policy),
 		 used ? (double)rss / (double)used : 0.0);
 }
 
 /* Nothing is ever loaded or saved: only what is true of that is said. */
 static void info_persistence(struct resp_buf *b)
 {
-	info_add(b, "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\n"
+	resp_buf_printf(b, "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\n"
 		    "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
 }
 
@@ -234,7 +216,7 @@ static void info_stats(struct resp_buf *b)
 {
 	const struct store_stats *st = store_stats(server.store);
 
-	info_add(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
+	resp_buf_printf(b, "# Stats\r\ntotal_connections_received:%llu\r\ntotal_commands_processed:%llu\r\n"
 		    "instantaneous_ops_per_sec:%llu\r\ntotal_net_input_bytes:%llu\r\n"
 		    "total_net_output_bytes:%llu\r\nrejected_connections:%llu\r\n"
 		    "rejected_peer_connections:%llu\r\n",
@@ -244,7 +226,7 @@ static void info_stats(struct resp_buf *b)
 		 (unsigned long long)server.stats.net_in, (unsigned long long)server.stats.net_out,
 		 (unsigned long long)server.stats.rejected,
 		 (unsigned long long)server.stats.rejected_peer);
-	info_add(b, "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
+	resp_buf_printf(b, "expired_keys:%llu\r\nevicted_keys:%llu\r\nkeyspace_hits:%llu\r\n"
 		    "keyspace_misses:%llu\r\npubsub_channels:0\r\npubsub_patterns:0\r\n"
 		    "total_error_replies:%llu\r\ntotal_error_replies_protocol:%llu\r\n",
 		 (unsigned long long)st->expired, (unsigned long long)st->evicted,
@@ -256,7 +238,7 @@ static void info_stats(struct resp_buf *b)
 /* No replicas: a primary on its own, as tools that read role expect. */
 static void info_replication(struct resp_buf *b)
 {
-	info_add(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
+	resp_buf_printf(b, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
 }
 
 static void info_cpu(struct resp_buf *b)
@@ -266,7 +248,7 @@ static void info_cpu(struct resp_buf *b)
 	getrusage(RUSAGE_SELF, &self);
 	getrusage(RUSAGE_CHILDREN, &children);
 	getrusage(RUSAGE_THREAD, &thread);
-	info_add(b, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
+	resp_buf_printf(b, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n"
 		    "used_cpu_sys_children:%ld.%06ld\r\nused_cpu_user_children:%ld.%06ld\r\n"
 		    "used_cpu_sys_main_thread:%ld.%06ld\r\nused_cpu_user_main_thread:%ld.%06ld\r\n",
 		 (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec,
@@ -279,13 +261,13 @@ static void info_cpu(struct resp_buf *b)
 
 static void info_commandstats(struct resp_buf *b)
 {
-	info_add(b, "# Commandstats\r\n");
+	resp_buf_printf(b, "# Commandstats\r\n");
 	command_stats_info_commands(b);
 }
 
 static void info_errorstats(struct resp_buf *b)
 {
-	info_add(b, "# Errorstats\r\n");
+	resp_buf_printf(b, "# Errorstats\r\n");
 	command_stats_info_errors(b);
 }
 
@@ -294,18 +276,18 @@ static void info_latencystats(struct resp_buf *b)
 	/* Redis's default latency-tracking-info-percentiles. */
 	static const double pct[] = {50, 99, 99.9};
 
-	info_add(b, "# Latencystats\r\n");
+	resp_buf_printf(b, "# Latencystats\r\n");
 	command_stats_info_latency(b, pct, (int)(sizeof pct / sizeof pct[0]));
 }
 
 static void info_keyspace(struct resp_buf *b)
 {
-	info_add(b, "# Keyspace\r\n");
+	resp_buf_printf(b, "# Keyspace\r\n");
 	for (int db = 0; db < STORE_DBS; db++) {
 		size_t keys = store_dbsize(server.store, db);
 
 		if (keys)
-			info_add(b, "db%d:keys=%zu,expires=%zu,avg_ttl=0\r\n", db, keys,
+			resp_buf_printf(b, "db%d:keys=%zu,expires=%zu,avg_ttl=0\r\n", db, keys,
 				 store_expires(server.store, db));
 	}
 }
@@ -315,7 +297,7 @@ static void info_locks(struct resp_buf *b)
 	const struct lock_stats *ls = lock_stats();
 	const struct waitq_stats *ws = waitq_stats();
 
-	info_add(b, "# Locks\r\nlocks_held:%zu\r\nwaiters:%zu\r\ngrants:%llu\r\nreleases:%llu\r\n"
+	resp_buf_printf(b, "# Locks\r\nlocks_held:%zu\r\nwaiters:%zu\r\ngrants:%llu\r\nreleases:%llu\r\n"
 		    "waits:%llu\r\ntimeouts:%llu\r\nwaiters_gone:%llu\r\nnotowner:%llu\r\n"
 		    "session_releases:%llu\r\nexpired:%llu\r\nforced_releases:%llu\r\n",
 		 lock_count(), waitq_waiting(), (unsigned long long)ls->grants,
@@ -329,7 +311,7 @@ static void info_pools(struct resp_buf *b)
 {
 	const struct pool_stats *ps = pool_stats();
 
-	info_add(b, "# Pools\r\npools:%zu\r\nslots_held:%zu\r\nslot_grants:%llu\r\n"
+	resp_buf_printf(b, "# Pools\r\npools:%zu\r\nslots_held:%zu\r\nslot_grants:%llu\r\n"
 		    "slot_releases:%llu\r\nfull:%llu\r\nnotowner:%llu\r\n"
 		    "session_releases:%llu\r\nslots_expired:%llu\r\nslots_forced:%llu\r\n",
 		 pool_count(), pool_slot_count(), (unsigned long long)ps->grants,

@@ -6,9 +6,11 @@
 #include "command.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* uthash must not exit() on OOM: report it and let command_init fail. */
 static int add_failed;
@@ -83,6 +85,8 @@ static const struct command table[] = {
 	{"move", 3, CMD_WRITE | F, cmd_move, 1, 1, 1, KS},
 	{"copy", -3, W, cmd_copy, 1, 2, 1, KS},
 	{"swapdb", 3, CMD_WRITE | F, cmd_swapdb, 0, 0, 0, KS | DANG},
+	/* Subcommands ENCODING, FREQ, IDLETIME, REFCOUNT (key at 2), HELP (cmd_object.c). */
+	{"object", -2, R, cmd_object, 2, 2, 1, KS},
 
 	/* ---- strings (cmd_string.c) ---- */
 	{"get", 2, R | F, cmd_get, 1, 1, 1, STR},
@@ -254,4 +258,48 @@ const struct cmd_category_name *command_category_at(size_t i)
 	};
 
 	return i < sizeof names / sizeof names[0] ? &names[i] : NULL;
+}
+
+/* Subcommands Redis counts as admin (MONITOR hides their calls): CLIENT's
+ * that act on other clients, ACL's that show or change the rules. */
+static bool word_in(const struct resp_arg *a, const char *const *words)
+{
+	for (; *words; words++)
+		if (a->len == strlen(*words) && strncasecmp(a->ptr, *words, a->len) == 0)
+			return true;
+	return false;
+}
+
+bool command_call_is_admin(const struct command *cmd, int argc, const struct resp_arg *argv)
+{
+	static const char *const client_admin[] = {"list", "kill", "pause", "unpause", "no-evict",
+						   NULL};
+	static const char *const acl_anyone[] = {"whoami", "cat", "genpass", "help", NULL};
+
+	if (cmd->proc == cmd_client)
+		return argc >= 2 && word_in(&argv[1], client_admin);
+	if (cmd->proc == cmd_acl)
+		return argc < 2 || !word_in(&argv[1], acl_anyone);
+	return (cmd->flags & CMD_ADMIN) != 0;
+}
+
+bool command_arg_is_secret(const struct command *cmd, int argc, const struct resp_arg *argv, int i)
+{
+	if (strcmp(cmd->name, "auth") == 0)
+		return i >= 1;
+	if (strcmp(cmd->name, "hello") != 0)
+		return false;
+	/* HELLO [protover [AUTH user pass] [SETNAME name]]: the two words after
+	 * each AUTH, as HELLO itself reads its options. */
+	for (int j = 2; j < argc; j++) {
+		if (argv[j].len == 4 && strncasecmp(argv[j].ptr, "auth", 4) == 0 &&
+		    argc - 1 - j >= 2) {
+			if (i == j + 1 || i == j + 2)
+				return true;
+			j += 2;
+		} else if (argv[j].len == 7 && strncasecmp(argv[j].ptr, "setname", 7) == 0) {
+			j++;
+		}
+	}
+	return false;
 }

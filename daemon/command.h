@@ -5,6 +5,7 @@
 #ifndef CACHIFY_COMMAND_H
 #define CACHIFY_COMMAND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "resp.h"
@@ -77,5 +78,13 @@ size_t command_flag_names(unsigned flags, const char **names, size_t max);
 unsigned command_categories(const struct command *cmd);
 /* The categories in ACL CAT order, i from 0 while the result is not NULL. */
 const struct cmd_category_name *command_category_at(size_t i);
+
+/* Whether this call is an admin one as Redis counts them: the command's
+ * CMD_ADMIN, or for CLIENT and ACL the subcommand (CLIENT KILL, ACL LIST). */
+bool command_call_is_admin(const struct command *cmd, int argc, const struct resp_arg *argv);
+
+/* Whether argv[i] is a password that the slow log and MONITOR show as
+ * "(redacted)": AUTH's arguments, the two after each AUTH in HELLO. */
+bool command_arg_is_secret(const struct command *cmd, int argc, const struct resp_arg *argv, int i);
 
 #endif /* CACHIFY_COMMAND_H */

@@ -6,7 +6,6 @@
 #include "command_stats.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,29 +174,13 @@ void command_stats_rejected(const struct command *cmd, int argc, const struct re
 		s->rejected++;
 }
 
-static void add_line(struct resp_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void add_line(struct resp_buf *b, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		resp_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 void command_stats_info_commands(struct resp_buf *b)
 {
 	const struct cmd_stat *s;
 
 	/* Redis lists commands that ran or were refused, never the rest. */
 	for (s = cmd_stats; s; s = s->hh.next)
-		add_line(b,
+		resp_buf_printf(b,
 			 "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
 			 "failed_calls=%llu\r\n",
 			 s->name, (unsigned long long)s->calls, (unsigned long long)s->usec,
@@ -210,7 +193,7 @@ void command_stats_info_errors(struct resp_buf *b)
 	const struct err_stat *e;
 
 	for (e = err_stats; e; e = e->hh.next)
-		add_line(b, "errorstat_%s:count=%llu\r\n", e->code, (unsigned long long)e->count);
+		resp_buf_printf(b, "errorstat_%s:count=%llu\r\n", e->code, (unsigned long long)e->count);
 }
 
 /* The smallest bucket top with at least pct% of the calls at or below it. */
@@ -244,7 +227,7 @@ void command_stats_info_latency(struct resp_buf *b, const double *percentiles, i
 						i ? "," : "", percentiles[i],
 						(double)hist_percentile(s, percentiles[i]));
 		if (len < sizeof line)
-			add_line(b, "%s\r\n", line);
+			resp_buf_printf(b, "%s\r\n", line);
 	}
 }
 

@@ -88,7 +88,9 @@ struct config_directive {
 #define CONFIG_DURATION_MAX (INT_MAX * CONFIG_SECOND) /* ms; Redis's ceiling for timeout */
 #define CONFIG_SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
-static const char *const config_policy_names[] = {"noeviction", "volatile-lru", NULL};
+static const char *const config_policy_names[] = {
+	"noeviction",	"volatile-lru", "volatile-lfu",	  "volatile-random",
+	"volatile-ttl", "allkeys-lru",	"allkeys-lfu",	  "allkeys-random", NULL};
 static const char *const config_loglevel_names[] = {"debug", "verbose", "notice", "warning",
 						    NULL};
 static const char *const config_uid_words[] = {CONFIG_ID_ANY, CONFIG_ID_SELF, NULL};
@@ -101,6 +103,9 @@ static const struct config_directive config_table[] = {
 	CONFIG_INT("maxclients", maxclients, 1, 1000000, "10000"),
 	CONFIG_SIZE("maxmemory", maxmemory, 0, SIZE_MAX, "0"),
 	CONFIG_ENUM("maxmemory-policy", maxmemory_policy, config_policy_names, "noeviction"),
+	CONFIG_INT("maxmemory-samples", maxmemory_samples, 1, INT_MAX, "5"),
+	CONFIG_INT("lfu-log-factor", lfu_log_factor, 0, INT_MAX, "10"),
+	CONFIG_INT("lfu-decay-time", lfu_decay_time, 0, INT_MAX, "1"),
 	CONFIG_ENUM("loglevel", loglevel, config_loglevel_names, "notice"),
 	CONFIG_STRING("logfile", logfile, 0, PATH_MAX - 1, ""),
 	CONFIG_SIZE("proto-inline-max", proto_inline_max, CONFIG_KB, 512 * CONFIG_MB, "64kb"),
@@ -359,6 +364,13 @@ static int config_enum_find(const char *const *names, const char *s)
 		if (strcasecmp(names[i], s) == 0)
 			return i;
 	return -1;
+}
+
+const char *config_maxmemory_policy_name(int policy)
+{
+	if (policy < MAXMEMORY_NOEVICTION || policy > MAXMEMORY_ALLKEYS_RANDOM)
+		return NULL;
+	return config_policy_names[policy];
 }
 
 const char *config_loglevel_name(int level)

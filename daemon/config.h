@@ -45,9 +45,16 @@ enum log_level {
 	LOG_WARNING_ = 3,
 };
 
+/* In store.h's enum store_policy order (server.c relies on it). */
 enum maxmemory_policy {
 	MAXMEMORY_NOEVICTION = 0,
 	MAXMEMORY_VOLATILE_LRU = 1,
+	MAXMEMORY_VOLATILE_LFU = 2,
+	MAXMEMORY_VOLATILE_RANDOM = 3,
+	MAXMEMORY_VOLATILE_TTL = 4,
+	MAXMEMORY_ALLKEYS_LRU = 5,
+	MAXMEMORY_ALLKEYS_LFU = 6,
+	MAXMEMORY_ALLKEYS_RANDOM = 7,
 };
 
 /* One client class's output limits (client-output-buffer-limit). */
@@ -70,6 +77,9 @@ struct config {
 	int maxclients;			  /* default 10000, as Redis */
 	size_t maxmemory;		  /* bytes, 0 = unlimited */
 	int maxmemory_policy;		  /* enum maxmemory_policy */
+	int maxmemory_samples;		  /* keys sampled per database per eviction, default 5 */
+	int lfu_log_factor;		  /* LFU counter's logarithm factor, default 10 */
+	int lfu_decay_time;		  /* min per LFU counter decrement, default 1; 0 = never */
 	int loglevel;			  /* enum log_level, default notice */
 	char *logfile;			  /* owned; "" = stderr */
 	size_t proto_inline_max;	  /* bytes, default 64kb */
@@ -146,6 +156,9 @@ int config_validate(const struct config *c, char *err);
  * with the current value in the file's text form. */
 typedef void config_get_fn(void *ctx, const char *name, const char *value);
 void config_get(const struct config *c, const char *pattern, config_get_fn *fn, void *ctx);
+
+/* Name of a maxmemory policy ("noeviction", ...); NULL if unknown. */
+const char *config_maxmemory_policy_name(int policy);
 
 /* Name of a log level ("debug", ...) and back (-1 if unknown). */
 const char *config_loglevel_name(int level);

@@ -7,36 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "client.h"
 #include "clock.h"
 #include "command.h"
 #include "monitor.h"
 #include "server.h"
-
-/* ---- what is shown ------------------------------------------------------ */
-
-bool diag_is_redacted(const struct command *cmd, int argc, const struct resp_arg *argv, int i)
-{
-	if (strcmp(cmd->name, "auth") == 0)
-		return i >= 1;
-	if (strcmp(cmd->name, "hello") != 0)
-		return false;
-	/* HELLO [protover [AUTH user pass] [SETNAME name]]: the two words after
-	 * each AUTH, as HELLO itself reads its options. */
-	for (int j = 2; j < argc; j++) {
-		if (argv[j].len == 4 && strncasecmp(argv[j].ptr, "auth", 4) == 0 &&
-		    argc - 1 - j >= 2) {
-			if (i == j + 1 || i == j + 2)
-				return true;
-			j += 2;
-		} else if (argv[j].len == 7 && strncasecmp(argv[j].ptr, "setname", 7) == 0) {
-			j++;
-		}
-	}
-	return false;
-}
 
 /* ---- the slow log ------------------------------------------------------- */
 
@@ -74,7 +50,7 @@ static int slowlog_keep_arg(struct resp_arg *out, const struct command *cmd, int
 	size_t keep, extra = 0;
 	char *s;
 
-	if (diag_is_redacted(cmd, argc, argv, i)) {
+	if (command_arg_is_secret(cmd, argc, argv, i)) {
 		out->ptr = dup_bytes("(redacted)", 10);
 		out->len = 10;
 		return out->ptr ? 0 : -1;

@@ -52,10 +52,6 @@ struct latency_event {
 void diag_after_command(struct conn *c, const struct command *cmd, int argc,
 			struct resp_arg *argv, int64_t dur_us);
 
-/* Must argument i of this command be shown as "(redacted)" (passwords of
- * AUTH and HELLO)? */
-bool diag_is_redacted(const struct command *cmd, int argc, const struct resp_arg *argv, int i);
-
 /* The slow log, newest first: entry i from 0 while not NULL. */
 const struct slowlog_entry *slowlog_at(size_t i);
 size_t slowlog_len(void);

@@ -94,7 +94,10 @@ static int dispatch_admit(struct conn *c, const struct command *cmd, int argc,
 	}
 	if (acl_check_command(c, cmd, argc, argv) != 0)
 		return -1;
-	if (multi_needs_room(c, cmd) && store_make_room(server.store, 0) != 0) {
+	/* As Redis: every command first evicts down to maxmemory; only those
+	 * that may grow memory (and, in MULTI, all but its own commands:
+	 * multi_needs_room) are refused when that fails. */
+	if (store_make_room(server.store, 0) != 0 && multi_needs_room(c, cmd)) {
 		reply_error(c, ERR_OOM);
 		return -1;
 	}

@@ -18,7 +18,7 @@ struct sentry {
 	uint32_t vlen;
 	uint32_t type : 2;    /* enum store_type */
 	uint32_t has_ttl : 1; /* data starts with an int64_t expire time */
-	uint32_t lru : 29;    /* s, store's coarse clock at last access */
+	uint32_t lru : 29;    /* last access: s (LRU), or min << 8 | counter (LFU) */
 	char data[];	      /* [int64_t expire (ms, monotonic)][key][value] */
 };
 

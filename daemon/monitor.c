@@ -13,7 +13,6 @@
 #include "cmd.h"
 #include "cmd_args.h"
 #include "command.h"
-#include "diag.h"
 #include "reply.h"
 #include "server.h"
 
@@ -40,12 +39,8 @@ void monitor_remove(struct conn *c)
  * keyspace; Redis shows them, so they are shown. */
 static bool monitor_hides(const struct command *cmd, int argc, const struct resp_arg *argv)
 {
-	if (cmd->proc == cmd_client)
-		return cmd_client_is_admin(argc, argv);
-	if (cmd->proc == cmd_acl)
-		return !(arg_is(&argv[1], "whoami") || arg_is(&argv[1], "cat") ||
-			 arg_is(&argv[1], "genpass") || arg_is(&argv[1], "help"));
-	return (cmd->flags & CMD_ADMIN) && cmd->proc != cmd_flushdb && cmd->proc != cmd_flushall;
+	return command_call_is_admin(cmd, argc, argv) && cmd->proc != cmd_flushdb &&
+	       cmd->proc != cmd_flushall;
 }
 
 /* sdscatrepr's quoting: printable ASCII as is, \" \\ \n \r \t \a \b, the
@@ -108,7 +103,7 @@ void monitor_feed(struct conn *c, const struct command *cmd, int argc, struct re
 	rc |= resp_buf_append(&b, "]", 1);
 	for (int i = 0; i < argc; i++) {
 		rc |= resp_buf_append(&b, " ", 1);
-		if (diag_is_redacted(cmd, argc, argv, i))
+		if (command_arg_is_secret(cmd, argc, argv, i))
 			rc |= resp_buf_append(&b, "\"(redacted)\"", 12);
 		else
 			rc |= monitor_repr(&b, argv[i].ptr, argv[i].len);

@@ -37,7 +37,5 @@ bool multi_in_exec(const struct conn *c);
 /* Discards c's transaction and unwatches its keys (DISCARD, RESET, and the
  * connection's close). */
 void multi_reset(struct conn *c);
-/* Commands queued since MULTI (CLIENT LIST's multi=), -1 outside MULTI. */
-long multi_queued(const struct conn *c);
 
 #endif /* CACHIFY_MULTI_H */

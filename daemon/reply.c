@@ -90,6 +90,13 @@ void reply_simple(struct conn *c, const char *s)
 		reply_failed(c, "out of memory for a reply");
 }
 
+void reply_lines(struct conn *c, const char *const *lines, size_t n)
+{
+	reply_array(c, n);
+	for (size_t i = 0; i < n; i++)
+		reply_simple(c, lines[i]);
+}
+
 void reply_error(struct conn *c, const char *msg)
 {
 	command_stats_error(msg, strlen(msg));

@@ -22,6 +22,8 @@ void reply_set_output_limits(const struct obuf_limits *l);
 void reply_raw(struct conn *c, const char *s, size_t len);
 void reply_ok(struct conn *c);
 void reply_simple(struct conn *c, const char *s);
+/* An array of n simple strings: the HELP subcommands' replies. */
+void reply_lines(struct conn *c, const char *const *lines, size_t n);
 void reply_error(struct conn *c, const char *msg); /* msg starts with its class: "ERR ..." */
 void reply_errorf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void reply_int(struct conn *c, long long v);

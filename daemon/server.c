@@ -37,6 +37,12 @@
 #define CRON_REHASH_BUCKETS 1024 /* buckets moved per background step */
 #define EXPIRE_SLICE_BUCKETS 256 /* buckets swept between clock reads */
 
+_Static_assert((int)MAXMEMORY_VOLATILE_LRU == (int)STORE_VOLATILE_LRU &&
+		       (int)MAXMEMORY_VOLATILE_TTL == (int)STORE_VOLATILE_TTL &&
+		       (int)MAXMEMORY_ALLKEYS_LRU == (int)STORE_ALLKEYS_LRU &&
+		       (int)MAXMEMORY_ALLKEYS_RANDOM == (int)STORE_ALLKEYS_RANDOM,
+	       "config.h's maxmemory policies are in store.h's order");
+
 struct server server = {.clients = LIST_HEAD_INITIALIZER(server.clients)};
 
 /* ---- background work ---------------------------------------------------- */
@@ -233,10 +239,11 @@ void server_apply_config(void)
 	LIST_FOREACH(c, &server.clients, link)
 		resp_req_set_limits(&c->req, &server.lim);
 	log_set_level(server.cfg.loglevel);
+	/* config.h lists the policies in store.h's order. */
 	store_set_maxmemory(server.store, server.cfg.maxmemory,
-			    server.cfg.maxmemory_policy == MAXMEMORY_VOLATILE_LRU
-				    ? STORE_VOLATILE_LRU
-				    : STORE_NOEVICTION);
+			    (enum store_policy)server.cfg.maxmemory_policy);
+	store_set_eviction(server.store, (unsigned)server.cfg.maxmemory_samples,
+			   (unsigned)server.cfg.lfu_log_factor, (unsigned)server.cfg.lfu_decay_time);
 	/* The rules and the admin set change together or not at all (both
 	 * were validated; only memory can fail here). */
 	if (acl_configure(&server.cfg) == 0)
@@ -355,6 +362,14 @@ static void store_add_cb(void *ctx, int db, const void *key, size_t klen)
 	kevent_notify(KEV_NEW, "new", db, key, klen);
 }
 
+/* Eviction would hand a waited-on key to its first waiter: a cache's
+ * memory pressure must not decide who gets a lock. */
+static bool store_pinned(void *ctx, int db, const struct sentry *e)
+{
+	(void)ctx;
+	return waitq_waiting() && waitq_count(db, sentry_key(e), e->klen) > 0;
+}
+
 struct store *server_store_new(void)
 {
 	struct store *st = store_new();
@@ -364,6 +379,7 @@ struct store *server_store_new(void)
 	store_set_delete_hook(st, store_hook, NULL);
 	store_set_touch_hook(st, watch_touch_cb, st);
 	store_set_add_hook(st, store_add_cb, NULL);
+	store_set_pinned(st, store_pinned, NULL);
 	lock_init(st);
 	pool_init(st);
 	return st;

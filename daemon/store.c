@@ -13,11 +13,14 @@
 #include "clock.h"
 #include "dict.h"
 
-#define STORE_LRU_MAX       ((1u << 29) - 1) /* s: the lru field wraps after this */
-#define STORE_REUSE_SLACK   16               /* bytes: reuse an entry in place if it wastes fewer */
-#define STORE_EVICT_SAMPLES 16               /* candidates compared per eviction */
-#define STORE_EVICT_PROBES  64               /* random buckets tried per eviction */
-#define STORE_EVICT_WALK    1024 /* buckets walked in order when the probes met nothing */
+#define STORE_LRU_MAX     ((1u << 29) - 1) /* s: the lru field wraps after this */
+#define STORE_LFU_MIN_MAX ((1u << 21) - 1) /* min: LFU's access time wraps after this */
+#define STORE_LFU_MAX     255              /* the 8-bit LFU counter saturates here */
+#define STORE_REUSE_SLACK 16               /* bytes: reuse an entry in place if it wastes fewer */
+#define STORE_EVPOOL_SIZE 16   /* best candidates kept across evictions (Redis's EVPOOL_SIZE) */
+#define STORE_EVICT_STEPS 10   /* buckets a sample may visit per key wanted (as Redis) */
+#define STORE_EVICT_EMPTY 5    /* empty buckets in a row before a sample jumps elsewhere */
+#define STORE_PICK_STEPS  1024 /* buckets a random pick may look through */
 #define STORE_RANDOM_PROBES 64   /* random buckets RANDOMKEY tries before walking in order */
 #define STORE_RANDOM_TRIES  100  /* expired keys RANDOMKEY deletes before walking in order */
 
@@ -25,8 +28,19 @@
 
 struct store_db {
 	struct dict dict;
-	size_t expires; /* entries with a TTL */
-	size_t owned;	/* entries whose value another module owns (locks, pools) */
+	size_t expires;          /* entries with a TTL */
+	size_t strings;          /* STORE_STRING entries: what allkeys-* may evict */
+	size_t volatile_strings; /* of those, the ones with a TTL: volatile-* */
+};
+
+/* An eviction candidate remembered in the pool. e is only compared, never
+ * read, until it is found again in its hash's chain: it may have been freed
+ * since it was sampled. */
+struct store_candidate {
+	struct sentry *e; /* NULL: empty slot (the used ones are a prefix) */
+	uint64_t hash;    /* of e's key */
+	uint64_t score;   /* the higher, the better a victim (idle time, ...) */
+	int db;
 };
 
 struct store {
@@ -35,12 +49,19 @@ struct store {
 	size_t value_bytes; /* reported by value owners through store_account */
 	size_t maxmemory;   /* bytes, 0 = unlimited */
 	enum store_policy policy;
+	unsigned samples;        /* maxmemory-samples: keys sampled per database */
+	unsigned lfu_log_factor; /* the LFU counter's logarithm base, in effect */
+	unsigned lfu_decay_time; /* min per counter step down; 0 = never */
 	store_delete_hook *hook;
 	void *hook_ctx;
 	store_touch_hook *touch;
 	void *touch_ctx;
 	store_add_hook *add;
 	void *add_ctx;
+	store_pinned_fn *pinned;
+	void *pinned_ctx;
+	struct store_candidate pool[STORE_EVPOOL_SIZE]; /* ascending score */
+	int random_db;                                  /* random eviction's next database */
 	struct store_stats stats;
 	int expire_db;                   /* active expiry resumes in this database... */
 	size_t expire_idx;               /* ...at this bucket of its t[0] */
@@ -83,6 +104,86 @@ static uint32_t store_lru_now(void)
 	return (uint32_t)(clock_ms() / 1000) & STORE_LRU_MAX;
 }
 
+static uint64_t store_rand(struct store *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* ---------------------------------------------------------------------------
+ * Access tracking. Under an LFU policy the 29 lru bits hold Redis's LFU
+ * pair: the minute of the last decrement (21 bits) and a logarithmic 8-bit
+ * counter, which climbs with probability 1 / ((counter - 5) * factor + 1)
+ * per access and loses one per lfu-decay-time minutes idle.
+ */
+
+static uint32_t store_lfu_minutes(void)
+{
+	return (uint32_t)(clock_ms() / 60000) & STORE_LFU_MIN_MAX;
+}
+
+bool store_policy_is_lfu(const struct store *s)
+{
+	return s->policy == STORE_VOLATILE_LFU || s->policy == STORE_ALLKEYS_LFU;
+}
+
+/* The counter of an lru field, less the periods that passed since. */
+static unsigned store_lfu_decayed(const struct store *s, uint32_t lru)
+{
+	unsigned counter = lru & STORE_LFU_MAX;
+	uint32_t idle = (store_lfu_minutes() - (lru >> 8)) & STORE_LFU_MIN_MAX;
+	uint32_t periods = s->lfu_decay_time ? idle / s->lfu_decay_time : 0;
+
+	return periods >= counter ? 0 : counter - periods;
+}
+
+static unsigned store_lfu_incr(struct store *s, unsigned counter)
+{
+	double base, r;
+
+	if (counter == STORE_LFU_MAX)
+		return counter;
+	base = counter > STORE_LFU_INIT ? counter - STORE_LFU_INIT : 0;
+	r = (double)(store_rand(s) >> 11) * 0x1.0p-53; /* uniform in [0, 1) */
+	return r < 1.0 / (base * s->lfu_log_factor + 1) ? counter + 1 : counter;
+}
+
+static uint32_t store_lfu_pack(unsigned counter)
+{
+	return store_lfu_minutes() << 8 | counter;
+}
+
+/* The lru field of an entry created now. */
+static uint32_t store_lru_new(const struct store *s)
+{
+	return store_policy_is_lfu(s) ? store_lfu_pack(STORE_LFU_INIT) : store_lru_now();
+}
+
+/* A read or write of e: its LRU time or LFU counter, unless the running
+ * command's client asked CLIENT NO-TOUCH. */
+static void store_access(struct store *s, struct sentry *e)
+{
+	if (s->no_touch)
+		return;
+	if (store_policy_is_lfu(s))
+		e->lru = store_lfu_pack(store_lfu_incr(s, store_lfu_decayed(s, e->lru)));
+	else
+		e->lru = store_lru_now();
+}
+
+uint32_t store_idle_s(const struct store *s, const struct sentry *e)
+{
+	(void)s;
+	return (store_lru_now() - e->lru) & STORE_LRU_MAX;
+}
+
+unsigned store_lfu_freq(const struct store *s, const struct sentry *e)
+{
+	return store_lfu_decayed(s, e->lru);
+}
+
 static bool store_is_expired(const struct sentry *e)
 {
 	return e->has_ttl && sentry_expire(e) <= clock_ms();
@@ -122,14 +223,25 @@ void store_touch(struct store *s, int db, const void *key, size_t klen)
 	s->in_callback = was;
 }
 
+/* Counts e into (in) or out of its database's counters. */
+static void store_count(struct store_db *sd, const struct sentry *e, bool in)
+{
+	size_t step = in ? 1 : SIZE_MAX; /* unsigned: adding SIZE_MAX takes one away */
+
+	if (e->has_ttl)
+		sd->expires += step;
+	if (e->type == STORE_STRING) {
+		sd->strings += step;
+		if (e->has_ttl)
+			sd->volatile_strings += step;
+	}
+}
+
 /* Accounts for and frees e, which the hook has seen and the table no longer
  * holds. */
 static void store_release(struct store *s, int db, struct sentry *e, enum store_reason why)
 {
-	if (e->has_ttl)
-		s->db[db].expires--;
-	if (e->type != STORE_STRING)
-		s->db[db].owned--;
+	store_count(&s->db[db], e, false);
 	s->entry_bytes -= malloc_usable_size(e);
 	if (why == STORE_DEL_EXPIRED)
 		s->stats.expired++;
@@ -159,11 +271,9 @@ static void store_retime(struct store_db *sd, struct sentry *e, int64_t expire, 
 	if (ttl != e->has_ttl) {
 		memmove(e->data + (ttl ? sizeof expire : 0), e->data + (ttl ? 0 : sizeof expire),
 		        keep);
-		if (ttl)
-			sd->expires++;
-		else
-			sd->expires--;
+		store_count(sd, e, false);
 		e->has_ttl = ttl;
+		store_count(sd, e, true);
 	}
 	if (ttl)
 		memcpy(e->data, &expire, sizeof expire);
@@ -180,6 +290,9 @@ struct store *store_new(void)
 	for (i = 0; i < STORE_DBS; i++)
 		dict_init(&s->db[i].dict);
 	s->rng = dict_hash("store_rng", 9) | 1;
+	s->samples = STORE_SAMPLES_DEFAULT;
+	s->lfu_log_factor = STORE_LFU_LOG_DEFAULT;
+	s->lfu_decay_time = STORE_LFU_DECAY_DEFAULT;
 	return s;
 }
 
@@ -209,10 +322,27 @@ void store_set_add_hook(struct store *s, store_add_hook *fn, void *ctx)
 	s->add_ctx = ctx;
 }
 
+void store_set_pinned(struct store *s, store_pinned_fn *fn, void *ctx)
+{
+	s->pinned = fn;
+	s->pinned_ctx = ctx;
+}
+
 void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy)
 {
 	s->maxmemory = bytes;
+	/* Scores of another policy mean nothing to this one. */
+	if (policy != s->policy)
+		memset(s->pool, 0, sizeof s->pool);
 	s->policy = policy;
+}
+
+void store_set_eviction(struct store *s, unsigned samples, unsigned lfu_log_factor,
+                        unsigned lfu_decay_time)
+{
+	s->samples = samples ? samples : 1;
+	s->lfu_log_factor = lfu_log_factor;
+	s->lfu_decay_time = lfu_decay_time;
 }
 
 /* The live entry for key, deleting it if it expired. */
@@ -242,8 +372,18 @@ struct sentry *store_find(struct store *s, int db, const void *key, size_t klen)
 		return NULL;
 	}
 	s->stats.hits++;
-	if (!s->no_touch)
-		e->lru = store_lru_now();
+	store_access(s, e);
+	return e;
+}
+
+struct sentry *store_find_notouch(struct store *s, int db, const void *key, size_t klen)
+{
+	struct sentry *e = store_lookup(s, db, key, klen);
+
+	if (e)
+		s->stats.hits++;
+	else
+		s->stats.misses++;
 	return e;
 }
 
@@ -251,8 +391,8 @@ struct sentry *store_find_write(struct store *s, int db, const void *key, size_t
 {
 	struct sentry *e = store_lookup(s, db, key, klen);
 
-	if (e && !s->no_touch)
-		e->lru = store_lru_now();
+	if (e)
+		store_access(s, e);
 	return e;
 }
 
@@ -307,7 +447,9 @@ static bool store_put_in_place(struct store *s, int db, struct sentry *old, cons
 	store_call_hook(s, db, old, STORE_DEL_REPLACED);
 	store_retime(&s->db[db], old, expire, old->klen);
 	old->vlen = (uint32_t)vlen;
-	old->lru = store_lru_now();
+	/* An overwrite keeps the LFU counter, as Redis's dbSetValue does. */
+	if (!store_policy_is_lfu(s))
+		old->lru = store_lru_now();
 	if (value && vlen)
 		memcpy(sentry_value(old), value, vlen);
 	store_touch(s, db, sentry_key(old), old->klen);
@@ -321,8 +463,9 @@ static bool store_may_grow(const struct store *s, const struct dict *d, size_t b
 	return !s->maxmemory || store_used_memory(s) + bytes + dict_grow_bytes(d) <= s->maxmemory;
 }
 
-static struct sentry *store_entry_new(const void *key, size_t klen, const void *value, size_t vlen,
-                                      enum store_type type, int64_t expire)
+static struct sentry *store_entry_new(const struct store *s, const void *key, size_t klen,
+                                      const void *value, size_t vlen, enum store_type type,
+                                      int64_t expire)
 {
 	bool ttl = expire != STORE_NO_EXPIRE;
 	struct sentry *e = dict_malloc(store_entry_size(ttl, klen, vlen));
@@ -334,7 +477,7 @@ static struct sentry *store_entry_new(const void *key, size_t klen, const void *
 	e->vlen = (uint32_t)vlen;
 	e->type = type;
 	e->has_ttl = ttl;
-	e->lru = store_lru_now();
+	e->lru = store_lru_new(s);
 	if (ttl)
 		memcpy(e->data, &expire, sizeof expire);
 	if (klen)
@@ -368,9 +511,11 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 
 	/* Copy key and value before anything is evicted or freed: either may
 	 * point into an entry of this store, old included. */
-	e = store_entry_new(key, klen, value, vlen, type, expire);
+	e = store_entry_new(s, key, klen, value, vlen, type, expire);
 	if (!e)
 		return NULL;
+	if (old && why == STORE_DEL_REPLACED && store_policy_is_lfu(s))
+		e->lru = old->lru;
 	bytes = malloc_usable_size(e);
 	old_bytes = old ? malloc_usable_size(old) : 0;
 	if (s->maxmemory && bytes > old_bytes) {
@@ -396,10 +541,7 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 			return NULL;
 		}
 	}
-	if (e->has_ttl)
-		sd->expires++;
-	if (e->type != STORE_STRING)
-		sd->owned++;
+	store_count(sd, e, true);
 	s->entry_bytes += bytes;
 	if (s->add && (!old || why == STORE_DEL_EXPIRED))
 		s->add(s->add_ctx, db, sentry_key(e), e->klen);
@@ -434,10 +576,8 @@ struct sentry *store_set_expire(struct store *s, int db, struct sentry *e, int64
 		memcpy(n->data, &expire, sizeof expire);
 	memcpy(n->data + (ttl ? sizeof expire : 0), sentry_key(e), (size_t)e->klen + e->vlen);
 	dict_replace(link, n);
-	if (ttl)
-		sd->expires++;
-	else
-		sd->expires--;
+	store_count(sd, e, false);
+	store_count(sd, n, true);
 	s->entry_bytes += malloc_usable_size(n);
 	s->entry_bytes -= have;
 	free(e);
@@ -634,40 +774,194 @@ size_t store_used_memory(const struct store *s)
 	return bytes;
 }
 
-static uint64_t store_rand(struct store *s)
+/* ---------------------------------------------------------------------------
+ * Eviction, as Redis's evict.c: each eviction samples maxmemory-samples keys
+ * of every database into a pool of the best candidates kept across calls,
+ * then evicts the best one still there. Random policies take one random key
+ * from the databases in turn. An ordered walk backs both up when sampling
+ * meets nothing evictable (rare keys with a TTL).
+ */
+
+static bool store_is_volatile(const struct store *s)
 {
-	s->rng ^= s->rng << 13;
-	s->rng ^= s->rng >> 7;
-	s->rng ^= s->rng << 17;
-	return s->rng;
+	return s->policy >= STORE_VOLATILE_LRU && s->policy <= STORE_VOLATILE_TTL;
 }
 
-/* The oldest-accessed eviction candidate seen so far. */
-struct store_pick {
-	struct sentry *e;
-	int db;
-	uint32_t idle; /* s since last access */
-	uint32_t now;  /* s, the lru clock */
-	size_t seen;
-};
-
-static void store_pick_from(struct store *s, int db, struct sentry *e, struct store_pick *p)
+/* Keys of db the policy chooses from (pinned ones included). */
+static size_t store_db_candidates(const struct store *s, int db)
 {
-	uint32_t idle;
+	return store_is_volatile(s) ? s->db[db].volatile_strings : s->db[db].strings;
+}
 
-	for (; e; e = e->next) {
-		/* Locks and pools have owners and waiters: only their TTL or an
-		 * explicit release may end them. */
-		if (!e->has_ttl || e->type != STORE_STRING || e == s->evict_keep)
-			continue;
-		idle = (p->now - e->lru) & STORE_LRU_MAX;
-		if (!p->e || idle > p->idle) {
-			p->e = e;
-			p->db = db;
-			p->idle = idle;
-		}
-		p->seen++;
+static bool store_evictable(const struct store *s, int db, const struct sentry *e)
+{
+	/* Locks and pools have owners and waiters: only their TTL or an
+	 * explicit release may end them. */
+	if (e->type != STORE_STRING || e == s->evict_keep || (!e->has_ttl && store_is_volatile(s)))
+		return false;
+	return !s->pinned || !s->pinned(s->pinned_ctx, db, e);
+}
+
+/* How good a victim e is: the higher the better. */
+static uint64_t store_score(const struct store *s, const struct sentry *e)
+{
+	int64_t at;
+
+	switch (s->policy) {
+	case STORE_VOLATILE_TTL:
+		at = sentry_expire(e);
+		return UINT64_MAX - (uint64_t)(at > 0 ? at : 0);
+	case STORE_VOLATILE_LFU:
+	case STORE_ALLKEYS_LFU:
+		return STORE_LFU_MAX - store_lfu_decayed(s, e->lru);
+	default:
+		return store_idle_s(s, e);
 	}
+}
+
+static void store_pool_drop(struct store *s, int k)
+{
+	memmove(s->pool + k, s->pool + k + 1, (STORE_EVPOOL_SIZE - k - 1) * sizeof s->pool[0]);
+	s->pool[STORE_EVPOOL_SIZE - 1].e = NULL;
+}
+
+/* Redis's evictionPoolPopulate step for one key: in score order, pushing
+ * out the worst candidate when the pool is full. */
+static void store_pool_insert(struct store *s, int db, struct sentry *e)
+{
+	struct store_candidate *pool = s->pool;
+	uint64_t score = store_score(s, e);
+	int k;
+
+	/* Sampled again: its score may have changed, and one slot is enough. */
+	for (k = 0; k < STORE_EVPOOL_SIZE && pool[k].e; k++) {
+		if (pool[k].e == e && pool[k].db == db) {
+			store_pool_drop(s, k);
+			break;
+		}
+	}
+	for (k = 0; k < STORE_EVPOOL_SIZE && pool[k].e && pool[k].score < score; k++)
+		;
+	if (k == 0 && pool[STORE_EVPOOL_SIZE - 1].e)
+		return;
+	if (k == STORE_EVPOOL_SIZE || pool[k].e) {
+		if (!pool[STORE_EVPOOL_SIZE - 1].e) {
+			memmove(pool + k + 1, pool + k,
+			        (STORE_EVPOOL_SIZE - k - 1) * sizeof pool[0]);
+		} else {
+			k--;
+			memmove(pool, pool + 1, (size_t)k * sizeof pool[0]);
+		}
+	}
+	pool[k] = (struct store_candidate){e, dict_hash(sentry_key(e), e->klen), score, db};
+}
+
+/* Samples up to want evictable entries of db, from consecutive buckets
+ * after a random one (Redis's dictGetSomeKeys), into the pool; or, with
+ * pick, returns the first one found (looking further: Redis's random key
+ * always exists). */
+static struct sentry *store_sample(struct store *s, int db, size_t want, bool pick)
+{
+	struct dict *d = &s->db[db].dict;
+	size_t mask, i, steps, empty = 0, got = 0;
+	struct sentry *e;
+	bool seen;
+	int t;
+
+	if (!d->count)
+		return NULL;
+	if (want > d->count)
+		want = d->count;
+	mask = (d->size[0] > d->size[1] ? d->size[0] : d->size[1]) - 1;
+	i = store_rand(s) & mask;
+	for (steps = pick ? STORE_PICK_STEPS : want * STORE_EVICT_STEPS; steps && got < want;
+	     steps--) {
+		seen = false;
+		for (t = 0; t < 2; t++) {
+			if (!d->tab[t] || i >= d->size[t])
+				continue;
+			for (e = dict_bucket(d, t, i); e; e = e->next) {
+				seen = true;
+				if (!store_evictable(s, db, e))
+					continue;
+				if (pick)
+					return e;
+				store_pool_insert(s, db, e);
+				got++;
+			}
+		}
+		/* A run of empty buckets: the table is sparse here, jump. */
+		if (seen) {
+			empty = 0;
+		} else if (++empty >= STORE_EVICT_EMPTY && empty > want) {
+			i = store_rand(s) & mask;
+			empty = 0;
+		}
+		i = (i + 1) & mask;
+	}
+	return NULL;
+}
+
+/* The link to a pooled candidate, found by address in its key's buckets;
+ * NULL when it left the keyspace since it was sampled. */
+static struct sentry **store_candidate_link(struct store *s, const struct store_candidate *c)
+{
+	struct dict *d = &s->db[c->db].dict;
+	struct sentry **link;
+	size_t i;
+	int t;
+
+	for (t = 0; t < 2; t++) {
+		if (!d->tab[t])
+			continue;
+		i = c->hash & (d->size[t] - 1);
+		if (!dict_bucket(d, t, i))
+			continue;
+		for (link = &d->tab[t][i]; *link; link = &(*link)->next) {
+			if (*link != c->e)
+				continue;
+			/* Its memory may hold another key by now. */
+			return dict_hash(sentry_key(*link), (*link)->klen) == c->hash ? link : NULL;
+		}
+	}
+	return NULL;
+}
+
+static struct sentry *store_pick_pooled(struct store *s, int *db)
+{
+	struct store_candidate c;
+	struct sentry **link;
+	int k;
+
+	for (k = 0; k < STORE_DBS; k++)
+		if (store_db_candidates(s, k))
+			store_sample(s, k, s->samples, false);
+	for (k = STORE_EVPOOL_SIZE - 1; k >= 0; k--) {
+		c = s->pool[k];
+		if (!c.e)
+			continue;
+		s->pool[k].e = NULL;
+		link = store_candidate_link(s, &c);
+		if (link && store_evictable(s, c.db, *link)) {
+			*db = c.db;
+			return *link;
+		}
+	}
+	return NULL;
+}
+
+static struct sentry *store_pick_random(struct store *s, int *db)
+{
+	struct sentry *e;
+	int i;
+
+	for (i = 0; i < STORE_DBS; i++) {
+		*db = s->random_db;
+		s->random_db = (s->random_db + 1) % STORE_DBS;
+		if (store_db_candidates(s, *db) && (e = store_sample(s, *db, 1, true)))
+			return e;
+	}
+	return NULL;
 }
 
 /* Bucket i of t[0] followed by t[1]. */
@@ -676,39 +970,57 @@ static struct sentry *store_bucket(const struct dict *d, size_t i)
 	return i < d->size[0] ? dict_bucket(d, 0, i) : dict_bucket(d, 1, i - d->size[0]);
 }
 
-static int store_evict_one(struct store *s)
+/* Random samples miss evictable keys when they are rare; a walk in order,
+ * resuming where the last one stopped, reaches them all. The best of the
+ * first bucket that has one. It gives up after one full round, so a write
+ * is refused only when nothing is evictable; the counters make that round
+ * rare (only pinned candidates left), as a policy with no candidate at all
+ * fails before it starts. */
+static struct sentry *store_pick_walk(struct store *s, int *db)
 {
-	struct store_pick p = {.now = store_lru_now()};
-	int dbs[STORE_DBS], ndbs = 0, i, db;
+	struct sentry *e, *best = NULL;
+	size_t total = 0, visited = 0;
 	const struct dict *d;
-	size_t buckets;
+	int i;
 
-	for (db = 0; db < STORE_DBS; db++)
-		if (s->db[db].expires)
-			dbs[ndbs++] = db;
-	if (!ndbs)
-		return -1;
-	for (i = 0; i < STORE_EVICT_PROBES && p.seen < STORE_EVICT_SAMPLES; i++) {
-		db = dbs[store_rand(s) % (unsigned)ndbs];
-		d = &s->db[db].dict;
-		buckets = d->size[0] + d->size[1];
-		if (buckets)
-			store_pick_from(s, db, store_bucket(d, store_rand(s) % buckets), &p);
-	}
-	/* Random probes miss keys with a TTL when they are rare; an ordered
-	 * walk that resumes where the last one stopped reaches them all. */
-	for (i = 0; !p.e && i < STORE_EVICT_WALK; i++) {
+	for (i = 0; i < STORE_DBS; i++)
+		if (store_db_candidates(s, i))
+			total += s->db[i].dict.size[0] + s->db[i].dict.size[1];
+	while (!best && visited < total) {
 		d = &s->db[s->evict_db].dict;
-		if (s->db[s->evict_db].expires == 0 || s->evict_idx >= d->size[0] + d->size[1]) {
+		/* What the rehash drained of t[0] is empty: go past it. */
+		if (dict_is_rehashing(d) && s->evict_idx < d->rehash_idx)
+			s->evict_idx = d->rehash_idx;
+		if (!store_db_candidates(s, s->evict_db) ||
+		    s->evict_idx >= d->size[0] + d->size[1]) {
 			s->evict_db = (s->evict_db + 1) % STORE_DBS;
 			s->evict_idx = 0;
 			continue;
 		}
-		store_pick_from(s, s->evict_db, store_bucket(d, s->evict_idx++), &p);
+		visited++;
+		for (e = store_bucket(d, s->evict_idx++); e; e = e->next)
+			if (store_evictable(s, s->evict_db, e) &&
+			    (!best || store_score(s, e) > store_score(s, best)))
+				best = e;
 	}
-	if (!p.e)
+	*db = s->evict_db;
+	return best;
+}
+
+static int store_evict_one(struct store *s)
+{
+	struct sentry *e;
+	int db = 0;
+
+	if (s->policy == STORE_VOLATILE_RANDOM || s->policy == STORE_ALLKEYS_RANDOM)
+		e = store_pick_random(s, &db);
+	else
+		e = store_pick_pooled(s, &db);
+	if (!e)
+		e = store_pick_walk(s, &db);
+	if (!e)
 		return -1;
-	store_remove(s, p.db, dict_link_of(&s->db[p.db].dict, p.e), STORE_DEL_EVICTED);
+	store_remove(s, db, dict_link_of(&s->db[db].dict, e), STORE_DEL_EVICTED);
 	return 0;
 }
 
@@ -738,7 +1050,10 @@ void store_stats_reset(struct store *s)
 
 size_t store_owned(const struct store *s, int db)
 {
-	return s->db[store_check_db(db)].owned;
+	const struct store_db *sd = &s->db[store_check_db(db)];
+
+	/* every entry that is not a string is a lock or a pool */
+	return sd->dict.count - sd->strings;
 }
 
 /* Not held to maxmemory, as Redis's RENAME and MOVE, which reuse the value:
@@ -756,7 +1071,7 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 		STORE_BUG("store_rename: a lock or pool is bound to its name");
 	if (klen > UINT32_MAX)
 		return -1;
-	n = store_entry_new(key, klen, sentry_value(e), e->vlen, STORE_STRING, sentry_expire(e));
+	n = store_entry_new(s, key, klen, sentry_value(e), e->vlen, STORE_STRING, sentry_expire(e));
 	if (!n)
 		return -1;
 	n->lru = e->lru;
@@ -772,8 +1087,7 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 		free(n);
 		return -1;
 	}
-	if (n->has_ttl)
-		dd->expires++;
+	store_count(dd, n, true);
 	s->entry_bytes += malloc_usable_size(n);
 	if (s->add)
 		s->add(s->add_ctx, dstdb, sentry_key(n), n->klen);

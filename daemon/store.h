@@ -54,10 +54,26 @@ typedef void store_touch_hook(void *ctx, int db, const void *key, size_t klen);
  * keyspace notifications' "new"; the hook must not touch the store. */
 typedef void store_add_hook(void *ctx, int db, const void *key, size_t klen);
 
+/* What eviction may take past maxmemory: keys with a TTL only (volatile) or
+ * any string (allkeys), chosen by approximate LRU or LFU (sampled into a
+ * pool of the best candidates, as Redis does), nearest TTL, or at random.
+ * Locks, pools and keys that clients wait on are never evicted. */
 enum store_policy {
-	STORE_NOEVICTION,   /* writes past maxmemory fail (-OOM) */
-	STORE_VOLATILE_LRU, /* evict approximately-LRU keys that have a TTL */
+	STORE_NOEVICTION,      /* writes past maxmemory fail (-OOM) */
+	STORE_VOLATILE_LRU,
+	STORE_VOLATILE_LFU,
+	STORE_VOLATILE_RANDOM,
+	STORE_VOLATILE_TTL,
+	STORE_ALLKEYS_LRU,
+	STORE_ALLKEYS_LFU,
+	STORE_ALLKEYS_RANDOM,
 };
+
+/* Redis's defaults for the eviction tunables. */
+#define STORE_SAMPLES_DEFAULT	 5  /* maxmemory-samples */
+#define STORE_LFU_LOG_DEFAULT	 10 /* lfu-log-factor */
+#define STORE_LFU_DECAY_DEFAULT	 1  /* lfu-decay-time, minutes */
+#define STORE_LFU_INIT		 5  /* a new key's LFU counter, as Redis's LFU_INIT_VAL */
 
 struct store_stats {
 	uint64_t expired; /* keys removed because their TTL passed */
@@ -82,16 +98,36 @@ void store_set_add_hook(struct store *s, store_add_hook *fn, void *ctx);
  * key of db (a command that swaps or moves whole databases: call it before
  * and after, for each database). */
 void store_touch(struct store *s, int db, const void *key, size_t klen);
+
+/* Asked of every eviction candidate: true keeps it (a key clients wait on).
+ * Must not call back into the store. */
+typedef bool store_pinned_fn(void *ctx, int db, const struct sentry *e);
+void store_set_pinned(struct store *s, store_pinned_fn *fn, void *ctx);
+
 /* maxmemory in bytes (0 = unlimited) and the policy that applies past it. */
 void store_set_maxmemory(struct store *s, size_t bytes, enum store_policy policy);
+/* maxmemory-samples (>= 1: keys sampled per database per eviction),
+ * lfu-log-factor and lfu-decay-time (minutes per counter step down; 0 =
+ * never decay), as Redis's directives. */
+void store_set_eviction(struct store *s, unsigned samples, unsigned lfu_log_factor,
+			unsigned lfu_decay_time);
+
+/* What OBJECT reports. The lru field holds seconds of last access under a
+ * non-LFU policy and minutes + an 8-bit logarithmic counter under an LFU
+ * one, so which one is meaningful depends on the policy in force. */
+bool store_policy_is_lfu(const struct store *s);
+/* s since e's last access (non-LFU policies). */
+uint32_t store_idle_s(const struct store *s, const struct sentry *e);
+/* e's LFU counter after decay (LFU policies); e is not changed. */
+unsigned store_lfu_freq(const struct store *s, const struct sentry *e);
 
 /* The live entry for key in db, or NULL. An expired entry found here is
- * deleted (hook: STORE_DEL_EXPIRED) and NULL returned. Updates the LRU clock
- * and the hit/miss counters. The pointer stays valid until the next call
- * that modifies the store. */
+ * deleted (hook: STORE_DEL_EXPIRED) and NULL returned. Records the access
+ * (LRU time or LFU counter) and counts the hit or miss. The pointer stays
+ * valid until the next call that modifies the store. */
 struct sentry *store_find(struct store *s, int db, const void *key, size_t klen);
 
-/* store_find for commands that write: touches LRU, counts no hit or miss
+/* store_find for commands that write: records the access, counts no hit or miss
  * (INFO's keyspace_hits/misses are about reads, as in Redis). */
 struct sentry *store_find_write(struct store *s, int db, const void *key, size_t klen);
 
@@ -104,7 +140,11 @@ void store_set_no_touch(struct store *s, bool on);
  * would free what the caller is still using. */
 struct sentry *store_peek_any(struct store *s, int db, const void *key, size_t klen);
 
-/* Like store_find but neither touches LRU nor counts a hit or miss. */
+/* store_find that records no access (OBJECT), yet counts the hit or miss
+ * as Redis's LOOKUP_NOTOUCH does. */
+struct sentry *store_find_notouch(struct store *s, int db, const void *key, size_t klen);
+
+/* Like store_find but neither records an access nor counts a hit or miss. */
 struct sentry *store_peek(struct store *s, int db, const void *key, size_t klen);
 
 /* Inserts or replaces key with value, type and expire (ms, monotonic, or

@@ -122,6 +122,9 @@ void resp_buf_free(struct resp_buf *b);
 int resp_buf_reserve(struct resp_buf *b, size_t extra);
 /* Appends raw bytes. 0, or -1 when out of memory (b unchanged). */
 int resp_buf_append(struct resp_buf *b, const void *p, size_t n);
+/* Appends printf-style text of any length (INFO lines, CLIENT LIST
+ * fields). 0, or -1 when out of memory or on a format error (b unchanged). */
+int resp_buf_printf(struct resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first n bytes (n <= b->len), moving the rest to the front. */
 void resp_buf_consume(struct resp_buf *b, size_t n);
 

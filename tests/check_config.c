@@ -190,14 +190,15 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 27);
+	ck_assert_uint_eq(ndirectives(), 30);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
-	ck_assert_str_eq(config_directive_name(15), "lock-max-waiters");
-	ck_assert_str_eq(config_directive_name(19), "admin-uid");
-	ck_assert_str_eq(config_directive_name(22), "acl-default");
-	ck_assert_str_eq(config_directive_name(25), "latency-monitor-threshold");
-	ck_assert_str_eq(config_directive_name(26), "notify-keyspace-events");
-	ck_assert_ptr_null(config_directive_name(27));
+	ck_assert_str_eq(config_directive_name(5), "maxmemory-samples");
+	ck_assert_str_eq(config_directive_name(18), "lock-max-waiters");
+	ck_assert_str_eq(config_directive_name(22), "admin-uid");
+	ck_assert_str_eq(config_directive_name(25), "acl-default");
+	ck_assert_str_eq(config_directive_name(28), "latency-monitor-threshold");
+	ck_assert_str_eq(config_directive_name(29), "notify-keyspace-events");
+	ck_assert_ptr_null(config_directive_name(30));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -227,6 +228,12 @@ static const struct {
 	{"maxmemory", "12345", "12345"},
 	{"maxmemory-policy", "volatile-lru", "volatile-lru"},
 	{"maxmemory-policy", "NoEviction", "noeviction"},
+	{"maxmemory-policy", "allkeys-lfu", "allkeys-lfu"},
+	{"maxmemory-policy", "VOLATILE-TTL", "volatile-ttl"},
+	{"maxmemory-samples", "1", "1"},
+	{"maxmemory-samples", "2147483647", "2147483647"},
+	{"lfu-log-factor", "0", "0"},
+	{"lfu-decay-time", "2147483647", "2147483647"},
 	{"loglevel", "debug", "debug"},
 	{"loglevel", "verbose", "verbose"},
 	{"loglevel", "WARNING", "warning"},
@@ -359,8 +366,12 @@ static const struct {
 	{"maxmemory", "1.5gb"},
 	{"maxmemory", "5 mb"},
 	{"maxmemory", "mb"},
-	{"maxmemory-policy", "allkeys-lru"},
+	{"maxmemory-policy", "allkeys-lr"},
 	{"maxmemory-policy", ""},
+	{"maxmemory-samples", "0"},
+	{"maxmemory-samples", "2147483648"},
+	{"lfu-log-factor", "-1"},
+	{"lfu-decay-time", "2147483648"},
 	{"loglevel", "trace"},
 	{"loglevel", "2"},
 	{"proto-inline-max", "1023"},
@@ -470,7 +481,8 @@ START_TEST(test_config_set_invalid_messages_name_the_accepted_range)
 		 "invalid value '9' for 'unixsocketperm' (expected an octal mode 0..0777)"},
 		{"maxmemory-policy", "lru",
 		 "invalid value 'lru' for 'maxmemory-policy' (expected one of noeviction, "
-		 "volatile-lru)"},
+		 "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, "
+		 "allkeys-lfu, allkeys-random)"},
 		{"loglevel", "x",
 		 "invalid value 'x' for 'loglevel' (expected one of debug, verbose, notice, "
 		 "warning)"},
@@ -707,6 +719,9 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"maxclients", "10000"},
 		{"maxmemory", "0"},
 		{"maxmemory-policy", "noeviction"},
+		{"maxmemory-samples", "5"},
+		{"lfu-log-factor", "10"},
+		{"lfu-decay-time", "1"},
 		{"loglevel", "notice"},
 		{"logfile", ""},
 		{"proto-inline-max", "65536"},
@@ -748,16 +763,17 @@ END_TEST
 START_TEST(test_config_get_matches_glob_patterns_case_insensitively)
 {
 	static const char *const max[] = {
-		"maxclients",	     "maxmemory",      "maxmemory-policy", "proto-inline-max",
-		"proto-max-bulk-len", "proto-max-args", "lock-max-waiters", "slowlog-max-len",
+		"maxclients",	     "maxmemory",      "maxmemory-policy", "maxmemory-samples",
+		"proto-inline-max",  "proto-max-bulk-len", "proto-max-args", "lock-max-waiters",
+		"slowlog-max-len",
 	};
 	struct config c;
 	struct got g = {0};
 
 	config_defaults(&c);
 	config_get(&c, "*max*", got_cb, &g);
-	ck_assert_int_eq(g.n, 8);
-	for (int i = 0; i < 8; i++)
+	ck_assert_int_eq(g.n, 9);
+	for (int i = 0; i < 9; i++)
 		ck_assert_str_eq(g.names[i], max[i]);
 
 	memset(&g, 0, sizeof(g));

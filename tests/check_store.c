@@ -859,6 +859,289 @@ START_TEST(test_store_eviction_finds_rare_ttl_keys_by_walking_in_order)
 }
 END_TEST
 
+/* ---- policies: sampling, the pool, LFU counters ---------------------------- */
+
+static const enum store_policy evicting_policies[] = {
+	STORE_VOLATILE_LRU, STORE_VOLATILE_LFU, STORE_VOLATILE_RANDOM, STORE_VOLATILE_TTL,
+	STORE_ALLKEYS_LRU,  STORE_ALLKEYS_LFU,  STORE_ALLKEYS_RANDOM,
+};
+#define NPOLICIES (sizeof evicting_policies / sizeof evicting_policies[0])
+
+/* Sets maxmemory so that room for n more entries like e must be made by
+ * evicting n of them. */
+static void limit_to_evict(enum store_policy p, const struct sentry *e, size_t n)
+{
+	finish_rehash(s);
+	store_set_maxmemory(s, store_used_memory(s) - n * malloc_usable_size((void *)e), p);
+}
+
+START_TEST(test_store_allkeys_lru_keeps_the_hot_set_and_evicts_keys_without_ttl)
+{
+	long i;
+
+	clock_fake_set(100 * 1000, 0);
+	for (i = 0; i < 100; i++)
+		put_n(s, 0, 'k', i, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+	clock_fake_set(200 * 1000, 0);
+	for (i = 0; i < 10; i++)
+		ck_assert_ptr_nonnull(find_n(0, 'k', i));
+	limit_to_evict(STORE_ALLKEYS_LRU, peek_n(s, 0, 'k', 0), 60);
+	ck_assert_int_eq(store_make_room(s, 0), 0);
+	ck_assert_uint_eq(hk.count[STORE_DEL_EVICTED], 60);
+	/* A random victim would be one of the 10 hot keys in 60 evictions
+	 * nearly always; the pool keeps cold candidates for the next one. */
+	for (i = 0; i < 10; i++)
+		ck_assert_msg(peek_n(s, 0, 'k', i), "hot key %ld evicted", i);
+}
+END_TEST
+
+START_TEST(test_store_lru_with_samples_covering_the_table_is_exact)
+{
+	long i;
+
+	store_set_eviction(s, 1000, STORE_LFU_LOG_DEFAULT, STORE_LFU_DECAY_DEFAULT);
+	for (i = 0; i < 100; i++) {
+		clock_fake_set((100 + i) * 1000, 0);
+		put_n(s, 0, 'k', i, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+	}
+	limit_to_evict(STORE_ALLKEYS_LRU, peek_n(s, 0, 'k', 0), 30);
+	ck_assert_int_eq(store_make_room(s, 0), 0);
+	for (i = 0; i < 100; i++)
+		ck_assert_msg(!peek_n(s, 0, 'k', i) == (i < 30), "key %ld (written at %lds)", i,
+			      100 + i);
+}
+END_TEST
+
+START_TEST(test_store_allkeys_lfu_keeps_frequently_read_keys_over_newer_cold_ones)
+{
+	long i, j;
+
+	/* At the start of a minute, so that nothing decays below. */
+	clock_fake_set(20 * 60 * 1000, 0);
+	store_set_maxmemory(s, 0, STORE_ALLKEYS_LFU);
+	for (i = 0; i < 10; i++) {
+		put_n(s, 0, 'h', i, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+		for (j = 0; j < 50; j++)
+			find_n(0, 'h', i);
+		ck_assert_uint_gt(store_lfu_freq(s, peek_n(s, 0, 'h', i)), STORE_LFU_INIT);
+	}
+	/* Newer, in the same minute: LRU would keep these. */
+	clock_fake_set(20 * 60 * 1000 + 30 * 1000, 0);
+	for (i = 0; i < 90; i++)
+		put_n(s, 0, 'c', i, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+	/* A sample of hot keys alone, with no cold candidate left in the pool,
+	 * would take a hot one: with 10 of 100 hot, practically never. */
+	limit_to_evict(STORE_ALLKEYS_LFU, peek_n(s, 0, 'c', 0), 50);
+	ck_assert_int_eq(store_make_room(s, 0), 0);
+	ck_assert_uint_eq(hk.count[STORE_DEL_EVICTED], 50);
+	for (i = 0; i < 10; i++)
+		ck_assert_msg(peek_n(s, 0, 'h', i), "frequently read key %ld evicted", i);
+}
+END_TEST
+
+START_TEST(test_store_volatile_ttl_evicts_the_nearest_expiry_first)
+{
+	long i;
+
+	store_set_eviction(s, 1000, STORE_LFU_LOG_DEFAULT, STORE_LFU_DECAY_DEFAULT);
+	for (i = 0; i < 100; i++) {
+		put_n(s, 0, 'p', i, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+		/* Expire times out of key order: 97, 94, ... */
+		put_n(s, 0, 't', i, VAL_LEN, STORE_STRING, FAR_MS + (i * 37 % 100) * 1000);
+	}
+	limit_to_evict(STORE_VOLATILE_TTL, peek_n(s, 0, 't', 0), 20);
+	ck_assert_int_eq(store_make_room(s, 0), 0);
+	ck_assert_uint_eq(hk.count[STORE_DEL_EVICTED], 20);
+	for (i = 0; i < 100; i++) {
+		ck_assert_ptr_nonnull(peek_n(s, 0, 'p', i));
+		ck_assert_msg(!peek_n(s, 0, 't', i) == (i * 37 % 100 < 20), "key %ld, %lds", i,
+			      i * 37 % 100);
+	}
+}
+END_TEST
+
+START_TEST(test_store_volatile_policies_evict_only_ttl_keys_then_refuse)
+{
+	size_t p;
+	long i, n;
+
+	for (p = 0; p < NPOLICIES && evicting_policies[p] <= STORE_VOLATILE_TTL; p++) {
+		memset(&hk, 0, sizeof hk);
+		store_flushall(s);
+		store_set_maxmemory(s, 0, STORE_NOEVICTION);
+		for (i = 0; i < 200; i++)
+			put_n(s, 0, 'p', i, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+		for (i = 0; i < 50; i++)
+			put_n(s, 3, 'v', i, VAL_LEN, STORE_STRING, FAR_MS);
+		finish_rehash(s);
+		store_set_maxmemory(s, store_used_memory(s), evicting_policies[p]);
+		memset(&hk, 0, sizeof hk);
+		for (n = 0; n < 100 && put_n(s, 0, 'n', n, VAL_LEN, STORE_STRING, STORE_NO_EXPIRE);
+		     n++)
+			;
+		ck_assert_msg(n >= 40 && n < 100, "policy %d: %ld writes for 50 TTL keys",
+			      (int)evicting_policies[p], n);
+		ck_assert_uint_eq(hk.count[STORE_DEL_EVICTED], 50);
+		ck_assert_uint_eq(hk.bad_evictions, 0);
+		ck_assert_uint_eq(store_dbsize(s, 3), 0);
+		for (i = 0; i < 200; i++)
+			ck_assert_ptr_nonnull(peek_n(s, 0, 'p', i));
+		ck_assert_ptr_null(put_n(s, 0, 'x', 0, VAL_LEN, STORE_STRING, FAR_MS));
+	}
+}
+END_TEST
+
+/* Pins the keys that start with 'w', as the daemon pins waited-on keys. */
+static bool pin_w(void *ctx, int db, const struct sentry *e)
+{
+	(void)ctx;
+	(void)db;
+	return sentry_key(e)[0] == 'w';
+}
+
+START_TEST(test_store_locks_pools_and_pinned_keys_survive_every_policy)
+{
+	size_t p;
+	long i;
+
+	store_set_pinned(s, pin_w, NULL);
+	for (p = 0; p < NPOLICIES; p++) {
+		store_flushall(s);
+		store_set_maxmemory(s, 0, STORE_NOEVICTION);
+		for (i = 0; i < 20; i++) {
+			put_n(s, 0, 'L', i, 8, STORE_LOCK, i % 2 ? FAR_MS : STORE_NO_EXPIRE);
+			put_n(s, 0, 'P', i, 8, STORE_POOL, i % 2 ? FAR_MS : STORE_NO_EXPIRE);
+			put_n(s, 0, 'w', i, VAL_LEN, STORE_STRING, i % 2 ? FAR_MS : STORE_NO_EXPIRE);
+		}
+		for (i = 0; i < 100; i++)
+			put_n(s, 0, 'v', i, VAL_LEN, STORE_STRING, FAR_MS);
+		finish_rehash(s);
+		store_set_maxmemory(s, store_used_memory(s), evicting_policies[p]);
+		for (i = 0; i < 300 && put_n(s, 0, 'n', i, VAL_LEN, STORE_STRING, FAR_MS); i++)
+			;
+		ck_assert_msg(i == 300, "policy %d: refused after %ld writes",
+			      (int)evicting_policies[p], i);
+		for (i = 0; i < 20; i++) {
+			ck_assert_ptr_nonnull(peek_n(s, 0, 'L', i));
+			ck_assert_ptr_nonnull(peek_n(s, 0, 'P', i));
+			ck_assert_msg(peek_n(s, 0, 'w', i), "policy %d evicted pinned key %ld",
+				      (int)evicting_policies[p], i);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_store_lfu_counter_starts_at_5_climbs_decays_and_saturates)
+{
+	struct sentry *e;
+	int i;
+
+	store_set_maxmemory(s, 0, STORE_ALLKEYS_LFU);
+	ck_assert(store_policy_is_lfu(s));
+	/* Factor 0: every access counts. */
+	store_set_eviction(s, 5, 0, 1);
+	e = put_str(0, "k", "v", STORE_NO_EXPIRE);
+	ck_assert_uint_eq(store_lfu_freq(s, e), STORE_LFU_INIT);
+	for (i = 0; i < 10; i++)
+		store_find(s, 0, "k", 1);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 15);
+	/* An overwrite keeps the counter, as Redis. */
+	e = put_str(0, "k", "w", STORE_NO_EXPIRE);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 15);
+	e = put_str(0, "k", "a longer value that needs a new entry", STORE_NO_EXPIRE);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 15);
+	/* One step down per lfu-decay-time minutes idle (whole minutes of the
+	 * clock: T0 is 16 min 40 s); reading it does not. */
+	clock_fake_set(T0_MS + 3 * 60 * 1000, 0);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 12);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 12);
+	e = store_find(s, 0, "k", 1);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 13);
+	store_set_eviction(s, 5, 0, 0);
+	clock_fake_set(T0_MS + 1000 * 60 * 1000, 0);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 13);
+	for (i = 0; i < 300; i++)
+		store_find(s, 0, "k", 1);
+	ck_assert_uint_eq(store_lfu_freq(s, e), 255);
+
+	/* Factor 10: logarithmic, a thousand reads take it to about 19. */
+	store_set_eviction(s, 5, 10, 1);
+	e = put_str(0, "j", "v", STORE_NO_EXPIRE);
+	for (i = 0; i < 1000; i++)
+		store_find(s, 0, "j", 1);
+	ck_assert_uint_ge(store_lfu_freq(s, e), 12);
+	ck_assert_uint_le(store_lfu_freq(s, e), 30);
+}
+END_TEST
+
+START_TEST(test_store_find_notouch_counts_but_keeps_the_access_time)
+{
+	struct sentry *e;
+
+	put_str(0, "k", "v", STORE_NO_EXPIRE);
+	clock_fake_set(T0_MS + 7000, 0);
+	e = store_find_notouch(s, 0, "k", 1);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(store_idle_s(s, e), 7);
+	ck_assert_ptr_null(store_find_notouch(s, 0, "x", 1));
+	ck_assert_uint_eq(store_stats(s)->hits, 1);
+	ck_assert_uint_eq(store_stats(s)->misses, 1);
+	store_find(s, 0, "k", 1);
+	ck_assert_uint_eq(store_idle_s(s, e), 0);
+}
+END_TEST
+
+/* The volatile candidates follow EXPIRE and PERSIST (store_set_expire, in
+ * place or moved), and locks with a TTL are none of them. */
+START_TEST(test_store_volatile_candidates_follow_expire_and_persist)
+{
+	long i;
+
+	for (i = 0; i < 200; i++)
+		put_n(s, 0, 'p', i, i % 2 ? VAL_LEN : VAL_LEN + 8, STORE_STRING, STORE_NO_EXPIRE);
+	for (i = 0; i < 20; i++)
+		put_n(s, 0, 'L', i, 8, STORE_LOCK, FAR_MS);
+	finish_rehash(s);
+	store_set_maxmemory(s, store_used_memory(s), STORE_VOLATILE_LRU);
+	ck_assert_int_eq(store_make_room(s, 1), -1);
+
+	for (i = 0; i < 4; i++)
+		ck_assert_ptr_nonnull(store_set_expire(s, 0, peek_n(s, 0, 'p', i), FAR_MS));
+	ck_assert_ptr_nonnull(store_set_expire(s, 0, peek_n(s, 0, 'p', 2), STORE_NO_EXPIRE));
+	ck_assert_ptr_nonnull(store_set_expire(s, 0, peek_n(s, 0, 'p', 3), STORE_NO_EXPIRE));
+	for (i = 0; i < 10 && store_make_room(s, 1) == 0; i++)
+		store_set_maxmemory(s, store_used_memory(s), STORE_VOLATILE_LRU);
+	ck_assert_uint_eq(hk.count[STORE_DEL_EVICTED], 2);
+	ck_assert_ptr_null(peek_n(s, 0, 'p', 0));
+	ck_assert_ptr_null(peek_n(s, 0, 'p', 1));
+	ck_assert_ptr_nonnull(peek_n(s, 0, 'p', 2));
+	ck_assert_ptr_nonnull(peek_n(s, 0, 'p', 3));
+	for (i = 0; i < 20; i++)
+		ck_assert_ptr_nonnull(peek_n(s, 0, 'L', i));
+	ck_assert_uint_eq(store_expires(s, 0), 20);
+}
+END_TEST
+
+/* Regression: a random pick gave up after 10 buckets, and the ordered walk
+ * then spent itself on the part of t[0] the rehash had drained: -OOM with
+ * thousands of keys to evict (bench/evict.sh, volatile-random). */
+START_TEST(test_store_random_eviction_never_fails_while_the_table_rehashes)
+{
+	long i;
+
+	for (i = 0; i < 20000; i++)
+		put_n(s, 0, 'k', i, VAL_LEN, STORE_STRING, FAR_MS);
+	store_rehash_step(s, 4000);
+	ck_assert_msg(store_rehash_step(s, 0), "the table should be mid-rehash");
+	store_set_maxmemory(s, store_used_memory(s), STORE_VOLATILE_RANDOM);
+	for (i = 0; i < 3000; i++)
+		ck_assert_msg(put_n(s, 0, 'n', i, VAL_LEN, STORE_STRING, FAR_MS),
+			      "write %ld refused with 20000 keys to evict", i);
+	ck_assert_msg(store_rehash_step(s, 0), "the rehash ended before the writes");
+	ck_assert_uint_ge(hk.count[STORE_DEL_EVICTED], 3000);
+}
+END_TEST
+
 START_TEST(test_store_hook_gets_the_reason_of_every_removal_path)
 {
 	struct sentry *e;
@@ -1285,6 +1568,15 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_store_volatile_lru_evicts_least_recently_used_keys);
 	tcase_add_test(tc, test_store_volatile_lru_fails_when_nothing_is_evictable);
 	tcase_add_test(tc, test_store_put_never_evicts_the_entry_it_replaces);
+	tcase_add_test(tc, test_store_allkeys_lru_keeps_the_hot_set_and_evicts_keys_without_ttl);
+	tcase_add_test(tc, test_store_lru_with_samples_covering_the_table_is_exact);
+	tcase_add_test(tc, test_store_allkeys_lfu_keeps_frequently_read_keys_over_newer_cold_ones);
+	tcase_add_test(tc, test_store_volatile_ttl_evicts_the_nearest_expiry_first);
+	tcase_add_test(tc, test_store_volatile_policies_evict_only_ttl_keys_then_refuse);
+	tcase_add_test(tc, test_store_locks_pools_and_pinned_keys_survive_every_policy);
+	tcase_add_test(tc, test_store_lfu_counter_starts_at_5_climbs_decays_and_saturates);
+	tcase_add_test(tc, test_store_find_notouch_counts_but_keeps_the_access_time);
+	tcase_add_test(tc, test_store_volatile_candidates_follow_expire_and_persist);
 	tcase_add_test(tc, test_store_hook_gets_the_reason_of_every_removal_path);
 	tcase_add_test(tc, test_store_free_reports_remaining_entries_as_flushed);
 	tcase_add_test(tc, test_store_new_out_of_memory_returns_null);
@@ -1302,6 +1594,7 @@ Suite *store_suite(void)
 	tcase_add_test(big, test_store_table_shrinks_after_deletes);
 	tcase_add_test(big, test_store_expire_cycle_reclaims_100k_keys_in_bounded_slices);
 	tcase_add_test(big, test_store_eviction_finds_rare_ttl_keys_by_walking_in_order);
+	tcase_add_test(big, test_store_random_eviction_never_fails_while_the_table_rehashes);
 	tcase_add_test(big, test_dict_shrinks_by_at_most_64_and_unmaps_drained_buckets_as_it_goes);
 	suite_add_tcase(su, big);
 	return su;
