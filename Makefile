@@ -218,6 +218,8 @@ $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
 
 # The async face's daemon suite runs under check-valgrind too.
 VALGRIND_SUITES += async_daemon
+# pub/sub and keyspace notifications (check_pubsub.c): about 20 s under valgrind.
+VALGRIND_SUITES += pubsub
 
 # bench/async.sh's load generator (the async face on one thread against
 # the blocking one on many).

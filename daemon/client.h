@@ -46,6 +46,7 @@ struct multi_state {
 struct waiter;
 struct acl_rule;
 struct multi_state;
+struct pubsub_state;
 LIST_HEAD(lock_list, lock);
 LIST_HEAD(slot_list, slot);
 LIST_HEAD(watch_list, watch);
@@ -64,6 +65,7 @@ struct conn {
 	int64_t created_ms;		/* ms, monotonic */
 	int64_t last_ms;		/* ms, monotonic: last byte read */
 	int64_t partial_since_ms;	/* ms, monotonic: first byte of an unfinished request; 0 if none */
+	int64_t obuf_soft_since_ms;	/* ms, monotonic: output past its soft limit since; 0 if not */
 	const char *last_cmd;		/* static name of the last command */
 	unsigned acl_gen;		/* acl.c: rules generation acl_rule was found in; 0 = none */
 	const struct acl_rule *acl_rule; /* acl.c: the access rule in force for this peer */
@@ -83,6 +85,7 @@ struct conn {
 	struct slot_list slots;		/* session-bound pool slots it holds */
 	struct multi_state *multi;	/* commands queued since MULTI, or NULL (cmd_multi.c) */
 	struct watch_list watches;	/* keys it WATCHes (watch.c) */
+	struct pubsub_state *pubsub;	/* its subscriptions, or NULL (pubsub.c) */
 
 	LIST_ENTRY(conn) link;		/* server.clients */
 	LIST_ENTRY(conn) monitor_link;	/* monitor.c's list, while CONN_MONITOR */

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "lock.h"
 #include "pool.h"
+#include "pubsub.h"
 #include "server.h"
 #include "waitq.h"
 
@@ -29,6 +30,8 @@ static void client_info_flags(const struct conn *x, char *flags)
 
 	if (x->flags & CONN_MONITOR)
 		*p++ = 'O';
+	if (pubsub_is_subscribed(x))
+		*p++ = 'P';
 	if (x->flags & CONN_MULTI)
 		*p++ = 'x';
 	if (x->flags & CONN_BLOCKED)
@@ -65,11 +68,13 @@ void client_info_describe(struct resp_buf *b, const struct conn *x, int64_t now)
 			server.cfg.unixsocket, server.cfg.unixsocket, x->fd);
 	client_info_name(b, " name=", x->name);
 	resp_buf_printf(b,
-			" age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 multi=%ld qbuf=%zu "
+			" age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu multi=%ld qbuf=%zu "
 			"qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu oll=0 omem=0 "
 			"tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=2",
 			(long long)((now - x->created_ms) / 1000),
-			(long long)((now - x->last_ms) / 1000), flags, x->db, client_multi_queued(x),
+			(long long)((now - x->last_ms) / 1000), flags, x->db,
+			pubsub_count(x, PUBSUB_CHANNEL), pubsub_count(x, PUBSUB_PATTERN),
+			pubsub_count(x, PUBSUB_SHARD), client_multi_queued(x),
 			x->in.len - x->in_pos,
 			x->in.cap - x->in.len, x->out.cap, conn_pending_out(x),
 			sizeof *x + x->in.cap + x->out.cap,

@@ -38,6 +38,9 @@ cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, c
 /* cmd_multi.c: transactions (what dispatch and others need is in multi.h) */
 cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
+/* cmd_pubsub.c: pub/sub (subscriptions are pubsub.c's) */
+cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_ssubscribe,
+	cmd_sunsubscribe, cmd_publish, cmd_spublish, cmd_pubsub;
 
 /* cmd_script.c: scripting (the engine is script.c) */
 cmd_proc cmd_eval, cmd_evalsha, cmd_eval_ro, cmd_evalsha_ro, cmd_script;

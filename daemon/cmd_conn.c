@@ -17,6 +17,7 @@
 #include "monitor.h"
 #include "multi.h"
 #include "pause.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "security.h"
 #include "server.h"
@@ -146,6 +147,7 @@ void cmd_reset(struct conn *c, int argc, struct resp_arg *argv)
 	free(c->name);
 	c->name = NULL;
 	monitor_remove(c);
+	pubsub_conn_gone(c); /* leaves subscribed mode without a reply, as Redis */
 	c->flags &= ~(CONN_NO_EVICT | CONN_NO_TOUCH);
 	reply_simple(c, "RESET");
 }

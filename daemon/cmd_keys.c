@@ -18,6 +18,7 @@
 #include "client.h"
 #include "cmd_args.h"
 #include "keymatch.h"
+#include "kevent.h"
 #include "reply.h"
 #include "lock.h"
 #include "server.h"
@@ -50,9 +51,12 @@ void cmd_del(struct conn *c, int argc, struct resp_arg *argv)
 
 	if (keys_check_force(c, argc, argv, 1) != 0)
 		return;
-	for (int i = 1; i < argc; i++)
-		n += store_delete(server.store, c->db, argv[i].ptr, argv[i].len,
-				  STORE_DEL_DELETED);
+	for (int i = 1; i < argc; i++) {
+		if (!store_delete(server.store, c->db, argv[i].ptr, argv[i].len, STORE_DEL_DELETED))
+			continue;
+		kevent_notify(KEV_GENERIC, "del", c->db, argv[i].ptr, argv[i].len);
+		n++;
+	}
 	reply_int(c, n);
 }
 
@@ -141,10 +145,15 @@ static void expire_generic(struct conn *c, int argc, struct resp_arg *argv, bool
 		return;
 	}
 	if (deadline <= clock_ms()) {
-		store_delete_entry(server.store, c->db, e, STORE_DEL_EXPIRED);
+		/* A deletion by command, as Redis counts and reports it ("del",
+		 * not "expired"; a lock on the key is forced, not expired). */
+		store_delete_entry(server.store, c->db, e, STORE_DEL_DELETED);
+		kevent_notify(KEV_GENERIC, "del", c->db, argv[1].ptr, argv[1].len);
 	} else if (!store_set_expire(server.store, c->db, e, deadline)) {
 		reply_error(c, ERR_OOM);
 		return;
+	} else {
+		kevent_notify(KEV_GENERIC, "expire", c->db, argv[1].ptr, argv[1].len);
 	}
 	/* Waiters on this key time their wake-up by its TTL: re-arm. */
 	waitq_wake(c->db, argv[1].ptr, argv[1].len);
@@ -258,6 +267,7 @@ void cmd_persist(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	kevent_notify(KEV_GENERIC, "persist", c->db, argv[1].ptr, argv[1].len);
 	reply_int(c, 1);
 }
 
@@ -477,6 +487,8 @@ static void rename_generic(struct conn *c, struct resp_arg *argv, bool nx)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	kevent_notify(KEV_GENERIC, "rename_from", c->db, argv[1].ptr, argv[1].len);
+	kevent_notify(KEV_GENERIC, "rename_to", c->db, argv[2].ptr, argv[2].len);
 	if (nx)
 		reply_int(c, 1);
 	else
@@ -525,6 +537,8 @@ void cmd_move(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	kevent_notify(KEV_GENERIC, "move_from", c->db, argv[1].ptr, argv[1].len);
+	kevent_notify(KEV_GENERIC, "move_to", db, argv[1].ptr, argv[1].len);
 	reply_int(c, 1);
 }
 
@@ -573,6 +587,10 @@ void cmd_copy(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	/* Redis deletes a replaced destination and adds it anew. */
+	if (dst)
+		kevent_notify(KEV_NEW, "new", db, argv[2].ptr, argv[2].len);
+	kevent_notify(KEV_GENERIC, "copy_to", db, argv[2].ptr, argv[2].len);
 	reply_int(c, 1);
 }
 

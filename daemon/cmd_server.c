@@ -21,6 +21,7 @@
 #include "command_stats.h"
 #include "lock.h"
 #include "pool.h"
+#include "pubsub.h"
 #include "random.h"
 #include "script.h"
 #include "reply.h"
@@ -30,12 +31,18 @@
 
 void cmd_ping(struct conn *c, int argc, struct resp_arg *argv)
 {
-	if (argc > 2)
+	if (argc > 2) {
 		reply_error(c, "ERR wrong number of arguments for 'ping' command");
-	else if (argc == 2)
+	} else if (pubsub_is_subscribed(c)) {
+		/* A subscriber's replies are pushes: *2 [pong, arg or ""], as Redis. */
+		reply_array(c, 2);
+		reply_bulk(c, "pong", 4);
+		reply_bulk(c, argc == 2 ? argv[1].ptr : "", argc == 2 ? argv[1].len : 0);
+	} else if (argc == 2) {
 		reply_bulk(c, argv[1].ptr, argv[1].len);
-	else
+	} else {
 		reply_raw(c, "+PONG\r\n", 7);
+	}
 }
 
 void cmd_echo(struct conn *c, int argc, struct resp_arg *argv)

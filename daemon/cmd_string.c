@@ -23,6 +23,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "cmd_args.h"
+#include "kevent.h"
 #include "lock.h"
 #include "reply.h"
 #include "server.h"
@@ -201,13 +202,23 @@ static void set_generic(struct conn *c, struct resp_arg *key, struct resp_arg *v
 	if ((opts & OPT_KEEPTTL) && old)
 		expire = sentry_expire(old);
 	if (expire != STORE_NO_EXPIRE && expire <= clock_ms()) {
-		/* An absolute time already past: the key is set and gone. */
-		store_delete(server.store, c->db, key->ptr, key->len, STORE_DEL_EXPIRED);
+		/* An absolute time already past: the key is set and gone. A
+		 * watcher hears what Redis tells: [new,] set, expire, expired. */
+		if (!old)
+			kevent_notify(KEV_NEW, "new", c->db, key->ptr, key->len);
+		kevent_notify(KEV_STRING, "set", c->db, key->ptr, key->len);
+		kevent_notify(KEV_GENERIC, "expire", c->db, key->ptr, key->len);
+		if (!store_delete(server.store, c->db, key->ptr, key->len, STORE_DEL_EXPIRED))
+			kevent_notify(KEV_EXPIRED, "expired", c->db, key->ptr, key->len);
 	} else if (!store_put(server.store, c->db, key->ptr, key->len, val->ptr, val->len,
 			      STORE_STRING, expire)) {
 		c->out.len = mark;
 		reply_error(c, ERR_OOM);
 		return;
+	} else {
+		kevent_notify(KEV_STRING, "set", c->db, key->ptr, key->len);
+		if (expire != STORE_NO_EXPIRE && !(opts & OPT_KEEPTTL))
+			kevent_notify(KEV_GENERIC, "expire", c->db, key->ptr, key->len);
 	}
 	if (int_reply)
 		reply_int(c, 1);
@@ -262,7 +273,9 @@ void cmd_getset(struct conn *c, int argc, struct resp_arg *argv)
 		       STORE_STRING, STORE_NO_EXPIRE)) {
 		c->out.len = mark;
 		reply_error(c, ERR_OOM);
+		return;
 	}
+	kevent_notify(KEV_STRING, "set", c->db, argv[1].ptr, argv[1].len);
 }
 
 void cmd_getdel(struct conn *c, int argc, struct resp_arg *argv)
@@ -274,6 +287,7 @@ void cmd_getdel(struct conn *c, int argc, struct resp_arg *argv)
 		return;
 	reply_bulk(c, sentry_value(e), e->vlen);
 	store_delete_entry(server.store, c->db, e, STORE_DEL_DELETED);
+	kevent_notify(KEV_GENERIC, "del", c->db, argv[1].ptr, argv[1].len);
 }
 
 /* GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]: as Redis, a bad time is
@@ -298,6 +312,7 @@ void cmd_getex(struct conn *c, int argc, struct resp_arg *argv)
 	if (when && expire <= clock_ms()) {
 		/* EXAT/PXAT in the past: Redis deletes the key. */
 		store_delete_entry(server.store, c->db, e, STORE_DEL_DELETED);
+		kevent_notify(KEV_GENERIC, "del", c->db, argv[1].ptr, argv[1].len);
 		return;
 	}
 	if (!when && (!(opts & OPT_PERSIST) || sentry_expire(e) == STORE_NO_EXPIRE))
@@ -307,6 +322,7 @@ void cmd_getex(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	kevent_notify(KEV_GENERIC, when ? "expire" : "persist", c->db, argv[1].ptr, argv[1].len);
 	/* Lock waiters blocked by this key time their wake-up by its TTL. */
 	waitq_wake(c->db, argv[1].ptr, argv[1].len);
 }
@@ -336,6 +352,7 @@ static int mset_put(struct conn *c, int argc, struct resp_arg *argv)
 			reply_error(c, ERR_OOM);
 			return -1;
 		}
+		kevent_notify(KEV_STRING, "set", c->db, argv[i].ptr, argv[i].len);
 	}
 	return 0;
 }
@@ -412,8 +429,10 @@ void cmd_append(struct conn *c, int argc, struct resp_arg *argv)
 	/* A new key is the argument itself, which the protocol already bounds. */
 	if (e && string_len_ok(c, olen, argv[2].len) != 0)
 		return;
-	if (string_patch(c, &argv[1], e, olen + argv[2].len, olen, argv[2].ptr, argv[2].len) == 0)
-		reply_int(c, (long long)(olen + argv[2].len));
+	if (string_patch(c, &argv[1], e, olen + argv[2].len, olen, argv[2].ptr, argv[2].len) != 0)
+		return;
+	kevent_notify(KEV_STRING, "append", c->db, argv[1].ptr, argv[1].len);
+	reply_int(c, (long long)(olen + argv[2].len));
 }
 
 void cmd_setrange(struct conn *c, int argc, struct resp_arg *argv)
@@ -445,8 +464,10 @@ void cmd_setrange(struct conn *c, int argc, struct resp_arg *argv)
 		return;
 	end = (size_t)offset + val->len;
 	if (string_patch(c, &argv[1], e, end > olen ? end : olen, (size_t)offset, val->ptr,
-			 val->len) == 0)
-		reply_int(c, (long long)(end > olen ? end : olen));
+			 val->len) != 0)
+		return;
+	kevent_notify(KEV_STRING, "setrange", c->db, argv[1].ptr, argv[1].len);
+	reply_int(c, (long long)(end > olen ? end : olen));
 }
 
 /* GETRANGE and SUBSTR key start end: Redis's arithmetic, including its
@@ -520,6 +541,7 @@ static void incr_generic(struct conn *c, struct resp_arg *key, long long by)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	kevent_notify(KEV_STRING, "incrby", c->db, key->ptr, key->len);
 	reply_int(c, v);
 }
 
@@ -627,6 +649,7 @@ void cmd_incrbyfloat(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_OOM);
 		return;
 	}
+	kevent_notify(KEV_STRING, "incrbyfloat", c->db, argv[1].ptr, argv[1].len);
 	reply_bulk(c, buf, n);
 }
 

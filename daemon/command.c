@@ -119,6 +119,16 @@ static const struct command table[] = {
 	{"watch", -2, F | CMD_NOSCRIPT, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
 	{"unwatch", 1, F | CMD_NOSCRIPT, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
 
+	/* ---- pub/sub (cmd_pubsub.c) ---- */
+	{"subscribe", -2, CMD_NOSCRIPT, cmd_subscribe, 0, 0, 0, CAT_PUBSUB},
+	{"unsubscribe", -1, CMD_NOSCRIPT, cmd_unsubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"psubscribe", -2, CMD_NOSCRIPT, cmd_psubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"punsubscribe", -1, CMD_NOSCRIPT, cmd_punsubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"ssubscribe", -2, CMD_NOSCRIPT, cmd_ssubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"sunsubscribe", -1, CMD_NOSCRIPT, cmd_sunsubscribe, 0, 0, 0, CAT_PUBSUB},
+	{"publish", 3, F, cmd_publish, 0, 0, 0, CAT_PUBSUB},
+	{"spublish", 3, F, cmd_spublish, 0, 0, 0, CAT_PUBSUB},
+	{"pubsub", -2, 0, cmd_pubsub, 0, 0, 0, CAT_PUBSUB},
 
 	/* ---- scripting (cmd_script.c) ---- */
 	{"eval", -3, CMD_NOSCRIPT, cmd_eval, 0, 0, 0, CAT_SCRIPTING},

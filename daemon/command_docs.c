@@ -18,6 +18,7 @@
 #define G_CONN    "connection"
 #define G_SERVER  "server"
 #define G_SCRIPT  "scripting"
+#define G_PUBSUB  "pubsub"
 
 #define O1 "O(1)"
 #define ON "O(N)"
@@ -240,6 +241,57 @@ static const struct command_doc docs[] = {
 	{"script|load", "Loads a server-side Lua script to the script cache.", "2.6.0", G_SCRIPT,
 	 "O(N) with N being the length in bytes of the script body.", "script:string", 3, NULL,
 	 "request_policy:all_nodes response_policy:all_succeeded"},
+	/* ---- pub/sub ---- */
+	{"psubscribe", "Listens for messages published to channels that match one or more patterns.",
+	 "2.0.0", G_PUBSUB,
+	 "O(N) where N is the number of patterns the client is already subscribed to.",
+	 "pattern:pattern+", 0, NULL, NULL},
+	{"publish", "Posts a message to a channel.", "2.0.0", G_PUBSUB,
+	 "O(N+M) where N is the number of clients subscribed to the receiving channel and M is "
+	 "the total number of subscribed patterns (by any client).",
+	 "channel:string message:string", 0, NULL, NULL},
+	{"pubsub", "A container for Pub/Sub commands.", "2.8.0", G_PUBSUB, "Depends on subcommand.",
+	 "", 0, NULL, NULL},
+	{"pubsub|channels", "Returns the active channels.", "2.8.0", G_PUBSUB,
+	 "O(N) where N is the number of active channels, and assuming constant time pattern "
+	 "matching (relatively short channels and patterns)",
+	 "pattern:pattern?", -2, NULL, NULL},
+	{"pubsub|help", "Returns helpful text about the different subcommands.", "6.2.0", G_PUBSUB,
+	 O1, "", 2, NULL, NULL},
+	{"pubsub|numpat", "Returns a count of unique pattern subscriptions.", "2.8.0", G_PUBSUB, O1,
+	 "", 2, NULL, NULL},
+	{"pubsub|numsub", "Returns a count of subscribers to channels.", "2.8.0", G_PUBSUB,
+	 "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+	 "channel:string*", -2, NULL, NULL},
+	{"pubsub|shardchannels", "Returns the active shard channels.", "7.0.0", G_PUBSUB,
+	 "O(N) where N is the number of active shard channels, and assuming constant time pattern "
+	 "matching (relatively short shard channels).",
+	 "pattern:pattern?", -2, NULL, NULL},
+	{"pubsub|shardnumsub", "Returns the count of subscribers of shard channels.", "7.0.0",
+	 G_PUBSUB,
+	 "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+	 "shardchannel:string*", -2, NULL, NULL},
+	{"punsubscribe",
+	 "Stops listening to messages published to channels that match one or more patterns.",
+	 "2.0.0", G_PUBSUB,
+	 "O(N+M) where N is the number of patterns the client is already subscribed and M is the "
+	 "number of total patterns subscribed in the system (by any client).",
+	 "pattern:pattern*", 0, NULL, NULL},
+	{"spublish", "Post a message to a shard channel", "7.0.0", G_PUBSUB,
+	 "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+	 "shardchannel:string message:string", 0, NULL, NULL},
+	{"ssubscribe", "Listens for messages published to shard channels.", "7.0.0", G_PUBSUB,
+	 "O(N) where N is the number of shard channels to subscribe to.", "shardchannel:string+",
+	 0, NULL, NULL},
+	{"subscribe", "Listens for messages published to channels.", "2.0.0", G_PUBSUB,
+	 "O(N) where N is the number of channels to subscribe to.", "channel:string+", 0, NULL,
+	 NULL},
+	{"sunsubscribe", "Stops listening to messages posted to shard channels.", "7.0.0", G_PUBSUB,
+	 "O(N) where N is the number of clients already subscribed to a shard channel.",
+	 "shardchannel:string*", 0, NULL, NULL},
+	{"unsubscribe", "Stops listening to messages posted to channels.", "2.0.0", G_PUBSUB,
+	 "O(N) where N is the number of clients already subscribed to a channel.",
+	 "channel:string*", 0, NULL, NULL},
 
 	/* ---- connection ---- */
 	{"auth", "Authenticates the connection.", "1.0.0", G_CONN,

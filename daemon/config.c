@@ -20,6 +20,7 @@
 
 #include "config_int.h"
 #include "keymatch.h"
+#include "kevent.h"
 #include "resp.h"
 
 enum config_type {
@@ -33,6 +34,8 @@ enum config_type {
 	CONFIG_T_IDS,	   /* char *, user/group names or ids (see config_parse_ids) */
 	CONFIG_T_RULES,	   /* char *, ACL rules one a line (see config_parse_rule) */
 	CONFIG_T_SIGNED,   /* int64_t, plain decimal: min..max, or -1 for "off" */
+	CONFIG_T_EVENTS,   /* int, notify-keyspace-events flag letters (kevent.h) */
+	CONFIG_T_OBUF,	   /* struct obuf_limits: a size, or <class> <hard> <soft> <s>... */
 };
 
 struct config_directive {
@@ -73,6 +76,11 @@ struct config_directive {
 #define CONFIG_SIGNED(n, f, lo, hi, def)                                                           \
 	{n, CONFIG_T_SIGNED, CONFIG_FIELD(int64_t, f), lo, hi, def, NULL, 0}
 
+#define CONFIG_EVENTS(n, f, def) {n, CONFIG_T_EVENTS, CONFIG_FIELD(int, f), 0, 0, def, NULL, 0}
+
+#define CONFIG_OBUF(n, f, def)                                                                     \
+	{n, CONFIG_T_OBUF, CONFIG_FIELD(struct obuf_limits, f), 0, 0, def, NULL, 0}
+
 #define CONFIG_KB	    1024ULL
 #define CONFIG_MB	    (1024ULL * 1024)
 #define CONFIG_GB	    (1024ULL * 1024 * 1024)
@@ -108,8 +116,8 @@ static const struct config_directive config_table[] = {
 	CONFIG_COUNT("proto-max-args", proto_max_args, 1, RESP_ARGS_MAX_CEILING, "1048576"),
 	CONFIG_SIZE("client-query-buffer-limit", client_query_buffer_limit, CONFIG_MB, CONFIG_GB,
 		    "1gb"),
-	CONFIG_SIZE("client-output-buffer-limit", client_output_buffer_limit, 0, 4 * CONFIG_GB,
-		    "0"),
+	CONFIG_OBUF("client-output-buffer-limit", obuf,
+		    "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60"),
 	CONFIG_DURATION("client-request-timeout", client_request_timeout, CONFIG_SECOND,
 			CONFIG_DURATION_MAX, "10s"),
 	CONFIG_DURATION("timeout", timeout, CONFIG_SECOND, CONFIG_DURATION_MAX, "0"),
@@ -128,6 +136,7 @@ static const struct config_directive config_table[] = {
 	CONFIG_SIGNED("slowlog-log-slower-than", slowlog_log_slower_than, 0, INT64_MAX, "10000"),
 	CONFIG_COUNT("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128"),
 	CONFIG_COUNT("latency-monitor-threshold", latency_monitor_threshold, 0, LONG_MAX, "0"),
+	CONFIG_EVENTS("notify-keyspace-events", notify_keyspace_events, ""),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -155,6 +164,75 @@ static bool config_is_string(const struct config_directive *d)
 bool config_takes_words(const struct config_directive *d)
 {
 	return d != NULL && d->type == CONFIG_T_RULES;
+}
+
+bool config_joins_words(const struct config_directive *d)
+{
+	return d != NULL && d->type == CONFIG_T_OBUF;
+}
+
+#define CONFIG_OBUF_MAX (4 * CONFIG_GB) /* bytes: the largest output limit */
+
+/* client-output-buffer-limit: a bare size (the normal class's hard limit,
+ * cachifyd's older form), or Redis's groups of <class> <hard> <soft>
+ * <seconds>, classes normal, pubsub and replica (or slave: kept and shown
+ * for Redis's configurations; there are no replicas). Only the classes
+ * named change.
+ * 0, or -1 with Redis's reason in why (static text). */
+static int config_parse_obuf(const char *value, struct obuf_limits *out, const char **why)
+{
+	char buf[256], *words[16], *save = NULL;
+	struct obuf_limits v = *out;
+	size_t n = 0, sz;
+
+	*why = "Wrong number of arguments in buffer limit configuration.";
+	if (strlen(value) >= sizeof buf)
+		return -1;
+	strcpy(buf, value);
+	for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (n == sizeof words / sizeof words[0])
+			return -1;
+		words[n++] = w;
+	}
+	if (n == 1 && config_parse_size(words[0], &sz) == 0 && sz <= CONFIG_OBUF_MAX) {
+		out->normal.hard = sz;
+		return 0;
+	}
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		struct obuf_limit l, *dst = NULL;
+		unsigned long long s;
+
+		if (strcasecmp(words[i], "normal") == 0)
+			dst = &v.normal;
+		else if (strcasecmp(words[i], "pubsub") == 0)
+			dst = &v.pubsub;
+		else if (strcasecmp(words[i], "replica") == 0 || strcasecmp(words[i], "slave") == 0)
+			dst = &v.replica;
+		if (!dst) {
+			*why = "Invalid client class specified in buffer limit configuration.";
+			return -1;
+		}
+		*why = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+		if (config_parse_size(words[i + 1], &l.hard) != 0 || l.hard > CONFIG_OBUF_MAX ||
+		    config_parse_size(words[i + 2], &l.soft) != 0 || l.soft > CONFIG_OBUF_MAX ||
+		    resp_parse_ull(words[i + 3], strlen(words[i + 3]), INT_MAX, &s) != 0)
+			return -1;
+		l.soft_s = (int64_t)s;
+		*dst = l;
+	}
+	*out = v;
+	return 0;
+}
+
+static void config_format_obuf(const struct obuf_limits *v, char *buf, size_t size)
+{
+	/* Redis's CONFIG GET text, which still says slave. */
+	snprintf(buf, size, "normal %zu %zu %lld slave %zu %zu %lld pubsub %zu %zu %lld",
+		 v->normal.hard, v->normal.soft, (long long)v->normal.soft_s, v->replica.hard,
+		 v->replica.soft, (long long)v->replica.soft_s, v->pubsub.hard, v->pubsub.soft,
+		 (long long)v->pubsub.soft_s);
 }
 
 const struct config_directive *config_find(const char *name)
@@ -370,6 +448,12 @@ static const char *config_value_text(const struct config *c, const struct config
 	case CONFIG_T_SIGNED:
 		snprintf(buf, size, "%lld", (long long)*(const int64_t *)f);
 		break;
+	case CONFIG_T_EVENTS:
+		kevent_format(*(const int *)f, buf, size);
+		break;
+	case CONFIG_T_OBUF:
+		config_format_obuf(f, buf, size);
+		break;
 	case CONFIG_T_ENUM: {
 		int v = *(const int *)f;
 		int n = 0;
@@ -400,6 +484,13 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 	case CONFIG_T_COUNT:
 		snprintf(buf, size, "an integer %llu..%llu", (unsigned long long)d->min,
 			 (unsigned long long)d->max);
+		break;
+	case CONFIG_T_EVENTS:
+		snprintf(buf, size, "event class letters from Ag$lshzxeKEtmdnL");
+		break;
+	case CONFIG_T_OBUF:
+		snprintf(buf, size, "a size, or groups of <normal|pubsub|replica> <hard> <soft> "
+				    "<seconds>");
 		break;
 	case CONFIG_T_SIGNED:
 		snprintf(buf, size, "an integer %llu..%llu, or -1 for off", (unsigned long long)d->min,
@@ -681,6 +772,18 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 			goto invalid;
 		*(int *)f = idx;
 		return 0;
+	case CONFIG_T_EVENTS:
+		if (kevent_parse(value, &idx) == -1)
+			goto invalid;
+		*(int *)f = idx;
+		return 0;
+	case CONFIG_T_OBUF: {
+		const char *why;
+
+		if (config_parse_obuf(value, f, &why) != 0)
+			goto invalid;
+		return 0;
+	}
 	case CONFIG_T_SIGNED: {
 		long long sv;
 
@@ -712,6 +815,8 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 	case CONFIG_T_IDS:
 	case CONFIG_T_RULES:
 	case CONFIG_T_SIGNED:
+	case CONFIG_T_EVENTS:
+	case CONFIG_T_OBUF:
 		break;
 	}
 	return 0;
@@ -797,6 +902,17 @@ int config_set_runtime(struct config *c, const char *name, const char *value, ch
 			config_err(err, "argument must be between %llu and %llu inclusive",
 				   (unsigned long long)d->min, (unsigned long long)d->max);
 		break;
+	case CONFIG_T_EVENTS:
+		config_err(err, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+		break;
+	case CONFIG_T_OBUF: {
+		struct obuf_limits scratch = c->obuf;
+		const char *why;
+
+		config_parse_obuf(value, &scratch, &why);
+		config_err(err, "%s", why);
+		break;
+	}
 	case CONFIG_T_ENUM:
 		n = (size_t)snprintf(err, CONFIG_ERR_MAX,
 				     "argument(s) must be one of the following: ");
@@ -899,7 +1015,7 @@ static void config_get_rules(const char *list, const char *name, config_get_fn *
 
 void config_get(const struct config *c, const char *pattern, config_get_fn *fn, void *ctx)
 {
-	char buf[64];
+	char buf[160];
 
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
 		const struct config_directive *d = &config_table[i];

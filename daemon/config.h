@@ -57,6 +57,20 @@ enum maxmemory_policy {
 	MAXMEMORY_ALLKEYS_RANDOM = 7,
 };
 
+/* One client class's output limits (client-output-buffer-limit). */
+struct obuf_limit {
+	size_t hard;	 /* bytes; past it the client is closed; 0 = none */
+	size_t soft;	 /* bytes; past it for soft_s seconds, closed; 0 = none */
+	int64_t soft_s;	 /* s */
+};
+
+/* Classes: normal clients, and subscribers (RESP2's subscribed mode). */
+struct obuf_limits {
+	struct obuf_limit normal; /* default 0 0 0, as Redis */
+	struct obuf_limit replica; /* kept and shown for Redis's configurations; no replicas */
+	struct obuf_limit pubsub; /* default 32mb 8mb 60, as Redis */
+};
+
 struct config {
 	char *unixsocket;		  /* owned; socket path */
 	mode_t unixsocketperm;		  /* octal, default 0660 */
@@ -72,7 +86,7 @@ struct config {
 	size_t proto_max_bulk_len;	  /* bytes, default and most 512mb */
 	size_t proto_max_args;		  /* arguments per command, default 1048576 */
 	size_t client_query_buffer_limit; /* bytes, default 1gb, > max bulk */
-	size_t client_output_buffer_limit; /* bytes, 0 (default) = no limit */
+	struct obuf_limits obuf;	  /* client-output-buffer-limit, by client class */
 	int64_t client_request_timeout;	  /* ms a partial request may take; default 10s, 0 = off */
 	int64_t timeout;		  /* ms an idle client may stay; 0 = forever (default) */
 	int hz;				  /* background cycles per second, default 10 */
@@ -88,6 +102,7 @@ struct config {
 	int64_t slowlog_log_slower_than;  /* us a command must take to be logged; -1 = off */
 	size_t slowlog_max_len;		  /* entries SLOWLOG keeps, default 128 */
 	size_t latency_monitor_threshold; /* ms a LATENCY sample takes at least; 0 = off (default) */
+	int notify_keyspace_events;	  /* enum kevent_class flags; 0 = off (default) */
 };
 
 /* Fills c with every directive's default. */

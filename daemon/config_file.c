@@ -307,7 +307,8 @@ static int config_line(struct config_reader *r, const char *path, int line, char
 	}
 	/* Rule words (acl-uid 1000 ~k* +get) become one value, one blank apart:
 	 * the arguments lie one NUL apart in out. */
-	if (argc > 2 && config_takes_words(config_find(argv[0]))) {
+	if (argc > 2 && (config_takes_words(config_find(argv[0])) ||
+			 config_joins_words(config_find(argv[0])))) {
 		for (size_t i = 1; i < argc; i++) {
 			if (strpbrk(argv[i], " \t") != NULL) {
 				config_err(r->err, "%s:%d: '%s' has a blank in a word; match one with "

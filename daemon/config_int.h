@@ -18,6 +18,9 @@ void config_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2
 /* Does the directive take several words (acl-uid 1000 ~k* +get)? The file
  * reader then joins them into one value. d may be NULL (no). */
 bool config_takes_words(const struct config_directive *d);
+/* Does the directive's one value have several words (client-output-buffer-
+ * limit pubsub 32mb 8mb 60)? The file reader joins them. NULL: no. */
+bool config_joins_words(const struct config_directive *d);
 
 /* The table's row for name (any case), or NULL if there is none. Borrowed:
  * static storage, opaque outside config.c. */

@@ -24,6 +24,7 @@
 #include "monitor.h"
 #include "pause.h"
 #include "pool.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "server.h"
 #include "waitq.h"
@@ -97,6 +98,7 @@ void conn_free(struct conn *c)
 	waitq_conn_gone(c);
 	pause_conn_gone(c);
 	monitor_remove(c);
+	pubsub_conn_gone(c);
 	lock_conn_gone(c);
 	pool_conn_gone(c);
 	multi_reset(c);

@@ -13,11 +13,13 @@
 #include "acl.h"
 #include "client.h"
 #include "clock.h"
+#include "cmd.h"
 #include "command.h"
 #include "command_docs.h"
 #include "command_stats.h"
 #include "diag.h"
 #include "multi.h"
+#include "pubsub.h"
 #include "reply.h"
 #include "script.h"
 #include "server.h"
@@ -39,6 +41,33 @@ static void reply_unknown(struct conn *c, int argc, struct resp_arg *argv)
 		n += (size_t)used < sizeof buf - n ? (size_t)used : sizeof buf - n - 1;
 	}
 	reply_error(c, buf);
+}
+
+/* RESP2's subscribed mode: a subscriber may only change its subscriptions,
+ * PING, QUIT or RESET, as in Redis. */
+static bool dispatch_subscribed_may_run(const struct command *cmd)
+{
+	cmd_proc *ok[] = {cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe,
+			  cmd_ssubscribe, cmd_sunsubscribe, cmd_ping, cmd_quit, cmd_reset};
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (cmd->proc == ok[i])
+			return true;
+	return false;
+}
+
+/* Redis 7.0 names the command as "parent|sub" when it has subcommands. */
+static void reply_subscribed(struct conn *c, const struct command *cmd, int argc,
+			     struct resp_arg *argv)
+{
+	const struct command_doc *sub = NULL;
+
+	if (argc >= 2 && command_docs_has_subcommands(cmd->name))
+		sub = command_docs_subcommand(cmd->name, argv[1].ptr, argv[1].len);
+	reply_errorf(c,
+		     "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+		     "RESET are allowed in this context",
+		     sub ? sub->name : cmd->name);
 }
 
 /* May cmd run: arity, access rules, memory? 0, or -1 once refused with
@@ -98,6 +127,10 @@ void dispatch(struct conn *c, int argc, struct resp_arg *argv)
 	if (script_refuses(c, cmd, argc, argv)) {
 		command_stats_rejected(cmd, argc, argv);
 		multi_rejected(c, cmd, mark);
+		return;
+	}
+	if (pubsub_is_subscribed(c) && !dispatch_subscribed_may_run(cmd)) {
+		reply_subscribed(c, cmd, argc, argv);
 		return;
 	}
 	/* A monitor is a replica in Redis: it may not touch the keyspace. */

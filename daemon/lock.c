@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "kevent.h"
 #include "log.h"
 #include "reply.h"
 
@@ -98,6 +99,7 @@ static int lock_grant(const struct grant_req *r, int db, const char *key, size_t
 	store_account(store, lock_bytes(l), 0);
 	nlocks++;
 	stats.grants++;
+	kevent_notify(KEV_LOCK, "lock.acquire", db, key, klen);
 	grant_reply(c, l->token, l->toklen, l->fence);
 	return 0;
 oom:

@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "kevent.h"
 #include "reply.h"
 #include "waitq.h"
 
@@ -106,8 +107,11 @@ static struct pool *pool_of(int db, struct sentry *e)
 		}
 	}
 	stats.expired += dropped;
-	if (dropped && p->n)
+	if (dropped && p->n) {
 		store_touch(store, db, p->key, p->klen); /* WATCH: the pool changed */
+		/* The last slot's expiry is the entry's: the store hook tells it. */
+		kevent_notify(KEV_LOCK, "pool.expired", db, p->key, p->klen);
+	}
 	if (p->n == 0) {
 		/* The hook frees p and wakes the key's waiters. */
 		store_delete_entry(store, db, e, STORE_DEL_EXPIRED);
@@ -219,6 +223,7 @@ static int pool_grant(const struct grant_req *r, int db, const char *key, size_t
 	nslots++;
 	store_account(store, malloc_usable_size(s) + holder_bytes(&s->h), 0);
 	stats.grants++;
+	kevent_notify(KEV_LOCK, "pool.acquire", db, key, klen);
 	store_touch(store, db, key, klen); /* WATCH: a slot taken is a write */
 	pool_update_ttl(p);
 	grant_reply(c, s->id, GRANT_TOKEN_HEX, s->fence);
@@ -239,6 +244,7 @@ void pool_release_slot(struct slot *s)
 {
 	struct pool *p = s->pool;
 
+	kevent_notify(KEV_LOCK, "pool.release", p->db, p->key, p->klen);
 	slot_free(s);
 	if (p->n == 0) {
 		/* The hook frees p (and p->key) and wakes the waiters. */

@@ -8,17 +8,20 @@
 #include <string.h>
 
 #include "client.h"
+#include "clock.h"
+#include "config.h"
 #include "command_stats.h"
 #include "log.h"
+#include "pubsub.h"
 
 #define REPLY_ERROR_MAX 1024 /* bytes of a formatted error line */
 #define REPLY_HEADER_MAX 32  /* bytes of a RESP header ("$<len>\r\n", "*<n>\r\n") */
 
-static size_t output_limit = SIZE_MAX; /* bytes: client-output-buffer-limit */
+static struct obuf_limits limits; /* client-output-buffer-limit; 0 = none */
 
-void reply_set_output_limit(size_t bytes)
+void reply_set_output_limits(const struct obuf_limits *l)
 {
-	output_limit = bytes;
+	limits = *l;
 }
 
 /* c can no longer be answered in order (no memory, or over its output
@@ -39,13 +42,31 @@ static void reply_failed(struct conn *c, const char *why)
  * limit, not its whole size, in memory and time. */
 static bool reply_fits(struct conn *c, size_t len)
 {
+	const struct obuf_limit *l;
+	size_t after = conn_pending_out(c) + len;
+	char why[128];
+
 	if (c->flags & CONN_CLOSING)
 		return false;
-	if (conn_pending_out(c) + len > output_limit) {
-		char why[96];
-
+	/* A subscriber is judged by the pubsub class: a slow one must not
+	 * hold unbounded messages, while a normal client's big GET may. */
+	l = pubsub_is_subscribed(c) ? &limits.pubsub : &limits.normal;
+	if (l->hard && after > l->hard) {
 		snprintf(why, sizeof why, "output buffer over %zu bytes (client-output-buffer-limit)",
-			 output_limit);
+			 l->hard);
+		reply_failed(c, why);
+		return false;
+	}
+	if (!l->soft || after <= l->soft) {
+		c->obuf_soft_since_ms = 0;
+		return true;
+	}
+	if (c->obuf_soft_since_ms == 0) {
+		c->obuf_soft_since_ms = clock_ms();
+	} else if (clock_ms() - c->obuf_soft_since_ms > l->soft_s * 1000) {
+		snprintf(why, sizeof why,
+			 "output buffer over %zu bytes for %lld s (client-output-buffer-limit)",
+			 l->soft, (long long)l->soft_s);
 		reply_failed(c, why);
 		return false;
 	}

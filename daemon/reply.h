@@ -13,8 +13,11 @@
 
 struct conn;
 
-/* The most unwritten output a client may have (client-output-buffer-limit). */
-void reply_set_output_limit(size_t bytes);
+struct obuf_limits;
+/* The most unwritten output a client may have, by class (client-output-
+ * buffer-limit): past the hard limit, or past the soft one for longer than
+ * its seconds, the client is closed. Copied. */
+void reply_set_output_limits(const struct obuf_limits *l);
 
 void reply_raw(struct conn *c, const char *s, size_t len);
 void reply_ok(struct conn *c);

@@ -20,6 +20,7 @@
 #include "command.h"
 #include "command_stats.h"
 #include "diag.h"
+#include "kevent.h"
 #include "listen.h"
 #include "lock.h"
 #include "log.h"
@@ -249,8 +250,8 @@ void server_apply_config(void)
 	if (acl_configure(&server.cfg) == 0)
 		security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
-	reply_set_output_limit(server.cfg.client_output_buffer_limit ? server.cfg.client_output_buffer_limit
-								  : SIZE_MAX);
+	kevent_configure(server.cfg.notify_keyspace_events);
+	reply_set_output_limits(&server.cfg.obuf);
 	/* hz may have changed: the cron follows it (expiry reads it each turn). */
 	if (server.ev_cron) {
 		struct timeval tv = {0, 1000000 / server.cfg.hz};
@@ -335,11 +336,31 @@ fail:
 static void store_hook(void *ctx, int db, struct sentry *e, enum store_reason why)
 {
 	(void)ctx;
+	/* Told before the lock or pool is gone, so a watcher that acts on the
+	 * event finds the state it describes. Commands report their own
+	 * deletions (del, rename_from, ...); only these happen on their own. */
+	if (why == STORE_DEL_EXPIRED) {
+		kevent_notify(KEV_EXPIRED, "expired", db, sentry_key(e), e->klen);
+		if (e->type != STORE_STRING)
+			kevent_notify(KEV_LOCK, e->type == STORE_LOCK ? "lock.expired" : "pool.expired",
+				      db, sentry_key(e), e->klen);
+	} else if (why == STORE_DEL_EVICTED) {
+		kevent_notify(KEV_EVICTED, "evicted", db, sentry_key(e), e->klen);
+	} else if (why == STORE_DEL_RELEASED && e->type == STORE_LOCK) {
+		/* A pool's slots tell their own releases (pool.c). */
+		kevent_notify(KEV_LOCK, "lock.release", db, sentry_key(e), e->klen);
+	}
 	if (e->type == STORE_LOCK)
 		lock_entry_gone(e, why);
 	else if (e->type == STORE_POOL)
 		pool_entry_gone(e, why);
 	waitq_wake(db, sentry_key(e), e->klen);
+}
+
+static void store_add_cb(void *ctx, int db, const void *key, size_t klen)
+{
+	(void)ctx;
+	kevent_notify(KEV_NEW, "new", db, key, klen);
 }
 
 /* Eviction would hand a waited-on key to its first waiter: a cache's
@@ -358,6 +379,7 @@ struct store *server_store_new(void)
 		return NULL;
 	store_set_delete_hook(st, store_hook, NULL);
 	store_set_touch_hook(st, watch_touch_cb, st);
+	store_set_add_hook(st, store_add_cb, NULL);
 	store_set_pinned(st, store_pinned, NULL);
 	lock_init(st);
 	pool_init(st);

@@ -56,6 +56,8 @@ struct store {
 	void *hook_ctx;
 	store_touch_hook *touch;
 	void *touch_ctx;
+	store_add_hook *add;
+	void *add_ctx;
 	store_pinned_fn *pinned;
 	void *pinned_ctx;
 	struct store_candidate pool[STORE_EVPOOL_SIZE]; /* ascending score */
@@ -314,6 +316,12 @@ void store_set_touch_hook(struct store *s, store_touch_hook *fn, void *ctx)
 	s->touch_ctx = ctx;
 }
 
+void store_set_add_hook(struct store *s, store_add_hook *fn, void *ctx)
+{
+	s->add = fn;
+	s->add_ctx = ctx;
+}
+
 void store_set_pinned(struct store *s, store_pinned_fn *fn, void *ctx)
 {
 	s->pinned = fn;
@@ -535,6 +543,8 @@ struct sentry *store_put(struct store *s, int db, const void *key, size_t klen, 
 	}
 	store_count(sd, e, true);
 	s->entry_bytes += bytes;
+	if (s->add && (!old || why == STORE_DEL_EXPIRED))
+		s->add(s->add_ctx, db, sentry_key(e), e->klen);
 	store_touch(s, db, sentry_key(e), e->klen);
 	return e;
 }
@@ -1079,6 +1089,8 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 	}
 	store_count(dd, n, true);
 	s->entry_bytes += malloc_usable_size(n);
+	if (s->add)
+		s->add(s->add_ctx, dstdb, sentry_key(n), n->klen);
 	store_touch(s, dstdb, key, klen);
 	/* The old name leaves through the hook: its waiters get their turn. */
 	store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_DELETED);

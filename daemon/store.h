@@ -48,6 +48,12 @@ typedef void store_delete_hook(void *ctx, int db, struct sentry *e, enum store_r
  * (store_peek_any) and must be cheap when nobody listens. */
 typedef void store_touch_hook(void *ctx, int db, const void *key, size_t klen);
 
+/* Called when a key that was not live is added: by store_put (nothing, or
+ * an expired entry, was there) and for store_rename's target (always: the
+ * old one, if any, was dropped first, as Redis's RENAME does). For
+ * keyspace notifications' "new"; the hook must not touch the store. */
+typedef void store_add_hook(void *ctx, int db, const void *key, size_t klen);
+
 /* What eviction may take past maxmemory: keys with a TTL only (volatile) or
  * any string (allkeys), chosen by approximate LRU or LFU (sampled into a
  * pool of the best candidates, as Redis does), nearest TTL, or at random.
@@ -86,6 +92,7 @@ void store_free(struct store *s);
 
 void store_set_delete_hook(struct store *s, store_delete_hook *fn, void *ctx);
 void store_set_touch_hook(struct store *s, store_touch_hook *fn, void *ctx);
+void store_set_add_hook(struct store *s, store_add_hook *fn, void *ctx);
 /* Reports a change to the touch hook: one an entry's value owner made in
  * place (a pool slot granted or given back), or with key NULL one to every
  * key of db (a command that swaps or moves whole databases: call it before

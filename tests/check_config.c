@@ -158,7 +158,10 @@ START_TEST(test_config_defaults_are_the_documented_values)
 	ck_assert_uint_eq(c.proto_max_bulk_len, 512 * 1024 * 1024);
 	ck_assert_uint_eq(c.proto_max_args, 1024 * 1024);
 	ck_assert_uint_eq(c.client_query_buffer_limit, 1024 * 1024 * 1024);
-	ck_assert_uint_eq(c.client_output_buffer_limit, 0);
+	ck_assert_uint_eq(c.obuf.normal.hard, 0);
+	ck_assert_uint_eq(c.obuf.pubsub.hard, 32 * 1024 * 1024);
+	ck_assert_uint_eq(c.obuf.pubsub.soft, 8 * 1024 * 1024);
+	ck_assert_int_eq(c.obuf.pubsub.soft_s, 60);
 	ck_assert_int_eq(c.client_request_timeout, 10000);
 	ck_assert_int_eq(c.timeout, 0);
 	ck_assert_int_eq(c.hz, 10);
@@ -187,7 +190,7 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 31);
+	ck_assert_uint_eq(ndirectives(), 32);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(5), "maxmemory-samples");
 	ck_assert_str_eq(config_directive_name(18), "lock-max-waiters");
@@ -195,7 +198,8 @@ START_TEST(test_config_directive_name_lists_the_table_then_null)
 	ck_assert_str_eq(config_directive_name(24), "admin-uid");
 	ck_assert_str_eq(config_directive_name(27), "acl-default");
 	ck_assert_str_eq(config_directive_name(30), "latency-monitor-threshold");
-	ck_assert_ptr_null(config_directive_name(31));
+	ck_assert_str_eq(config_directive_name(31), "notify-keyspace-events");
+	ck_assert_ptr_null(config_directive_name(32));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -203,6 +207,9 @@ END_TEST
 /* ---------------------------------------------------------------------------
  * config_set: every directive, valid and invalid.
  */
+
+/* client-output-buffer-limit's default replica and pubsub classes, as shown. */
+#define OBUF_REST " slave 268435456 67108864 60 pubsub 33554432 8388608 60"
 
 static const struct {
 	const char *name, *value, *shown;
@@ -242,9 +249,13 @@ static const struct {
 	{"proto-max-args", "1048576", "1048576"},
 	{"client-query-buffer-limit", "1mb", "1048576"},
 	{"client-query-buffer-limit", "1gb", "1073741824"},
-	{"client-output-buffer-limit", "64kb", "65536"},
-	{"client-output-buffer-limit", "0", "0"},
-	{"client-output-buffer-limit", "4gb", "4294967296"},
+	{"client-output-buffer-limit", "64kb", "normal 65536 0 0" OBUF_REST},
+	{"client-output-buffer-limit", "0", "normal 0 0 0" OBUF_REST},
+	{"client-output-buffer-limit", "4gb", "normal 4294967296 0 0" OBUF_REST},
+	{"client-output-buffer-limit", "pubsub 1mb 512kb 5",
+	 "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 5"},
+	{"client-output-buffer-limit", "normal 1k 0 0 replica 1 1 1 PUBSUB 0 0 0",
+	 "normal 1000 0 0 slave 1 1 1 pubsub 0 0 0"},
 	{"client-request-timeout", "0", "0"},
 	{"client-request-timeout", "30", "30"},
 	{"client-request-timeout", "1.5s", "1.5"},
@@ -293,6 +304,11 @@ static const struct {
 	{"slowlog-max-len", "1000", "1000"},
 	{"latency-monitor-threshold", "0", "0"},
 	{"latency-monitor-threshold", "100", "100"},
+	{"notify-keyspace-events", "", ""},
+	{"notify-keyspace-events", "KEA", "AKE"},
+	{"notify-keyspace-events", "Exg$", "g$xE"},
+	{"notify-keyspace-events", "KL", "LK"},
+	{"notify-keyspace-events", "AnmL", "ALm"},
 };
 
 START_TEST(test_config_set_accepts_valid_values_of_every_directive)
@@ -373,6 +389,11 @@ static const struct {
 	{"client-query-buffer-limit", "1048575"},
 	{"client-query-buffer-limit", "1073741825"},
 	{"client-output-buffer-limit", "4294967297"},
+	{"client-output-buffer-limit", "pubsub 1mb 1mb"},
+	{"client-output-buffer-limit", "other 1mb 1mb 1"},
+	{"client-output-buffer-limit", "pubsub 1mb 1mb -1"},
+	{"client-output-buffer-limit", "pubsub 1xb 1mb 1"},
+	{"client-output-buffer-limit", ""},
 	{"client-request-timeout", "-1"},
 	{"client-request-timeout", "1.5ms"},
 	{"client-request-timeout", "1x"},
@@ -394,6 +415,8 @@ static const struct {
 	{"slowlog-max-len", "10k"},
 	{"latency-monitor-threshold", "-1"},
 	{"latency-monitor-threshold", "1ms"},
+	{"notify-keyspace-events", "KEq"},
+	{"notify-keyspace-events", "k"},
 	{"lock-max-waiters", "10000001"},
 	{"busy-reply-threshold", "-1"},
 	{"busy-reply-threshold", "abc"},
@@ -713,7 +736,7 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"proto-max-bulk-len", "536870912"},
 		{"proto-max-args", "1048576"},
 		{"client-query-buffer-limit", "1073741824"},
-		{"client-output-buffer-limit", "0"},
+		{"client-output-buffer-limit", "normal 0 0 0" OBUF_REST},
 		{"client-request-timeout", "10"},
 		{"timeout", "0"},
 		{"hz", "10"},
@@ -730,6 +753,7 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"slowlog-log-slower-than", "10000"},
 		{"slowlog-max-len", "128"},
 		{"latency-monitor-threshold", "0"},
+		{"notify-keyspace-events", ""},
 	};
 	struct config c;
 	struct got g = {0};

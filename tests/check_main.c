@@ -37,6 +37,7 @@ int main(void)
 	srunner_add_suite(sr, multi_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, script_suite());
+	srunner_add_suite(sr, pubsub_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

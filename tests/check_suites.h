@@ -29,5 +29,6 @@ Suite *keys_suite(void);
 Suite *multi_suite(void);
 Suite *conn_suite(void);
 Suite *script_suite(void);
+Suite *pubsub_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */

@@ -22,8 +22,15 @@ Case files (tests/diff/cases/*.txt):
   known D3: OBJECT ENCODING k       run on both, not compared; D3 must be an id
                                     in PROTOCOL.md's "Differences from Redis"
   raw: "PING\\r\\n"                   the words' bytes sent as they are
+  replies 3: SUBSCRIBE a b c        reads (and compares) 3 replies, not one:
+                                    SUBSCRIBE confirms each channel apart
   !sleep 120                        pause (ms)
-Prefixes combine in this order: @conn, then one of sorted/near/shape/known/raw.
+  !read @sub 2                      reads 2 pending replies (published messages,
+                                    keyspace events) on connection sub, no command
+  !quiet @sub 100                   nothing arrives on sub within 100 ms, on
+                                    either server (no message was published)
+Prefixes combine in this order: @conn, then one of sorted/near/shape/known/raw/
+replies N.
 """
 import os
 import re
@@ -256,7 +263,8 @@ def known_ids(protocol_md):
 
 # ---- running cases -------------------------------------------------------
 
-PREFIX = re.compile(r"(sorted|shape|raw|near (\d+)|known (D\d+)): ")
+PREFIX = re.compile(r"(sorted|shape|raw|near (\d+)|known (D\d+)|replies (\d+)): ")
+PUSH_LINE = re.compile(r"!(read|quiet) @(\w+) (\d+)$")
 
 
 class Runner:
@@ -289,10 +297,42 @@ class Runner:
         self.mismatches += 1
         print("%s: %s\n  %s\n  redis:    %r\n  cachifyd: %r" % (where, line, why, rraw, craw))
 
+    def compare_replies(self, where, line, r, c, n):
+        """Reads n replies from each side and compares them byte for byte."""
+        for i in range(n):
+            rraw, craw = r.reply()[0], c.reply()[0]
+            if rraw != craw:
+                self.report(where, line, rraw, craw, "reply %d of %d differs" % (i + 1, n))
+                return
+
+    def pushes(self, where, line, m):
+        """!read @conn N: N replies nobody asked for; !quiet @conn MS: none."""
+        r, c = self.conn(m.group(2))
+        if m.group(1) == "read":
+            self.compare_replies(where, line, r, c, int(m.group(3)))
+            return
+        time.sleep(int(m.group(3)) / 1000.0)
+        for x in (r, c):
+            x.sock.setblocking(False)
+            try:
+                x.buf += x.sock.recv(65536)
+            except OSError:
+                pass
+            x.sock.settimeout(REPLY_TIMEOUT_S)
+        if r.buf or c.buf:
+            self.report(where, line, r.buf, c.buf, "something arrived")
+            r.buf = c.buf = b""
+
     def run_line(self, where, line):
         if line.startswith("!sleep "):
             time.sleep(int(line.split()[1]) / 1000.0)
             return
+        m = PUSH_LINE.match(line)
+        if m:
+            self.pushes(where, line, m)
+            return
+        if line.startswith("!"):
+            raise CaseError("unknown directive")
         name = "main"
         m = re.match(r"@(\w+) ", line)
         if m:
@@ -302,7 +342,7 @@ class Runner:
         if m:
             line = line[m.end():]
             mode = m.group(1).split()[0]
-            arg = m.group(2) or m.group(3)
+            arg = m.group(2) or m.group(3) or m.group(4)
             if mode == "known" and arg not in self.known:
                 raise CaseError("%s is not in PROTOCOL.md's differences table" % arg)
         words = split_words(line)
@@ -312,8 +352,11 @@ class Runner:
         r, c = self.conn(name)
         r.send(data)
         c.send(data)
-        (rraw, rv), (craw, cv) = r.reply(), c.reply()
         self.commands += 1
+        if mode == "replies":
+            self.compare_replies(where, line, r, c, int(arg))
+            return
+        (rraw, rv), (craw, cv) = r.reply(), c.reply()
         if mode == "known":
             self.skipped += 1
         elif mode in ("exact", "raw"):
