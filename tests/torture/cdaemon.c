@@ -47,6 +47,9 @@ int cdaemon_write_config(int variant)
 	        "client-request-timeout %ds\n"
 	        "timeout 0\n"
 	        "maxclients 1024\n"
+	        /* hostile.c's argument-count cases are written for 1024,
+	         * lower than the default (Redis's: no limit short of 1M) */
+	        "proto-max-args 1024\n"
 	        "loglevel %s\n"
 	        "hz %s\n"
 	        "lock-max-waiters %s\n"
