@@ -34,6 +34,7 @@ enum conn_flags {
 	CONN_NO_TOUCH = 1 << 13,	 /* CLIENT NO-TOUCH on: its reads leave keys' LRU alone */
 	CONN_NOT_RUN = 1 << 14,		 /* the handler refused an unknown subcommand or its
 					  * arity: not logged nor monitored, as Redis (diag.c) */
+	CONN_SUBSCRIBED = 1 << 15,	 /* has a (p|s)subscription: pubsub output limits (pubsub.c) */
 };
 
 /* The commands a client queued since MULTI (cmd_multi.c fills it). */

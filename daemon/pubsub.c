@@ -127,6 +127,7 @@ int pubsub_subscribe(struct conn *c, enum pubsub_kind k, const char *name, size_
 	}
 	t->subs[t->nsubs++] = c;
 	ps->topics[k][ps->n[k]++] = t;
+	c->flags |= CONN_SUBSCRIBED;
 	return 1;
 }
 
@@ -142,6 +143,8 @@ int pubsub_unsubscribe(struct conn *c, enum pubsub_kind k, const char *name, siz
 		(ps->n[k] - (size_t)i - 1) * sizeof(struct topic *));
 	ps->n[k]--;
 	topic_drop_sub(k, t, c);
+	if (!pubsub_is_subscribed(c))
+		c->flags &= ~CONN_SUBSCRIBED;
 	return 1;
 }
 
@@ -183,6 +186,7 @@ void pubsub_conn_gone(struct conn *c)
 	}
 	free(ps);
 	c->pubsub = NULL;
+	c->flags &= ~CONN_SUBSCRIBED;
 }
 
 /* Queues one message to sub and wakes it to write it. */

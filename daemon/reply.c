@@ -12,7 +12,6 @@
 #include "config.h"
 #include "command_stats.h"
 #include "log.h"
-#include "pubsub.h"
 
 #define REPLY_ERROR_MAX 1024 /* bytes of a formatted error line */
 #define REPLY_HEADER_MAX 32  /* bytes of a RESP header ("$<len>\r\n", "*<n>\r\n") */
@@ -50,7 +49,7 @@ static bool reply_fits(struct conn *c, size_t len)
 		return false;
 	/* A subscriber is judged by the pubsub class: a slow one must not
 	 * hold unbounded messages, while a normal client's big GET may. */
-	l = pubsub_is_subscribed(c) ? &limits.pubsub : &limits.normal;
+	l = (c->flags & CONN_SUBSCRIBED) ? &limits.pubsub : &limits.normal;
 	if (l->hard && after > l->hard) {
 		snprintf(why, sizeof why, "output buffer over %zu bytes (client-output-buffer-limit)",
 			 l->hard);
