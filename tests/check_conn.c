@@ -488,7 +488,7 @@ START_TEST(test_slowlog_at_zero_logs_every_command_in_redis_shape)
 					    "3", NULL);
 	struct h_client *c = h_connect(d);
 	struct resp_arg args[39];
-	char words[39][8], big[200];
+	char words[39][16], big[200];
 	struct resp_reply *r, *e;
 	char addr[H_SOCK_MAX + 4];
 
@@ -585,7 +585,7 @@ START_TEST(test_latency_records_commands_over_the_threshold)
 	/* FLUSHALL of 200k keys takes well over 1 ms (a slow command). */
 	for (int batch = 0; batch < 200; batch++) {
 		struct resp_arg args[1001];
-		char keys[500][16];
+		char keys[500][32];
 
 		args[0] = (struct resp_arg){"mset", 4};
 		for (int i = 0; i < 500; i++) {
