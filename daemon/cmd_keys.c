@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "client.h"
 #include "cmd_args.h"
+#include "object.h"
 #include "keymatch.h"
 #include "kevent.h"
 #include "reply.h"
@@ -32,18 +33,6 @@
 #define ERR_BOUND                                                                   \
 	"WRONGTYPE Operation against a lock or pool: locks and pools cannot be renamed, " \
 	"moved or copied"
-
-static const char *type_name(const struct sentry *e)
-{
-	switch (e->type) {
-	case STORE_LOCK:
-		return "lock";
-	case STORE_POOL:
-		return "pool";
-	default:
-		return "string";
-	}
-}
 
 void cmd_del(struct conn *c, int argc, struct resp_arg *argv)
 {
@@ -84,7 +73,7 @@ void cmd_type(struct conn *c, int argc, struct resp_arg *argv)
 	struct sentry *e = store_peek(server.store, c->db, argv[1].ptr, argv[1].len);
 
 	(void)argc;
-	reply_simple(c, e ? type_name(e) : "none");
+	reply_simple(c, e ? object_type_name(e) : "none");
 }
 
 /* Redis's "Unsupported option %s": the option as a C string, up to a NUL
@@ -373,7 +362,7 @@ void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 			continue;
 		if (!acl_key_is_visible(c, sentry_key(e), e->klen))
 			continue;
-		if (type && !arg_is(type, type_name(e)))
+		if (type && !arg_is(type, object_type_name(e)))
 			continue;
 		st.found[kept++] = e;
 	}
@@ -464,7 +453,7 @@ static void rename_generic(struct conn *c, struct resp_arg *argv, bool nx)
 		reply_error(c, "ERR no such key");
 		return;
 	}
-	if (src->type != STORE_STRING) {
+	if (!store_type_is_data(src->type)) {
 		reply_error(c, ERR_BOUND);
 		return;
 	}
@@ -525,7 +514,7 @@ void cmd_move(struct conn *c, int argc, struct resp_arg *argv)
 		reply_int(c, 0);
 		return;
 	}
-	if (src->type != STORE_STRING) {
+	if (!store_type_is_data(src->type)) {
 		reply_error(c, ERR_BOUND);
 		return;
 	}
@@ -540,6 +529,37 @@ void cmd_move(struct conn *c, int argc, struct resp_arg *argv)
 	kevent_notify(KEV_GENERIC, "move_from", c->db, argv[1].ptr, argv[1].len);
 	kevent_notify(KEV_GENERIC, "move_to", db, argv[1].ptr, argv[1].len);
 	reply_int(c, 1);
+}
+
+/* Puts a copy of the data entry src, with its TTL, under key in db: 0, or
+ * -1 when out of memory or over maxmemory (nothing changed). */
+static int copy_entry(struct sentry *src, int db, const struct resp_arg *key)
+{
+	const struct obj_type *t = object_type(src->type);
+	int64_t expire = sentry_expire(src);
+	struct sentry *e;
+	void *obj;
+
+	/* store_put copies the value before it may evict anything, src too. */
+	if (!t)
+		return store_put(server.store, db, key->ptr, key->len, sentry_value(src), src->vlen,
+				 STORE_STRING, expire)
+			       ? 0
+			       : -1;
+	/* Eviction may free src's object: copy it first. */
+	obj = t->dup(sentry_object(src));
+	if (!obj)
+		return -1;
+	e = object_put(server.store, db, key->ptr, key->len, src->type, obj);
+	if (!e) {
+		t->free(obj);
+		return -1;
+	}
+	if (expire != STORE_NO_EXPIRE && !store_set_expire(server.store, db, e, expire)) {
+		store_delete_entry(server.store, db, e, STORE_DEL_DELETED);
+		return -1;
+	}
+	return 0;
 }
 
 /* COPY source destination [DB db] [REPLACE] */
@@ -569,7 +589,7 @@ void cmd_copy(struct conn *c, int argc, struct resp_arg *argv)
 		reply_int(c, 0);
 		return;
 	}
-	if (src->type != STORE_STRING) {
+	if (!store_type_is_data(src->type)) {
 		reply_error(c, ERR_BOUND);
 		return;
 	}
@@ -581,9 +601,7 @@ void cmd_copy(struct conn *c, int argc, struct resp_arg *argv)
 	}
 	if (dst && acl_check_force(c, dst) != 0)
 		return;
-	/* store_put copies the value before it may evict anything, src too. */
-	if (!store_put(server.store, db, argv[2].ptr, argv[2].len, sentry_value(src), src->vlen,
-		       STORE_STRING, sentry_expire(src))) {
+	if (copy_entry(src, db, &argv[2]) != 0) {
 		reply_error(c, ERR_OOM);
 		return;
 	}

@@ -5,25 +5,12 @@
 #include "client.h"
 #include "cmd.h"
 #include "cmd_args.h"
+#include "object.h"
 #include "reply.h"
 #include "server.h"
 #include "store.h"
 
 #define OBJECT_SUB_SHOWN 128 /* bytes of an unknown subcommand quoted back, as Redis */
-
-/* Every string is one allocation holding header, key and value: what
- * Redis calls embstr, whatever the length or content. */
-static const char *object_encoding(const struct sentry *e)
-{
-	switch (e->type) {
-	case STORE_LOCK:
-		return "lock";
-	case STORE_POOL:
-		return "pool";
-	default:
-		return "embstr";
-	}
-}
 
 /* The key's entry without recording an access, or NULL after replying nil. */
 static struct sentry *object_lookup(struct conn *c, const struct resp_arg *key)
@@ -41,7 +28,7 @@ static void object_encoding_cmd(struct conn *c, int argc, struct resp_arg *argv)
 
 	(void)argc;
 	if (e)
-		reply_bulk_cstr(c, object_encoding(e));
+		reply_bulk_cstr(c, object_encoding_name(e));
 }
 
 static void object_freq(struct conn *c, int argc, struct resp_arg *argv)

@@ -16,9 +16,9 @@ struct sentry {
 	struct sentry *next; /* hash chain */
 	uint32_t klen;
 	uint32_t vlen;
-	uint32_t type : 2;    /* enum store_type */
+	uint32_t type : 3;    /* enum store_type */
 	uint32_t has_ttl : 1; /* data starts with an int64_t expire time */
-	uint32_t lru : 29;    /* last access: s (LRU), or min << 8 | counter (LFU) */
+	uint32_t lru : 28;    /* last access: s (LRU), or min << 8 | counter (LFU) */
 	char data[];	      /* [int64_t expire (ms, monotonic)][key][value] */
 };
 
@@ -40,6 +40,16 @@ static inline const char *sentry_key(const struct sentry *e)
 static inline char *sentry_value(struct sentry *e)
 {
 	return e->data + (e->has_ttl ? sizeof(int64_t) : 0) + e->klen;
+}
+
+/* The object a hash, sorted set or list entry points to: its value bytes
+ * are that pointer (see store_put_object). */
+static inline void *sentry_object(struct sentry *e)
+{
+	void *p;
+
+	memcpy(&p, sentry_value(e), sizeof p);
+	return p;
 }
 
 #endif /* CACHIFY_ENTRY_H */

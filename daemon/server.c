@@ -25,6 +25,7 @@
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
+#include "object.h"
 #include "pause.h"
 #include "pool.h"
 #include "random.h"
@@ -331,8 +332,8 @@ fail:
 	return -1;
 }
 
-/* Every key that leaves the keyspace: free what a lock or pool entry
- * points to, and give the key's waiters their chance. */
+/* Every key that leaves the keyspace: free what a lock, pool or object
+ * entry points to, and give the key's waiters their chance. */
 static void store_hook(void *ctx, int db, struct sentry *e, enum store_reason why)
 {
 	(void)ctx;
@@ -341,7 +342,7 @@ static void store_hook(void *ctx, int db, struct sentry *e, enum store_reason wh
 	 * deletions (del, rename_from, ...); only these happen on their own. */
 	if (why == STORE_DEL_EXPIRED) {
 		kevent_notify(KEV_EXPIRED, "expired", db, sentry_key(e), e->klen);
-		if (e->type != STORE_STRING)
+		if (!store_type_is_data(e->type))
 			kevent_notify(KEV_LOCK, e->type == STORE_LOCK ? "lock.expired" : "pool.expired",
 				      db, sentry_key(e), e->klen);
 	} else if (why == STORE_DEL_EVICTED) {
@@ -354,6 +355,8 @@ static void store_hook(void *ctx, int db, struct sentry *e, enum store_reason wh
 		lock_entry_gone(e, why);
 	else if (e->type == STORE_POOL)
 		pool_entry_gone(e, why);
+	else if (store_type_is_object(e->type))
+		object_entry_gone(e, why);
 	waitq_wake(db, sentry_key(e), e->klen);
 }
 
@@ -383,6 +386,7 @@ struct store *server_store_new(void)
 	store_set_pinned(st, store_pinned, NULL);
 	lock_init(st);
 	pool_init(st);
+	object_set_store(st);
 	return st;
 }
 

@@ -13,8 +13,8 @@
 #include "clock.h"
 #include "dict.h"
 
-#define STORE_LRU_MAX     ((1u << 29) - 1) /* s: the lru field wraps after this */
-#define STORE_LFU_MIN_MAX ((1u << 21) - 1) /* min: LFU's access time wraps after this */
+#define STORE_LRU_MAX     ((1u << 28) - 1) /* s: the lru field wraps after this */
+#define STORE_LFU_MIN_MAX ((1u << 20) - 1) /* min: LFU's access time wraps after this */
 #define STORE_LFU_MAX     255              /* the 8-bit LFU counter saturates here */
 #define STORE_REUSE_SLACK 16               /* bytes: reuse an entry in place if it wastes fewer */
 #define STORE_EVPOOL_SIZE 16   /* best candidates kept across evictions (Redis's EVPOOL_SIZE) */
@@ -29,8 +29,8 @@
 struct store_db {
 	struct dict dict;
 	size_t expires;          /* entries with a TTL */
-	size_t strings;          /* STORE_STRING entries: what allkeys-* may evict */
-	size_t volatile_strings; /* of those, the ones with a TTL: volatile-* */
+	size_t data;          /* data entries (store_type_is_data): what allkeys-* may evict */
+	size_t volatile_data; /* of those, the ones with a TTL: volatile-* */
 };
 
 /* An eviction candidate remembered in the pool. e is only compared, never
@@ -113,8 +113,8 @@ static uint64_t store_rand(struct store *s)
 }
 
 /* ---------------------------------------------------------------------------
- * Access tracking. Under an LFU policy the 29 lru bits hold Redis's LFU
- * pair: the minute of the last decrement (21 bits) and a logarithmic 8-bit
+ * Access tracking. Under an LFU policy the 28 lru bits hold Redis's LFU
+ * pair: the minute of the last decrement (20 bits) and a logarithmic 8-bit
  * counter, which climbs with probability 1 / ((counter - 5) * factor + 1)
  * per access and loses one per lfu-decay-time minutes idle.
  */
@@ -230,10 +230,10 @@ static void store_count(struct store_db *sd, const struct sentry *e, bool in)
 
 	if (e->has_ttl)
 		sd->expires += step;
-	if (e->type == STORE_STRING) {
-		sd->strings += step;
+	if (store_type_is_data(e->type)) {
+		sd->data += step;
 		if (e->has_ttl)
-			sd->volatile_strings += step;
+			sd->volatile_data += step;
 	}
 }
 
@@ -790,14 +790,14 @@ static bool store_is_volatile(const struct store *s)
 /* Keys of db the policy chooses from (pinned ones included). */
 static size_t store_db_candidates(const struct store *s, int db)
 {
-	return store_is_volatile(s) ? s->db[db].volatile_strings : s->db[db].strings;
+	return store_is_volatile(s) ? s->db[db].volatile_data : s->db[db].data;
 }
 
 static bool store_evictable(const struct store *s, int db, const struct sentry *e)
 {
 	/* Locks and pools have owners and waiters: only their TTL or an
 	 * explicit release may end them. */
-	if (e->type != STORE_STRING || e == s->evict_keep || (!e->has_ttl && store_is_volatile(s)))
+	if (!store_type_is_data(e->type) || e == s->evict_keep || (!e->has_ttl && store_is_volatile(s)))
 		return false;
 	return !s->pinned || !s->pinned(s->pinned_ctx, db, e);
 }
@@ -1052,8 +1052,8 @@ size_t store_owned(const struct store *s, int db)
 {
 	const struct store_db *sd = &s->db[store_check_db(db)];
 
-	/* every entry that is not a string is a lock or a pool */
-	return sd->dict.count - sd->strings;
+	/* every entry that is not data is a lock or a pool */
+	return sd->dict.count - sd->data;
 }
 
 /* Not held to maxmemory, as Redis's RENAME and MOVE, which reuse the value:
@@ -1067,11 +1067,11 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 	uint64_t hash;
 
 	store_enter(s);
-	if (e->type != STORE_STRING)
+	if (!store_type_is_data(e->type))
 		STORE_BUG("store_rename: a lock or pool is bound to its name");
 	if (klen > UINT32_MAX)
 		return -1;
-	n = store_entry_new(s, key, klen, sentry_value(e), e->vlen, STORE_STRING, sentry_expire(e));
+	n = store_entry_new(s, key, klen, sentry_value(e), e->vlen, e->type, sentry_expire(e));
 	if (!n)
 		return -1;
 	n->lru = e->lru;
@@ -1093,7 +1093,7 @@ int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const voi
 		s->add(s->add_ctx, dstdb, sentry_key(n), n->klen);
 	store_touch(s, dstdb, key, klen);
 	/* The old name leaves through the hook: its waiters get their turn. */
-	store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_DELETED);
+	store_remove(s, db, dict_link_of(&sd->dict, e), STORE_DEL_MOVED);
 	dict_maybe_shrink(&sd->dict);
 	return 0;
 }

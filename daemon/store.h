@@ -23,7 +23,25 @@ enum store_type {
 	STORE_STRING = 0,
 	STORE_LOCK = 1, /* value: a pointer owned by the lock module */
 	STORE_POOL = 2, /* value: a pointer owned by the pool module */
+	STORE_HASH = 3, /* value: a pointer to the type's object (object.h) */
+	STORE_ZSET = 4, /* likewise */
+	STORE_LIST = 5, /* likewise */
 };
+
+/* Data: strings, hashes, sorted sets and lists. They may be evicted,
+ * renamed, moved, copied and swapped with their database; locks and pools
+ * are bound to their (db, key) and to the clients holding and waiting. */
+static inline bool store_type_is_data(unsigned type)
+{
+	return type == STORE_STRING || type >= STORE_HASH;
+}
+
+/* Hashes, sorted sets and lists: the entry's value is a pointer to an
+ * object that object.c frees when the entry leaves (unless it moved). */
+static inline bool store_type_is_object(unsigned type)
+{
+	return type >= STORE_HASH;
+}
 
 /* Why an entry leaves the keyspace (passed to the delete hook). */
 enum store_reason {
@@ -33,6 +51,7 @@ enum store_reason {
 	STORE_DEL_EVICTED,  /* maxmemory eviction */
 	STORE_DEL_FLUSHED,  /* FLUSHDB / FLUSHALL */
 	STORE_DEL_RELEASED, /* given back by its owner (LOCK.RELEASE, a slot, a session end) */
+	STORE_DEL_MOVED,    /* its value went on under another name (RENAME, MOVE): not freed */
 };
 
 /* Called for every entry that leaves the keyspace, just before it is freed.
@@ -55,7 +74,7 @@ typedef void store_touch_hook(void *ctx, int db, const void *key, size_t klen);
 typedef void store_add_hook(void *ctx, int db, const void *key, size_t klen);
 
 /* What eviction may take past maxmemory: keys with a TTL only (volatile) or
- * any string (allkeys), chosen by approximate LRU or LFU (sampled into a
+ * any data key (allkeys), chosen by approximate LRU or LFU (sampled into a
  * pool of the best candidates, as Redis does), nearest TTL, or at random.
  * Locks, pools and keys that clients wait on are never evicted. */
 enum store_policy {
@@ -207,13 +226,14 @@ const struct store_stats *store_stats(const struct store *s);
 /* Zeroes them (CONFIG RESETSTAT). */
 void store_stats_reset(struct store *s);
 
-/* Entries of db whose value another module owns (locks and pools): SWAPDB
- * refuses to move them, as their holders and waiters are bound to (db, key). */
+/* Entries of db that are not data (locks and pools): SWAPDB refuses to
+ * move them, as their holders and waiters are bound to (db, key). */
 size_t store_owned(const struct store *s, int db);
 
-/* Moves the live string entry e of db to key in dstdb (RENAME, MOVE), with
+/* Moves the live data entry e of db to key in dstdb (RENAME, MOVE), with
  * its TTL; an entry already under that key is replaced (hook:
- * STORE_DEL_REPLACED) and e leaves through the hook (STORE_DEL_DELETED).
+ * STORE_DEL_REPLACED) and e leaves through the hook (STORE_DEL_MOVED: an
+ * object it points to now belongs to the new entry).
  * key must differ from e's when dstdb == db. Not held to maxmemory. 0, or
  * -1 when out of memory (nothing changed). */
 int store_rename(struct store *s, int db, struct sentry *e, int dstdb, const void *key,

@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, security_suite());
 	srunner_add_suite(sr, store_suite());
+	srunner_add_suite(sr, lp_suite());
 	srunner_add_suite(sr, evict_suite());
 	srunner_add_suite(sr, dispatch_suite());
 	srunner_add_suite(sr, grant_suite());

@@ -27,7 +27,7 @@
 
 /* What the delete hook saw; the hook itself never calls the store. */
 struct hook_log {
-	size_t count[STORE_DEL_FLUSHED + 1]; /* by reason */
+	size_t count[STORE_DEL_MOVED + 1]; /* by reason */
 	size_t by_db[STORE_DBS];
 	size_t bad_evictions; /* evicted entries that were not strings with a TTL */
 	int last_db;

@@ -9,6 +9,7 @@ Suite *keymatch_suite(void);
 Suite *config_suite(void);
 Suite *security_suite(void);
 Suite *store_suite(void);
+Suite *lp_suite(void);
 Suite *evict_suite(void);
 Suite *dispatch_suite(void);
 Suite *grant_suite(void);
