@@ -12,6 +12,10 @@
 # (runs per row, 2; the best counts), ASYNC_WAITS (10000).
 set -euo pipefail
 
+BENCH_NAME=async
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 ASYNCBENCH=${ASYNCBENCH:-$BUILD/asyncbench}
@@ -21,42 +25,12 @@ ROUNDS=${ASYNC_ROUNDS:-2}
 WAITS=${ASYNC_WAITS:-10000}
 RUN_TIMEOUT=120			# s, per run
 
-die() { echo "async.sh: $*" >&2; exit 1; }
-
-for t in "$CACHIFYD" "$ASYNCBENCH" redis-cli; do
-	command -v "$t" >/dev/null || die "$t not found (make all $ASYNCBENCH)"
-done
+need "$CACHIFYD" "$ASYNCBENCH" redis-cli
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (( $(ulimit -n) > WAITS + 100 )) || die "ulimit -n $(ulimit -n) is too low for $WAITS waits"
 
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-async.XXXXXX")
-C_PID=
-cleanup() {
-	if [ -n "$C_PID" ]; then
-		kill "$C_PID" 2>/dev/null || true
-		wait "$C_PID" 2>/dev/null || true
-	fi
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-SOCK=$DIR/cachifyd.sock
-"$CACHIFYD" -s "$SOCK" --loglevel warning --maxclients $((WAITS + 1000)) &
-C_PID=$!
-for _ in $(seq 100); do
-	kill -0 "$C_PID" 2>/dev/null || die "cachifyd exited at startup"
-	[ "$(redis-cli -s "$SOCK" PING 2>/dev/null)" = PONG ] && break
-	sleep 0.1
-done
-[ "$(redis-cli -s "$SOCK" PING 2>/dev/null)" = PONG ] || die "cachifyd did not answer on $SOCK"
-
-field() { # FILE KEY
-	local v
-	v=$(tr ' ' '\n' < "$1" | sed -n "s/^$2=//p")
-	[ -n "$v" ] || die "no $2 in: $(cat "$1")"
-	echo "$v"
-}
+start_cachifyd --maxclients $((WAITS + 1000))
+SOCK=$C_SOCK
 
 measure() { # NAME ROUND ARGS...: $DIR/NAME keeps the best run
 	local name=$1 round=$2 new cur
@@ -90,7 +64,6 @@ done
 timeout "$RUN_TIMEOUT" "$ASYNCBENCH" waits "$SOCK" "$WAITS" > "$DIR/waits" || die "asyncbench waits failed"
 redis-cli -s "$SOCK" DEL PYC-ab:w-lock >/dev/null
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 lb=$(field "$DIR/lb" ops_per_s)
 cb=$(field "$DIR/cb" ops_per_s)
 echo

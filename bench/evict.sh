@@ -11,6 +11,10 @@
 # the best ops/s counts).
 set -euo pipefail
 
+BENCH_NAME=evict
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 EVICTBENCH=${EVICTBENCH:-$BUILD/evictbench}
@@ -25,68 +29,7 @@ ROUNDS=${EVICT_ROUNDS:-2}
 TTL=3600			# s, on every key for the volatile-* rows
 RUN_TIMEOUT=300			# s, per run
 
-die() { echo "evict.sh: $*" >&2; exit 1; }
-
-for t in "$CACHIFYD" "$EVICTBENCH" redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t not found (make all $EVICTBENCH; apt-get install redis-server)"
-done
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-evict.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-C_SOCK=$DIR/cachifyd.sock
-R_SOCK=$DIR/redis.sock
-
-wait_ready() { # SOCK PID NAME
-	local tries
-	for tries in $(seq 100); do
-		kill -0 "$2" 2>/dev/null || die "$3 exited at startup"
-		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	die "$3 did not answer PING on $1 within 10 s (tries: $tries)"
-}
-
-# start_servers MAXMEMORY POLICY: both servers, empty, with that limit.
-start_servers() {
-	"$CACHIFYD" -s "$C_SOCK" --loglevel warning --maxmemory "$1" --maxmemory-policy "$2" \
-		2>>"$DIR/cachifyd.log" &
-	C_PID=$!
-	PIDS+=("$C_PID")
-	redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no \
-		--daemonize no --dir "$DIR" --logfile "$DIR/redis.log" \
-		--maxmemory "$1" --maxmemory-policy "$2" &
-	R_PID=$!
-	PIDS+=("$R_PID")
-	wait_ready "$C_SOCK" "$C_PID" cachifyd
-	wait_ready "$R_SOCK" "$R_PID" redis-server
-}
-
-stop_servers() {
-	kill "$C_PID" "$R_PID" 2>/dev/null || true
-	wait "$C_PID" 2>/dev/null || true
-	wait "$R_PID" 2>/dev/null || true
-	PIDS=()
-}
-
-field() { # FILE KEY
-	local v
-	v=$(tr ' ' '\n' < "$1" | sed -n "s/^$2=//p")
-	[ -n "$v" ] || die "no $2 in: $(cat "$1")"
-	echo "$v"
-}
+need "$CACHIFYD" "$EVICTBENCH" redis-server redis-cli
 
 HZ=$(getconf CLK_TCK)
 bytes=$("$EVICTBENCH" size "$KEYS" "$SEED" | sed -n 's/.*bytes=//p')
@@ -131,7 +74,7 @@ for p in $POLICIES; do
 	case $p in volatile-*) ttl=$TTL ;; esac
 	rm -f "$DIR/cachifyd" "$DIR/redis" "$DIR/scaled"
 	for round in $(seq "$ROUNDS"); do
-		start_servers "$mem" "$policy"
+		start_servers --maxmemory "$mem" --maxmemory-policy "$policy"
 		if [ $(((n + round) % 2)) = 1 ]; then
 			run_one cachifyd "$C_SOCK" "$C_PID" "$ttl" "$p"
 			run_one redis "$R_SOCK" "$R_PID" "$ttl" "$p"
@@ -146,7 +89,7 @@ for p in $POLICIES; do
 	if [ "$mem" != 0 ]; then
 		# cachifyd again with maxmemory scaled to hold as many keys as
 		# redis-server did: the policies compared apart from memory use.
-		start_servers "$(awk -v m="$mem" -v c="$ck" -v r="$rk" 'BEGIN { printf "%d", m * r / c }')" "$policy"
+		start_servers --maxmemory "$(awk -v m="$mem" -v c="$ck" -v r="$rk" 'BEGIN { printf "%d", m * r / c }')" --maxmemory-policy "$policy"
 		run_one scaled "$C_SOCK" "$C_PID" "$ttl" "$p"
 		stop_servers
 		at=$(field "$DIR/scaled" hit_ratio)

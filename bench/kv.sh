@@ -9,6 +9,10 @@
 # KV_TESTS (redis-benchmark -t list), KV_MULTI_SECONDS (per MULTI/EXEC run).
 set -euo pipefail
 
+BENCH_NAME=kv
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 N=${KV_N:-200000}		# requests per test, unpipelined
@@ -24,63 +28,7 @@ MULTI_DEPTH=16			# transactions written at once per connection
 LOCKBENCH=${LOCKBENCH:-$BUILD/lockbench}
 BENCH_TIMEOUT=90		# s, per redis-benchmark run
 
-die() { echo "kv.sh: $*" >&2; exit 1; }
-
-for t in "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli redis-benchmark; do
-	command -v "$t" >/dev/null || die "$t not found (make all; apt-get install redis-server redis-tools)"
-done
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-kv.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-C_SOCK=$DIR/cachifyd.sock
-R_SOCK=$DIR/redis.sock
-
-# wait_ready SOCK PID NAME: PING until PONG (10 s at most).
-wait_ready() {
-	local tries
-	for tries in $(seq 100); do
-		if ! kill -0 "$2" 2>/dev/null; then
-			[ -f "$DIR/redis.log" ] && tail -5 "$DIR/redis.log" >&2
-			die "$3 exited at startup"
-		fi
-		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	die "$3 did not answer PING on $1 within 10 s (tries: $tries)"
-}
-
-# start_servers: (re)starts both servers empty; sets C_PID and R_PID.
-start_servers() {
-	"$CACHIFYD" -s "$C_SOCK" --loglevel warning &
-	C_PID=$!
-	PIDS+=("$C_PID")
-	redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no \
-		--daemonize no --dir "$DIR" --logfile "$DIR/redis.log" &
-	R_PID=$!
-	PIDS+=("$R_PID")
-	wait_ready "$C_SOCK" "$C_PID" cachifyd
-	wait_ready "$R_SOCK" "$R_PID" redis-server
-}
-
-stop_servers() {
-	kill "$C_PID" "$R_PID" 2>/dev/null || true
-	wait "$C_PID" 2>/dev/null || true
-	wait "$R_PID" 2>/dev/null || true
-	PIDS=()
-}
+need "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli redis-benchmark
 
 # ---- throughput ------------------------------------------------------------
 
@@ -159,7 +107,6 @@ done
 stop_servers
 start_servers
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # 16-byte keys ("key:" + 12 digits), 32-byte values, as one RESP stream.
 awk -v n="$KEYS" 'BEGIN {

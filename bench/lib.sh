@@ -13,6 +13,10 @@
 # LIB_ROUNDS (runs per row, default 2; the best counts).
 set -euo pipefail
 
+BENCH_NAME=lib
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 LOCKBENCH=${LOCKBENCH:-$BUILD/lockbench}
@@ -22,41 +26,10 @@ SECONDS_PER=${LIB_SECONDS:-3}
 ROUNDS=${LIB_ROUNDS:-2}
 RUN_TIMEOUT=60			# s, per run
 
-die() { echo "lib.sh: $*" >&2; exit 1; }
+need "$CACHIFYD" "$LOCKBENCH" "$LIBBENCH" redis-cli
 
-for t in "$CACHIFYD" "$LOCKBENCH" "$LIBBENCH" redis-cli; do
-	command -v "$t" >/dev/null || die "$t not found (make all $LOCKBENCH $LIBBENCH)"
-done
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-lib.XXXXXX")
-C_PID=
-cleanup() {
-	if [ -n "$C_PID" ]; then
-		kill "$C_PID" 2>/dev/null || true
-		wait "$C_PID" 2>/dev/null || true
-	fi
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-SOCK=$DIR/cachifyd.sock
-"$CACHIFYD" -s "$SOCK" --loglevel warning &
-C_PID=$!
-for _ in $(seq 100); do
-	kill -0 "$C_PID" 2>/dev/null || die "cachifyd exited at startup"
-	[ "$(redis-cli -s "$SOCK" PING 2>/dev/null)" = PONG ] && break
-	sleep 0.1
-done
-[ "$(redis-cli -s "$SOCK" PING 2>/dev/null)" = PONG ] || die "cachifyd did not answer on $SOCK"
-
-# field FILE KEY: the value of KEY=... in FILE's result line.
-field() {
-	local v
-	v=$(tr ' ' '\n' < "$1" | sed -n "s/^$2=//p")
-	[ -n "$v" ] || die "no $2 in: $(cat "$1")"
-	echo "$v"
-}
+start_cachifyd
+SOCK=$C_SOCK
 
 # measure NAME ROUND CMD...: one run; $DIR/NAME keeps the best (highest rate).
 measure() {
@@ -100,7 +73,6 @@ done
 left=$(redis-cli -s "$SOCK" DBSIZE)
 [ "$left" = 0 ] || die "cachifyd still has $left keys after every client closed"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 rl=$(field "$DIR/raw_lock" pairs_per_s)
 rp=$(field "$DIR/raw_pool" pairs_per_s)
 tl=$(field "$DIR/thr_lock" calls_per_s)

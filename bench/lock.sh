@@ -7,6 +7,10 @@
 # LOCK_CLIENTS, LOCK_SECONDS (per pairs run), LOCK_ROUNDS (runs per row).
 set -euo pipefail
 
+BENCH_NAME=lock
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 LOCKBENCH=${LOCKBENCH:-$BUILD/lockbench}
@@ -18,52 +22,9 @@ SECONDS_PER=${LOCK_SECONDS:-5}
 ROUNDS=${LOCK_ROUNDS:-2}		# runs per row (not redis polling); the best counts
 RUN_TIMEOUT=60			# s, per lockbench run
 
-die() { echo "lock.sh: $*" >&2; exit 1; }
+need "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli
 
-for t in "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli; do
-	command -v "$t" >/dev/null || die "$t not found (make all $LOCKBENCH; apt-get install redis-server redis-tools)"
-done
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-lock.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-C_SOCK=$DIR/cachifyd.sock
-R_SOCK=$DIR/redis.sock
-
-wait_ready() { # SOCK PID NAME
-	local tries
-	for tries in $(seq 100); do
-		if ! kill -0 "$2" 2>/dev/null; then
-			[ -f "$DIR/redis.log" ] && tail -5 "$DIR/redis.log" >&2
-			die "$3 exited at startup"
-		fi
-		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	die "$3 did not answer PING on $1 within 10 s (tries: $tries)"
-}
-
-"$CACHIFYD" -s "$C_SOCK" --loglevel warning &
-C_PID=$!
-PIDS+=("$C_PID")
-redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no \
-	--daemonize no --dir "$DIR" --logfile "$DIR/redis.log" &
-R_PID=$!
-PIDS+=("$R_PID")
-wait_ready "$C_SOCK" "$C_PID" cachifyd
-wait_ready "$R_SOCK" "$R_PID" redis-server
+start_servers
 
 # run NAME ARGS...: runs lockbench, keeps its one result line in $DIR/NAME.
 run() {
@@ -75,15 +36,6 @@ run() {
 	kill -0 "$R_PID" 2>/dev/null || die "redis-server died during lockbench $1"
 }
 
-# field NAME KEY: the value of KEY=... in NAME's result line.
-field() {
-	local v
-	v=$(tr ' ' '\n' < "$DIR/$1" | sed -n "s/^$2=//p")
-	[ -n "$v" ] || die "no $2 in lockbench output: $(cat "$DIR/$1")"
-	echo "$v"
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
 # measure NAME ROUND: one run of test NAME; $DIR/NAME keeps the best run so
 # far (lowest p50 for latencies, highest pairs/s for throughput).
@@ -106,8 +58,8 @@ measure() {
 		return
 	fi
 	# In tenths of a microsecond for latencies (one decimal printed).
-	new=$(field "$1.$2" "$key" | tr -d .)
-	cur=$(field "$1" "$key" | tr -d .)
+	new=$(field "$DIR/$1.$2" "$key" | tr -d .)
+	cur=$(field "$DIR/$1" "$key" | tr -d .)
 	if ((sign * 10#$new > sign * 10#$cur)); then
 		cp "$DIR/$1.$2" "$DIR/$1"
 	fi
@@ -129,20 +81,20 @@ measure h_poll 1
 left=$(redis-cli -s "$C_SOCK" DBSIZE)
 [ "$left" = 0 ] || die "cachifyd still has $left keys after every client closed"
 
-fp50=$(field h_flock p50_us)
-fp99=$(field h_flock p99_us)
+fp50=$(field "$DIR/h_flock" p50_us)
+fp99=$(field "$DIR/h_flock" p99_us)
 echo
 printf '%-34s %10s %10s %10s %12s %12s\n' "handoff (release -> waiter runs)" \
 	"p50 us" "p99 us" "mean us" "p50/flock" "p99/flock"
 row() { # LABEL NAME [no ratio]
 	local p50 p99 r50=- r99=-
-	p50=$(field "$2" p50_us)
-	p99=$(field "$2" p99_us)
+	p50=$(field "$DIR/$2" p50_us)
+	p99=$(field "$DIR/$2" p99_us)
 	if [ -z "${3:-}" ]; then
 		r50=$(ratio "$p50" "$fp50")
 		r99=$(ratio "$p99" "$fp99")
 	fi
-	printf '%-34s %10s %10s %10s %12s %12s\n' "$1" "$p50" "$p99" "$(field "$2" mean_us)" \
+	printf '%-34s %10s %10s %10s %12s %12s\n' "$1" "$p50" "$p99" "$(field "$DIR/$2" mean_us)" \
 		"$r50" "$r99"
 }
 row "cachifyd LOCK.ACQUIRE WAIT 0" h_cachify
@@ -152,12 +104,12 @@ row "cachifyd, holder killed -9" h_kill no-ratio
 row "(floor) cachifyd PING round trip" r_cachify
 row "(floor) redis PING round trip" r_redis
 
-rp=$(field p_redis pairs_per_s)
+rp=$(field "$DIR/p_redis" pairs_per_s)
 echo
 printf '%-34s %10s %10s\n' "acquire + release, $CLIENTS clients" "pairs/s" "vs redis"
 prow() { # LABEL NAME
 	local v
-	v=$(field "$2" pairs_per_s)
+	v=$(field "$DIR/$2" pairs_per_s)
 	printf '%-34s %10s %10s\n' "$1" "$v" "$(ratio "$v" "$rp")"
 }
 prow "cachifyd LOCK.ACQUIRE + RELEASE" p_lock
@@ -165,8 +117,8 @@ prow "cachifyd POOL.ACQUIRE 4 + RELEASE" p_pool
 prow "redis SET NX PX 30000 + DEL" p_redis
 
 echo
-hp50=$(field h_cachify p50_us)
-kp50=$(field h_kill p50_us)
+hp50=$(field "$DIR/h_cachify" p50_us)
+kp50=$(field "$DIR/h_kill" p50_us)
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi; }
 echo "targets (DESIGN.md):"
 echo "  handoff p50 within 2x flock:  $(verdict "$hp50 <= 2 * $fp50") ($(ratio "$hp50" "$fp50"))"

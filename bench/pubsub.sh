@@ -12,6 +12,10 @@
 # PUBSUB_SIZE (payload bytes, default 32), PUBSUB_ROUNDS (default 2; best).
 set -euo pipefail
 
+BENCH_NAME=pubsub
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 SUBS=${PUBSUB_SUBS:-100}
@@ -20,42 +24,9 @@ SIZE=${PUBSUB_SIZE:-32}
 ROUNDS=${PUBSUB_ROUNDS:-2}
 RUN_TIMEOUT=120			# s, per run
 
-die() { echo "pubsub.sh: $*" >&2; exit 1; }
+need "$CACHIFYD" redis-server redis-cli redis-benchmark python3
 
-for t in "$CACHIFYD" redis-server redis-cli redis-benchmark python3; do
-	command -v "$t" >/dev/null || die "$t not found"
-done
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-pubsub.XXXXXX")
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-up() { # SOCK
-	for _ in $(seq 100); do
-		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	die "nothing answers on $1"
-}
-
-C_SOCK=$DIR/cachifyd.sock
-R_SOCK=$DIR/redis.sock
-"$CACHIFYD" -s "$C_SOCK" --loglevel warning --client-output-buffer-limit "pubsub 0 0 0" \
-	2> "$DIR/cachifyd.log" &
-PIDS+=($!)
-redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no --dir "$DIR" \
-	--client-output-buffer-limit "pubsub 0 0 0" --loglevel warning > "$DIR/redis.log" 2>&1 &
-PIDS+=($!)
-up "$C_SOCK"
-up "$R_SOCK"
+start_servers --client-output-buffer-limit "pubsub 0 0 0"
 
 # The subscribers: SUBS connections SUBSCRIBEd to "fan"; prints "ready",
 # then reads until each has N messages' bytes and prints the seconds from

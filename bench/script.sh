@@ -11,6 +11,10 @@
 # per row; the best counts).
 set -euo pipefail
 
+BENCH_NAME=script
+# shellcheck source=bench/common.bash
+. "$(dirname "$0")/common.bash"
+
 BUILD=${BUILD:-build}
 CACHIFYD=${CACHIFYD:-$BUILD/cachifyd}
 N=${SCRIPT_N:-200000}
@@ -29,49 +33,9 @@ RELEASE='
         return 1
     '
 
-die() { echo "script.sh: $*" >&2; exit 1; }
+need "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli redis-benchmark
 
-for t in "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli redis-benchmark; do
-	command -v "$t" >/dev/null || die "$t not found (make all; apt-get install redis-server redis-tools)"
-done
-
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/cachify-script.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-C_SOCK=$DIR/cachifyd.sock
-R_SOCK=$DIR/redis.sock
-
-wait_ready() {
-	local tries
-	for tries in $(seq 100); do
-		kill -0 "$2" 2>/dev/null || die "$3 exited at startup"
-		[ "$(redis-cli -s "$1" PING 2>/dev/null)" = PONG ] && return 0
-		sleep 0.1
-	done
-	die "$3 did not answer PING on $1 within 10 s (tries: $tries)"
-}
-
-"$CACHIFYD" -s "$C_SOCK" --loglevel warning &
-C_PID=$!
-PIDS+=("$C_PID")
-redis-server --port 0 --unixsocket "$R_SOCK" --save '' --appendonly no \
-	--daemonize no --dir "$DIR" --logfile "$DIR/redis.log" &
-R_PID=$!
-PIDS+=("$R_PID")
-wait_ready "$C_SOCK" "$C_PID" cachifyd
-wait_ready "$R_SOCK" "$R_PID" redis-server
+start_servers
 
 # The held lock of the non-owner rows: a plain key holding its owner's token.
 C_SHA=$(redis-cli -s "$C_SOCK" SCRIPT LOAD "$RELEASE")
