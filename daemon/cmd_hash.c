@@ -426,7 +426,10 @@ static void hrandfield_count(struct conn *c, const struct resp_arg *key, long lo
 	if (count > 0) {
 		reply_pairs(c, p, n, withvalues);
 	} else {
-		for (unsigned long long done = 0; done < want; done += n) {
+		/* A client closed for its output (a count of billions) stops
+		 * the sampling, as Redis's CLIENT_CLOSE_ASAP does. */
+		for (unsigned long long done = 0; done < want && !(c->flags & CONN_CLOSING);
+		     done += n) {
 			n = want - done < HRAND_BATCH ? (size_t)(want - done) : HRAND_BATCH;
 			hash_sample_any(h, n, p);
 			reply_pairs(c, p, n, withvalues);
