@@ -35,6 +35,11 @@ cmd_proc cmd_get, cmd_set, cmd_mget, cmd_mset, cmd_incr, cmd_incrby, cmd_decr, c
 	cmd_setnx, cmd_setex, cmd_psetex, cmd_getset, cmd_getdel, cmd_getex, cmd_msetnx, cmd_append,
 	cmd_setrange, cmd_getrange, cmd_strlen, cmd_incrbyfloat, cmd_lcs;
 
+/* cmd_hash.c: hashes (the object is hash.c's) */
+cmd_proc cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmget, cmd_hmset, cmd_hdel, cmd_hexists, cmd_hlen,
+	cmd_hstrlen, cmd_hkeys, cmd_hvals, cmd_hgetall, cmd_hincrby, cmd_hincrbyfloat, cmd_hrandfield,
+	cmd_hscan;
+
 /* cmd_multi.c: transactions (what dispatch and others need is in multi.h) */
 cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 

@@ -1,7 +1,12 @@
 /* cmd_args.c - argument helpers shared by the cmd_*.c families. */
 #include "cmd_args.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <string.h>
 
@@ -144,5 +149,75 @@ int keys_check_force(struct conn *c, int argc, struct resp_arg *argv, int step)
 		if (e && acl_check_force(c, e) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Redis's string2ld: the whole of p is one strtold number, without
+ * leading blanks; "nan" and overflow are refused, "inf" is not. */
+int arg_parse_ld(const char *p, size_t len, long double *out)
+{
+	char buf[LD_CHARS_MAX], *end;
+	long double v;
+
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	errno = 0;
+	v = strtold(buf, &end);
+	if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+	    (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+	    errno == EINVAL || isnan(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Redis's ld2string in its human-friendly mode: 17 decimals, trailing
+ * zeros (and a bare '.') removed, "-0" written as "0". buf holds
+ * LD_CHARS_MAX bytes, enough for any finite long double. */
+size_t arg_format_ld(char *buf, long double v)
+{
+	size_t n = (size_t)snprintf(buf, LD_CHARS_MAX, "%.17Lf", v);
+
+	if (memchr(buf, '.', n)) {
+		while (buf[n - 1] == '0')
+			n--;
+		if (buf[n - 1] == '.')
+			n--;
+	}
+	if (n == 2 && buf[0] == '-' && buf[1] == '0') {
+		buf[0] = '0';
+		n = 1;
+	}
+	return n;
+}
+
+/* A cursor read as Redis reads it (strtoul, base 10, up to a NUL): an
+ * optional sign, then digits; "-1" wraps to 2^64-1 and "" is 0. Leading
+ * spaces and overflow are errors. 0 or -1. */
+int arg_cursor(const struct resp_arg *a, uint64_t *out)
+{
+	const char *p = a->ptr, *nul = memchr(a->ptr, '\0', a->len);
+	const char *end = nul ? nul : a->ptr + a->len;
+	bool neg = false;
+	uint64_t v = 0;
+
+	if (p == end) {
+		*out = 0;
+		return 0;
+	}
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (!isdigit((unsigned char)*p) || v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? -v : v;
 	return 0;
 }

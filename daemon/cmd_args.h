@@ -4,6 +4,7 @@
 #define CACHIFY_CMD_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "resp.h"
@@ -40,5 +41,24 @@ int arg_expire_set(struct conn *c, const struct resp_arg *arg, bool seconds, boo
  * Unix ms does not overflow. Same replies as arg_expire_set. */
 int arg_expire_any(struct conn *c, const struct resp_arg *arg, bool seconds, bool absolute,
 		   const char *cmd, int64_t *deadline);
+
+/* Bytes of a long double as text, as Redis's MAX_LONG_DOUBLE_CHARS: longer
+ * numbers are not floats, and any long double printed "%.17Lf" fits. */
+#define LD_CHARS_MAX (5 * 1024)
+
+/* Redis's string2ld (INCRBYFLOAT, HINCRBYFLOAT): the whole of p[0..len) is
+ * one strtold number without leading blanks; "nan" and overflow are
+ * refused, "inf" is not. 0, or -1. */
+int arg_parse_ld(const char *p, size_t len, long double *out);
+/* Redis's ld2string in its human mode, into buf (LD_CHARS_MAX bytes):
+ * 17 decimals, trailing zeros and a bare '.' dropped, "-0" as "0".
+ * Returns the length (no NUL counted). */
+size_t arg_format_ld(char *buf, long double v);
+
+/* A SCAN-family cursor read as Redis reads it (strtoul, base 10, up to a
+ * NUL): an optional sign, then digits; "-1" wraps to 2^64-1 and "" is 0.
+ * 0, or -1 (leading spaces, overflow, other bytes): the caller replies
+ * "ERR invalid cursor". */
+int arg_cursor(const struct resp_arg *a, uint64_t *out);
 
 #endif /* CACHIFY_CMD_ARGS_H */

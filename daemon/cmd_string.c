@@ -30,10 +30,6 @@
 #include "store.h"
 #include "waitq.h"
 
-/* Bytes of a long double as text, as Redis's MAX_LONG_DOUBLE_CHARS: longer
- * numbers are not floats, and any long double printed "%.17Lf" fits. */
-#define LD_CHARS_MAX (5 * 1024)
-
 #define ERR_BIG_STRING	"ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 #define ERR_NOT_FLOAT	"ERR value is not a valid float"
 
@@ -580,47 +576,6 @@ void cmd_decrby(struct conn *c, int argc, struct resp_arg *argv)
 	incr_generic(c, &argv[1], -by);
 }
 
-/* Redis's string2ld: the whole of p is one strtold number, without
- * leading blanks; "nan" and overflow are refused, "inf" is not. */
-static int parse_ld(const char *p, size_t len, long double *out)
-{
-	char buf[LD_CHARS_MAX], *end;
-	long double v;
-
-	if (len == 0 || len >= sizeof buf)
-		return -1;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-	errno = 0;
-	v = strtold(buf, &end);
-	if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
-	    (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
-	    errno == EINVAL || isnan(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Redis's ld2string in its human-friendly mode: 17 decimals, trailing
- * zeros (and a bare '.') removed, "-0" written as "0". buf holds
- * LD_CHARS_MAX bytes, enough for any finite long double. */
-static size_t format_ld(char *buf, long double v)
-{
-	size_t n = (size_t)snprintf(buf, LD_CHARS_MAX, "%.17Lf", v);
-
-	if (memchr(buf, '.', n)) {
-		while (buf[n - 1] == '0')
-			n--;
-		if (buf[n - 1] == '.')
-			n--;
-	}
-	if (n == 2 && buf[0] == '-' && buf[1] == '0') {
-		buf[0] = '0';
-		n = 1;
-	}
-	return n;
-}
-
 void cmd_incrbyfloat(struct conn *c, int argc, struct resp_arg *argv)
 {
 	struct sentry *e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
@@ -633,8 +588,8 @@ void cmd_incrbyfloat(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_WRONGTYPE);
 		return;
 	}
-	if ((e && parse_ld(sentry_value(e), e->vlen, &v) != 0) ||
-	    parse_ld(argv[2].ptr, argv[2].len, &by) != 0) {
+	if ((e && arg_parse_ld(sentry_value(e), e->vlen, &v) != 0) ||
+	    arg_parse_ld(argv[2].ptr, argv[2].len, &by) != 0) {
 		reply_error(c, ERR_NOT_FLOAT);
 		return;
 	}
@@ -643,7 +598,7 @@ void cmd_incrbyfloat(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, "ERR increment would produce NaN or Infinity");
 		return;
 	}
-	n = format_ld(buf, v);
+	n = arg_format_ld(buf, v);
 	if (!store_put(server.store, c->db, argv[1].ptr, argv[1].len, buf, n, STORE_STRING,
 		       e ? sentry_expire(e) : STORE_NO_EXPIRE)) {
 		reply_error(c, ERR_OOM);

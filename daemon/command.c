@@ -112,6 +112,24 @@ static const struct command table[] = {
 	{"strlen", 2, R | F, cmd_strlen, 1, 1, 1, STR},
 	{"lcs", -3, R, cmd_lcs, 1, 2, 1, STR},
 
+	/* ---- hashes (cmd_hash.c) ---- */
+	{"hset", -4, W | F, cmd_hset, 1, 1, 1, CAT_HASH},
+	{"hsetnx", 4, W | F, cmd_hsetnx, 1, 1, 1, CAT_HASH},
+	{"hget", 3, R | F, cmd_hget, 1, 1, 1, CAT_HASH},
+	{"hmget", -3, R | F, cmd_hmget, 1, 1, 1, CAT_HASH},
+	{"hmset", -4, W | F, cmd_hmset, 1, 1, 1, CAT_HASH},
+	{"hdel", -3, CMD_WRITE | F, cmd_hdel, 1, 1, 1, CAT_HASH},
+	{"hexists", 3, R | F, cmd_hexists, 1, 1, 1, CAT_HASH},
+	{"hlen", 2, R | F, cmd_hlen, 1, 1, 1, CAT_HASH},
+	{"hstrlen", 3, R | F, cmd_hstrlen, 1, 1, 1, CAT_HASH},
+	{"hkeys", 2, R, cmd_hkeys, 1, 1, 1, CAT_HASH},
+	{"hvals", 2, R, cmd_hvals, 1, 1, 1, CAT_HASH},
+	{"hgetall", 2, R, cmd_hgetall, 1, 1, 1, CAT_HASH},
+	{"hincrby", 4, W | F, cmd_hincrby, 1, 1, 1, CAT_HASH},
+	{"hincrbyfloat", 4, W | F, cmd_hincrbyfloat, 1, 1, 1, CAT_HASH},
+	{"hrandfield", -2, R, cmd_hrandfield, 1, 1, 1, CAT_HASH},
+	{"hscan", -3, R, cmd_hscan, 1, 1, 1, CAT_HASH},
+
 	/* ---- transactions (cmd_multi.c) ---- */
 	{"multi", 1, F | CMD_NOSCRIPT, cmd_multi, 0, 0, 0, CAT_TRANSACTION},
 	{"exec", 1, CMD_NOSCRIPT, cmd_exec, 0, 0, 0, CAT_TRANSACTION},
@@ -257,7 +275,7 @@ const struct cmd_category_name *command_category_at(size_t i)
 	/* Redis's ACL CAT order for the categories it has, then ours. */
 	static const struct cmd_category_name names[] = {
 		{CAT_KEYSPACE, "keyspace"},	{CAT_READ, "read"},	    {CAT_WRITE, "write"},
-		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
+		{CAT_HASH, "hash"},		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
 		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
 		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
 		{CAT_TRANSACTION, "transaction"},

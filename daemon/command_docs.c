@@ -13,6 +13,7 @@
 
 /* Group names, as Redis spells them. */
 #define G_STRING  "string"
+#define G_HASH    "hash"
 #define G_GENERIC "generic"
 #define G_TX      "transactions"
 #define G_CONN    "connection"
@@ -119,6 +120,60 @@ static const struct command_doc docs[] = {
 	 "determined by the returned length, but because creating a substring from an existing "
 	 "string is very cheap, it can be considered O(1) for small strings.",
 	 "key:key start:integer end:integer", 0, "RO access@1,0,1", NULL},
+
+	/* ---- hashes ---- */
+	{"hdel",
+	 "Deletes one or more fields and their values from a hash. Deletes the hash if no fields "
+	 "remain.",
+	 "2.0.0", G_HASH, "O(N) where N is the number of fields to be removed.",
+	 "key:key field:string+", 0, "RW delete@1,0,1", NULL},
+	{"hexists", "Determines whether a field exists in a hash.", "2.0.0", G_HASH, O1,
+	 "key:key field:string", 0, "RO@1,0,1", NULL},
+	{"hget", "Returns the value of a field in a hash.", "2.0.0", G_HASH, O1,
+	 "key:key field:string", 0, "RO access@1,0,1", NULL},
+	{"hgetall", "Returns all fields and values in a hash.", "2.0.0", G_HASH,
+	 "O(N) where N is the size of the hash.", "key:key", 0, "RO access@1,0,1",
+	 "nondeterministic_output_order"},
+	{"hincrby",
+	 "Increments the integer value of a field in a hash by a number. Uses 0 as initial value "
+	 "if the field doesn't exist.",
+	 "2.0.0", G_HASH, O1, "key:key field:string increment:integer", 0,
+	 "RW access update@1,0,1", NULL},
+	{"hincrbyfloat",
+	 "Increments the floating point value of a field by a number. Uses 0 as initial value "
+	 "if the field doesn't exist.",
+	 "2.6.0", G_HASH, O1, "key:key field:string increment:double", 0,
+	 "RW access update@1,0,1", NULL},
+	{"hkeys", "Returns all fields in a hash.", "2.0.0", G_HASH,
+	 "O(N) where N is the size of the hash.", "key:key", 0, "RO access@1,0,1",
+	 "nondeterministic_output_order"},
+	{"hlen", "Returns the number of fields in a hash.", "2.0.0", G_HASH, O1, "key:key", 0,
+	 "RO@1,0,1", NULL},
+	{"hmget", "Returns the values of all fields in a hash.", "2.0.0", G_HASH,
+	 "O(N) where N is the number of fields being requested.", "key:key field:string+", 0,
+	 "RO access@1,0,1", NULL},
+	{"hmset", "Sets the values of multiple fields.", "2.0.0", G_HASH,
+	 "O(N) where N is the number of fields being set.",
+	 "key:key field_value{field:string value:string}+", 0, "RW update@1,0,1", NULL},
+	{"hrandfield", "Returns one or more random fields from a hash.", "6.2.0", G_HASH,
+	 "O(N) where N is the number of fields returned", "key:key options{count:integer WITHVALUES?}?",
+	 0, "RO access@1,0,1", "nondeterministic_output"},
+	{"hscan", "Iterates over fields and values of a hash.", "2.8.0", G_HASH,
+	 "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+	 "the cursor to return back to 0. N is the number of elements inside the collection..",
+	 "key:key cursor:integer MATCH=pattern:pattern? COUNT=count:integer?", 0,
+	 "RO access@1,0,1", "nondeterministic_output"},
+	{"hset", "Creates or modifies the value of a field in a hash.", "2.0.0", G_HASH,
+	 "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the "
+	 "command is called with multiple field/value pairs.",
+	 "key:key field_value{field:string value:string}+", 0, "RW update@1,0,1", NULL},
+	{"hsetnx", "Sets the value of a field in a hash only when the field doesn't exist.",
+	 "2.0.0", G_HASH, O1, "key:key field:string value:string", 0, "RW insert@1,0,1", NULL},
+	{"hstrlen", "Returns the length of the value of a field.", "3.2.0", G_HASH, O1,
+	 "key:key field:string", 0, "RO@1,0,1", NULL},
+	{"hvals", "Returns all values in a hash.", "2.0.0", G_HASH,
+	 "O(N) where N is the size of the hash.", "key:key", 0, "RO access@1,0,1",
+	 "nondeterministic_output_order"},
 
 	/* ---- generic (keyspace) ---- */
 	{"copy", "Copies the value of a key to a new key.", "6.2.0", G_GENERIC,

@@ -20,6 +20,7 @@
 #include "command.h"
 #include "command_stats.h"
 #include "diag.h"
+#include "hash.h"
 #include "kevent.h"
 #include "listen.h"
 #include "lock.h"
@@ -387,6 +388,7 @@ struct store *server_store_new(void)
 	lock_init(st);
 	pool_init(st);
 	object_set_store(st);
+	object_register(STORE_HASH, &hash_type);
 	return st;
 }
 

@@ -32,6 +32,7 @@ int main(void)
 	srunner_add_suite(sr, async_daemon_suite());
 	srunner_add_suite(sr, cli_suite());
 	srunner_add_suite(sr, string_suite());
+	srunner_add_suite(sr, hash_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, info_suite());
 	srunner_add_suite(sr, keys_suite());

@@ -24,6 +24,7 @@ Suite *async_suite(void);
 Suite *async_daemon_suite(void);
 Suite *cli_suite(void);
 Suite *string_suite(void);
+Suite *hash_suite(void);
 Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
