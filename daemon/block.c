@@ -49,15 +49,16 @@ struct bqueue {
 	TAILQ_HEAD(, blink) links;
 	size_t n;
 	bool ready;
-	SLIST_ENTRY(bqueue) ready_link;
+	STAILQ_ENTRY(bqueue) ready_link;
 	UT_hash_handle hh;
 };
 
 static struct event_base *base;
 static struct bqueue *queues;
-static SLIST_HEAD(, bqueue) ready_list = SLIST_HEAD_INITIALIZER(ready_list);
+static STAILQ_HEAD(, bqueue) ready_list = STAILQ_HEAD_INITIALIZER(ready_list);
 static size_t nblocked, nqueues;
-static struct bqueue *serving; /* the queue block_run is serving: kept alive */
+static struct bqueue *serving;	/* the queue block_run walks: kept alive */
+static struct bqueue *serving_key; /* the one a client is served from: likewise */
 
 void block_init(struct event_base *b)
 {
@@ -119,7 +120,7 @@ static struct bqueue *q_new(int db, const char *key, size_t klen)
 static void q_free(struct bqueue *q)
 {
 	if (q->ready)
-		SLIST_REMOVE(&ready_list, q, bqueue, ready_link);
+		STAILQ_REMOVE(&ready_list, q, bqueue, ready_link);
 	HASH_DEL(queues, q);
 	nqueues--;
 	free(q->hkey);
@@ -131,7 +132,7 @@ static void q_mark_ready(struct bqueue *q)
 	if (q->ready)
 		return;
 	q->ready = true;
-	SLIST_INSERT_HEAD(&ready_list, q, ready_link);
+	STAILQ_INSERT_TAIL(&ready_list, q, ready_link);
 }
 
 /* Takes b off its queues and frees it (not its kind's state); its
@@ -144,7 +145,7 @@ static void blocked_unlink(struct blocked *b)
 		struct bqueue *q = b->links[i].q;
 
 		TAILQ_REMOVE(&q->links, &b->links[i], link);
-		if (--q->n == 0 && q != serving)
+		if (--q->n == 0 && q != serving && q != serving_key)
 			q_free(q);
 	}
 	if (b->timer)
@@ -258,6 +259,29 @@ void block_touch(int db, const void *key, size_t klen)
 	}
 }
 
+/* b may be served: from the first of its keys, in the order it named
+ * them, that is ready for it (Redis 7.2 runs the command again, which
+ * looks at the keys in that order). false when none is. */
+static bool blocked_try_serve(struct blocked *b)
+{
+	for (int i = 0; i < b->nlinks; i++) {
+		struct bqueue *q = b->links[i].q;
+		const char *key = q->hkey + 1;
+		size_t klen = q->hlen - 1;
+
+		if (b->kind->ready(b, b->db, key, klen)) {
+			serving_key = q;
+			b->kind->serve(b, b->db, key, klen);
+			blocked_finish(b);
+			serving_key = NULL;
+			if (q != serving && q->n == 0)
+				q_free(q);
+			return true;
+		}
+	}
+	return false;
+}
+
 void block_run(void)
 {
 	static bool running;
@@ -266,21 +290,19 @@ void block_run(void)
 	if (running)
 		return;
 	running = true;
-	while ((q = SLIST_FIRST(&ready_list))) {
-		int db = (unsigned char)q->hkey[0];
-		const char *key = q->hkey + 1;
-		size_t klen = q->hlen - 1;
-		struct blink *head;
+	/* FIFO over the keys, in the order they became ready; on each, every
+	 * client it is ready for, in the order they blocked (one that waits
+	 * for another type stays, as in Redis). Serving b frees only b's
+	 * links, so the next one stays valid. */
+	while ((q = STAILQ_FIRST(&ready_list))) {
+		struct blink *l, *next;
 
-		SLIST_REMOVE_HEAD(&ready_list, ready_link);
+		STAILQ_REMOVE_HEAD(&ready_list, ready_link);
 		q->ready = false;
 		serving = q;
-		while ((head = TAILQ_FIRST(&q->links)) &&
-		       head->b->kind->ready(head->b, db, key, klen)) {
-			struct blocked *b = head->b;
-
-			b->kind->serve(b, db, key, klen);
-			blocked_finish(b);
+		for (l = TAILQ_FIRST(&q->links); l; l = next) {
+			next = TAILQ_NEXT(l, link);
+			blocked_try_serve(l->b);
 		}
 		serving = NULL;
 		if (q->n == 0)
