@@ -353,7 +353,7 @@ START_TEST(test_encoding_converts_at_8kb_and_back_at_half_as_redis_7_2)
 	 * when their bytes together pass the limit in one command. */
 	h_call_int(c, 1, "RPUSH", "big", "x");
 	{
-		char *v = malloc(9000);
+		char *v = calloc(1, 9001);
 
 		memset(v, 'v', 9000);
 		h_cmd(c, "RPUSH", "big", v);
@@ -740,6 +740,23 @@ START_TEST(test_waiters_are_served_after_exec_and_after_scripts)
 	wait_blocked(p, 1);
 	h_ok(p, "RENAME", "q", "target");
 	expect_pair(w, "target", "y");
+	/* So do MOVE, COPY and SWAPDB into the waiter's database. */
+	h_ok(w, "SELECT", "1");
+	h_cmd(w, "BLPOP", "k", "0");
+	wait_blocked(p, 1);
+	h_call_int(p, 1, "RPUSH", "k", "moved");
+	h_call_int(p, 1, "MOVE", "k", "1");
+	expect_pair(w, "k", "moved");
+	h_cmd(w, "BLPOP", "k", "0");
+	wait_blocked(p, 1);
+	h_call_int(p, 1, "RPUSH", "s", "copied");
+	h_call_int(p, 1, "COPY", "s", "k", "DB", "1");
+	expect_pair(w, "k", "copied");
+	h_cmd(w, "BLPOP", "k", "0");
+	wait_blocked(p, 1);
+	h_call_int(p, 1, "RPUSH", "k", "swapped");
+	h_ok(p, "SWAPDB", "0", "1");
+	expect_pair(w, "k", "swapped");
 	h_close(w);
 	h_close(p);
 	h_daemon_finish(d);
