@@ -18,7 +18,7 @@
 #include "store.h"
 
 static int add_failed;
-#define HASH_NONFATAL_OOM 1
+#define HASH_NONFATAL_OOM        1
 #define uthash_nonfatal_oom(obj) (add_failed = 1)
 #include <uthash.h>
 
@@ -57,7 +57,7 @@ static struct event_base *base;
 static struct bqueue *queues;
 static STAILQ_HEAD(, bqueue) ready_list = STAILQ_HEAD_INITIALIZER(ready_list);
 static size_t nblocked, nqueues;
-static struct bqueue *serving;	/* the queue block_run walks: kept alive */
+static struct bqueue *serving;     /* the queue block_run walks: kept alive */
 static struct bqueue *serving_key; /* the one a client is served from: likewise */
 
 void block_init(struct event_base *b)
@@ -200,7 +200,7 @@ static int blocked_link(struct blocked *b, int db, const struct resp_arg *key)
 }
 
 int block_add(struct conn *c, const struct block_kind *kind, void *state, int db,
-	      const struct resp_arg *keys, int nkeys, int64_t timeout_ms)
+              const struct resp_arg *keys, int nkeys, int64_t timeout_ms)
 {
 	struct blocked *b = calloc(1, sizeof *b);
 
@@ -253,7 +253,8 @@ void block_touch(int db, const void *key, size_t klen)
 			q_mark_ready(q);
 		return;
 	}
-	HASH_ITER(hh, queues, q, tmp) {
+	HASH_ITER(hh, queues, q, tmp)
+	{
 		if ((unsigned char)q->hkey[0] == db)
 			q_mark_ready(q);
 	}

@@ -45,7 +45,7 @@ void block_init(struct event_base *base);
  * timeout_ms (0 = forever). 0, or -1 when out of memory (nothing blocked;
  * the caller replies). */
 int block_add(struct conn *c, const struct block_kind *kind, void *state, int db,
-	      const struct resp_arg *keys, int nkeys, int64_t timeout_ms);
+              const struct resp_arg *keys, int nkeys, int64_t timeout_ms);
 
 /* The client and the kind's state of a blocked client. */
 struct conn *block_conn(const struct blocked *b);

@@ -31,10 +31,10 @@
 /* ---- shared with cmd_list_block.c ------------------------------------------ */
 
 struct list *list_find(struct conn *c, int db, const struct resp_arg *key, bool write,
-		       bool *wrongtype)
+                       bool *wrongtype)
 {
 	struct sentry *e = write ? store_find_write(server.store, db, key->ptr, key->len)
-				 : store_find(server.store, db, key->ptr, key->len);
+	                         : store_find(server.store, db, key->ptr, key->len);
 
 	*wrongtype = e && e->type != STORE_LIST;
 	if (*wrongtype) {
@@ -85,8 +85,8 @@ static void reply_elem(struct conn *c, const struct list_it *it)
 	reply_bulk(c, p, len);
 }
 
-void list_pop_reply(struct conn *c, int db, const struct resp_arg *key, struct list *l,
-		    bool head, long long count, bool with_key)
+void list_pop_reply(struct conn *c, int db, const struct resp_arg *key, struct list *l, bool head,
+                    long long count, bool with_key)
 {
 	size_t n = count < 0 ? 1 : (size_t)count, len = list_len(l);
 	struct list_it it;
@@ -114,7 +114,7 @@ void list_pop_reply(struct conn *c, int db, const struct resp_arg *key, struct l
 }
 
 void list_move_reply(struct conn *c, int db, const struct resp_arg *src, struct list *l,
-		     const struct resp_arg *dst, bool from_head, bool to_head)
+                     const struct resp_arg *dst, bool from_head, bool to_head)
 {
 	struct list_it it;
 	struct sentry *e;
@@ -178,7 +178,7 @@ int list_arg_where(struct conn *c, const struct resp_arg *a, bool *head)
 
 /* Redis's getRangeLongFromObjectOrReply with a message for both failures. */
 static int arg_range(struct conn *c, const struct resp_arg *a, long long min, const char *msg,
-		     long long *out)
+                     long long *out)
 {
 	if (resp_parse_ll(a->ptr, a->len, out) != 0 || *out < min) {
 		reply_error(c, msg);
@@ -188,11 +188,12 @@ static int arg_range(struct conn *c, const struct resp_arg *a, long long min, co
 }
 
 int list_arg_mpop(struct conn *c, int argc, struct resp_arg *argv, int numkeys_at,
-		  long long *numkeys, bool *head, long long *count)
+                  long long *numkeys, bool *head, long long *count)
 {
 	long long where_at;
 
-	if (arg_range(c, &argv[numkeys_at], 1, "ERR numkeys should be greater than 0", numkeys) != 0)
+	if (arg_range(c, &argv[numkeys_at], 1, "ERR numkeys should be greater than 0", numkeys) !=
+	    0)
 		return -1;
 	if (*numkeys > argc || (where_at = numkeys_at + *numkeys + 1) >= argc) {
 		reply_error(c, ERR_SYNTAX);
@@ -203,7 +204,8 @@ int list_arg_mpop(struct conn *c, int argc, struct resp_arg *argv, int numkeys_a
 	*count = -1;
 	for (int j = (int)where_at + 1; j < argc; j++) {
 		if (*count == -1 && arg_is(&argv[j], "count") && j + 1 < argc) {
-			if (arg_range(c, &argv[++j], 1, "ERR count should be greater than 0", count) != 0)
+			if (arg_range(c, &argv[++j], 1, "ERR count should be greater than 0",
+			              count) != 0)
 				return -1;
 		} else {
 			reply_error(c, ERR_SYNTAX);
@@ -294,7 +296,7 @@ static void pop(struct conn *c, int argc, struct resp_arg *argv, bool head)
 
 	if (argc > 3) {
 		reply_errorf(c, "ERR wrong number of arguments for '%s' command",
-			     head ? "lpop" : "rpop");
+		             head ? "lpop" : "rpop");
 		return;
 	}
 	if (argc == 3 && arg_range(c, &argv[2], 0, ERR_POSITIVE, &count) != 0)
@@ -443,16 +445,18 @@ void cmd_lpos(struct conn *c, int argc, struct resp_arg *argv)
 			if (arg_ll(c, &argv[++j], &rank) != 0)
 				return;
 			if (rank == 0) {
-				reply_error(c, "ERR RANK can't be zero: use 1 to start from the first "
-					       "match, 2 from the second ... or use negative to start "
-					       "from the end of the list");
+				reply_error(c,
+				            "ERR RANK can't be zero: use 1 to start from the first "
+				            "match, 2 from the second ... or use negative to start "
+				            "from the end of the list");
 				return;
 			}
 		} else if (arg_is(&argv[j], "count") && has_value) {
 			if (arg_range(c, &argv[++j], 0, "ERR COUNT can't be negative", &count) != 0)
 				return;
 		} else if (arg_is(&argv[j], "maxlen") && has_value) {
-			if (arg_range(c, &argv[++j], 0, "ERR MAXLEN can't be negative", &maxlen) != 0)
+			if (arg_range(c, &argv[++j], 0, "ERR MAXLEN can't be negative", &maxlen) !=
+			    0)
 				return;
 		} else {
 			reply_error(c, ERR_SYNTAX);
@@ -478,7 +482,8 @@ void cmd_lpos(struct conn *c, int argc, struct resp_arg *argv)
 			if (count == -1)
 				break;
 			if (npos == cap) {
-				long long *p = realloc(pos, (size_t)(cap = cap ? cap * 2 : 16) * sizeof *p);
+				long long *p =
+				    realloc(pos, (size_t)(cap = cap ? cap * 2 : 16) * sizeof *p);
 
 				if (!p) {
 					free(pos);

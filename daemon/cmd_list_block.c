@@ -28,9 +28,9 @@
 
 /* What a blocked pop will do once served. */
 struct bpop {
-	bool head;	 /* pop from the head (LEFT) */
+	bool head;       /* pop from the head (LEFT) */
 	long long count; /* BLMPOP's COUNT; -1 for BLPOP/BRPOP's reply shape */
-	bool move;	 /* BLMOVE/BRPOPLPUSH: push to dst */
+	bool move;       /* BLMOVE/BRPOPLPUSH: push to dst */
 	bool to_head;
 	struct resp_arg dst; /* its ptr owned */
 };
@@ -55,7 +55,7 @@ static bool bpop_ready(const struct blocked *b, int db, const char *key, size_t 
 
 /* Serves from a list that exists: what the command does when it need not block. */
 static void bpop_take(struct conn *c, const struct bpop *p, int db, const struct resp_arg *key,
-		      struct list *l)
+                      struct list *l)
 {
 	if (p->move)
 		list_move_reply(c, db, key, l, &p->dst, p->head, p->to_head);
@@ -85,11 +85,11 @@ static void bpop_timeout(struct blocked *b)
 }
 
 static const struct block_kind bpop_kind = {
-	.name = "list",
-	.ready = bpop_ready,
-	.serve = bpop_serve,
-	.timeout = bpop_timeout,
-	.free = bpop_free,
+    .name = "list",
+    .ready = bpop_ready,
+    .serve = bpop_serve,
+    .timeout = bpop_timeout,
+    .free = bpop_free,
 };
 
 /* Redis's getTimeoutFromObjectOrReply in seconds: a long double as
@@ -130,7 +130,7 @@ bad:
 /* Serves p from the first of keys holding a list, or blocks on them all
  * (takes p). */
 static void bpop_generic(struct conn *c, const struct resp_arg *keys, int nkeys, int64_t ms,
-			 struct bpop *p)
+                         struct bpop *p)
 {
 	for (int i = 0; i < nkeys; i++) {
 		bool bad;
@@ -193,13 +193,14 @@ void cmd_blmpop(struct conn *c, int argc, struct resp_arg *argv)
 	struct bpop *p;
 
 	if (list_arg_mpop(c, argc, argv, 2, &numkeys, &head, &count) != 0 ||
-	    list_check_keys(c, &argv[3], numkeys) != 0 || arg_timeout(c, &argv[1], &ms) != 0 || !(p = bpop_new(c, head, count)))
+	    list_check_keys(c, &argv[3], numkeys) != 0 || arg_timeout(c, &argv[1], &ms) != 0 ||
+	    !(p = bpop_new(c, head, count)))
 		return;
 	bpop_generic(c, &argv[3], (int)numkeys, ms, p);
 }
 
 static void bmove(struct conn *c, struct resp_arg *argv, const struct resp_arg *timeout,
-		  bool from_head, bool to_head)
+                  bool from_head, bool to_head)
 {
 	int64_t ms;
 	struct bpop *p;

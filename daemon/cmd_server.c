@@ -175,7 +175,8 @@ static void info_clients(struct resp_buf *b)
 	LIST_FOREACH(c, &server.clients, link)
 		blocked += (c->flags & CONN_BLOCKED) != 0;
 	resp_buf_printf(b, "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
-		    "blocked_clients:%zu\r\ntracking_clients:0\r\ntotal_blocking_keys:%zu\r\n",
+		    "blocked_clients:%zu\r\ntracking_clients:0\r\n"
+		    "total_blocking_keys:%zu\r\n",
 		 server.nclients, server.cfg.maxclients, blocked, block_keys());
 }
 

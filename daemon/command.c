@@ -305,8 +305,8 @@ static bool word_in(const struct resp_arg *a, const char *const *words)
 
 bool command_call_is_admin(const struct command *cmd, int argc, const struct resp_arg *argv)
 {
-	static const char *const client_admin[] = {"list", "kill", "pause", "unpause", "no-evict", "unblock",
-						   NULL};
+	static const char *const client_admin[] = {"list", "kill", "pause", "unpause",
+						   "no-evict", "unblock", NULL};
 	static const char *const acl_anyone[] = {"whoami", "cat", "genpass", "help", NULL};
 
 	if (cmd->proc == cmd_client)

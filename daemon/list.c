@@ -16,9 +16,9 @@
 
 #include "lp.h"
 
-#define LIST_LP_EMPTY	  7    /* Redis's empty listpack: 6-byte header + end byte */
+#define LIST_LP_EMPTY     7    /* Redis's empty listpack: 6-byte header + end byte */
 #define SIZE_SAFETY_LIMIT 8192 /* bytes: a node's cap under a count limit */
-#define SIZE_OVERHEAD	  8    /* Redis's estimate of an entry's header bytes */
+#define SIZE_OVERHEAD     8    /* Redis's estimate of an entry's header bytes */
 
 struct qnode {
 	struct qnode *prev, *next;
@@ -30,9 +30,9 @@ struct qnode {
 
 struct list {
 	struct qnode *head, *tail;
-	size_t count;  /* elements */
+	size_t count; /* elements */
 	size_t nnodes;
-	bool packed;   /* the listpack encoding: at most one node */
+	bool packed; /* the listpack encoding: at most one node */
 };
 
 static int fill = LIST_MAX_LISTPACK_SIZE;
@@ -93,15 +93,19 @@ size_t list_entry_rsize(const void *s, size_t len)
 	size_t enc;
 
 	if (r_str_to_int(s, len, &v))
-		enc = v >= 0 && v <= 127		? 1
-		      : v >= -4096 && v <= 4095		? 2
-		      : v >= -32768 && v <= 32767	? 3
-		      : v >= -8388608 && v <= 8388607	? 4
+		enc = v >= 0 && v <= 127                 ? 1
+		      : v >= -4096 && v <= 4095          ? 2
+		      : v >= -32768 && v <= 32767        ? 3
+		      : v >= -8388608 && v <= 8388607    ? 4
 		      : v >= INT32_MIN && v <= INT32_MAX ? 5
-							: 9;
+		                                         : 9;
 	else
 		enc = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
-	return enc + (enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5);
+	return enc + (enc <= 127        ? 1
+	              : enc < 16383     ? 2
+	              : enc < 2097151   ? 3
+	              : enc < 268435455 ? 4
+	                                : 5);
 }
 
 /* quicklistNodeLimit: a node's byte limit, or its entry limit. */
@@ -379,7 +383,7 @@ void list_seek(struct list *l, size_t i, struct list_it *it)
 	it->node = n;
 	it->off = (uint32_t)i;
 	it->pos = i < n->count / 2 ? lp_seek(n->lp, (long long)i)
-				   : lp_seek(n->lp, (long long)i - (long long)n->count);
+	                           : lp_seek(n->lp, (long long)i - (long long)n->count);
 }
 
 const char *list_it_get(const struct list_it *it, size_t *len)
@@ -453,7 +457,7 @@ int list_it_replace(struct list_it *it, const void *s, size_t len)
 	struct list_it at;
 
 	if (it->l->packed || (!n->plain && !is_large(len) &&
-			      !exceeds_limit(n->rsz - orsz + len + SIZE_OVERHEAD, n->count))) {
+	                      !exceeds_limit(n->rsz - orsz + len + SIZE_OVERHEAD, n->count))) {
 		if (node_take(n, lp_replace(n->lp, it->pos, s, len), lp_alloc_size(n->lp)) != 0)
 			return -1;
 		n->rsz = n->rsz - orsz + list_entry_rsize(s, len);
@@ -593,9 +597,9 @@ static size_t list_obj_len(const void *obj)
 }
 
 const struct obj_type list_type = {
-	.name = "list",
-	.encoding = list_encoding,
-	.dup = list_dup,
-	.free = list_obj_free,
-	.len = list_obj_len,
+    .name = "list",
+    .encoding = list_encoding,
+    .dup = list_dup,
+    .free = list_obj_free,
+    .len = list_obj_len,
 };

@@ -19,11 +19,11 @@
 #include "harness.h"
 #include "list.h"
 
-#define SLOW(ms)     ((ms) * h_slow()) /* a bound, scaled for sanitizer builds */
+#define SLOW(ms)     ((ms)*h_slow()) /* a bound, scaled for sanitizer builds */
 #define POLL_STEP_MS 2
 #define SETTLE_MS    5000 /* bound on the daemon reaching a state (times h_slow()) */
 #define QUIET_MS     150  /* how long "nothing arrives" is watched */
-#define BIG_N	     100000
+#define BIG_N        100000
 #define MODEL_MAX    3000
 
 static struct h_daemon *start(void)
@@ -244,18 +244,20 @@ END_TEST
 START_TEST(test_redis_listpack_entry_sizes)
 {
 	ck_assert_uint_eq(list_entry_rsize("", 0), 2);
-	ck_assert_uint_eq(list_entry_rsize("0", 1), 2);	/* 7-bit uint */
+	ck_assert_uint_eq(list_entry_rsize("0", 1), 2); /* 7-bit uint */
 	ck_assert_uint_eq(list_entry_rsize("127", 3), 2);
-	ck_assert_uint_eq(list_entry_rsize("128", 3), 3);	/* 13-bit int */
+	ck_assert_uint_eq(list_entry_rsize("128", 3), 3); /* 13-bit int */
 	ck_assert_uint_eq(list_entry_rsize("-4096", 5), 3);
-	ck_assert_uint_eq(list_entry_rsize("-4097", 5), 4);	/* 16-bit */
-	ck_assert_uint_eq(list_entry_rsize("8388607", 7), 5); /* 24-bit */
+	ck_assert_uint_eq(list_entry_rsize("-4097", 5), 4);        /* 16-bit */
+	ck_assert_uint_eq(list_entry_rsize("8388607", 7), 5);      /* 24-bit */
 	ck_assert_uint_eq(list_entry_rsize("2147483648", 10), 10); /* 64-bit */
-	ck_assert_uint_eq(list_entry_rsize("007", 3), 5);	/* not canonical: a string */
+	ck_assert_uint_eq(list_entry_rsize("007", 3), 5);          /* not canonical: a string */
 	ck_assert_uint_eq(list_entry_rsize("-0", 2), 4);
 	ck_assert_uint_eq(list_entry_rsize("abc", 3), 5);
-	ck_assert_uint_eq(list_entry_rsize("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 64),
-			  64 + 2 + 1);
+	ck_assert_uint_eq(
+	    list_entry_rsize("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	                     64),
+	    64 + 2 + 1);
 }
 END_TEST
 
@@ -448,7 +450,7 @@ START_TEST(test_100k_element_list_stays_correct_and_fast)
 	h_call_int(c, BIG_N / 2 + 1, "LLEN", "big");
 	h_call_bulk(c, "quicklist", "OBJECT", "ENCODING", "big");
 	ck_assert_msg(h_now_ms() - t0 < SLOW(30000), "100k operations took %lld ms",
-		      (long long)(h_now_ms() - t0));
+	              (long long)(h_now_ms() - t0));
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -499,7 +501,7 @@ END_TEST
 START_TEST(test_eviction_frees_lists)
 {
 	struct h_daemon *d = h_daemon_start("--loglevel", "warning", "--maxmemory", "1000000",
-					    "--maxmemory-policy", "allkeys-lru", NULL);
+	                                    "--maxmemory-policy", "allkeys-lru", NULL);
 	struct h_client *c = h_connect(d);
 
 	/* A list may be evicted between two pushes to it: any length will do. */
@@ -526,9 +528,9 @@ START_TEST(test_list_writes_invalidate_watch)
 	struct h_daemon *d = start();
 	struct h_client *a = h_connect(d), *b = h_connect(d);
 	const char *writes[][5] = {
-		{"RPUSH", "w", "x", NULL}, {"LPOP", "w", NULL},	     {"LSET", "w", "0", "y", NULL},
-		{"LREM", "w", "0", "z", NULL}, {"LTRIM", "w", "0", "0", NULL},
-		{"LINSERT", "w", "before", "y", "q"},
+	    {"RPUSH", "w", "x", NULL},      {"LPOP", "w", NULL},
+	    {"LSET", "w", "0", "y", NULL},  {"LREM", "w", "0", "z", NULL},
+	    {"LTRIM", "w", "0", "0", NULL}, {"LINSERT", "w", "before", "y", "q"},
 	};
 
 	h_call_int(a, 3, "RPUSH", "w", "q", "z", "z");
@@ -664,8 +666,7 @@ END_TEST
 START_TEST(test_blmove_chain_serves_each_link_in_the_same_turn)
 {
 	struct h_daemon *d = start();
-	struct h_client *a = h_connect(d), *b = h_connect(d), *c = h_connect(d),
-			*p = h_connect(d);
+	struct h_client *a = h_connect(d), *b = h_connect(d), *c = h_connect(d), *p = h_connect(d);
 
 	h_cmd(a, "BLMOVE", "l1", "l2", "LEFT", "RIGHT", "0");
 	wait_blocked(p, 1);
@@ -735,8 +736,9 @@ START_TEST(test_waiters_are_served_after_exec_and_after_scripts)
 	expect_pair(w, "q", "b");
 	h_cmd(w, "BLPOP", "q", "0");
 	wait_blocked(p, 1);
-	r = h_call(p, "EVAL", "redis.call('rpush', KEYS[1], 'x', 'y'); return redis.call('llen', KEYS[1])",
-		   "1", "q");
+	r = h_call(p, "EVAL",
+	           "redis.call('rpush', KEYS[1], 'x', 'y'); return redis.call('llen', KEYS[1])",
+	           "1", "q");
 	ck_assert_int_eq(r->integer, 2); /* nobody took x while the script ran */
 	resp_reply_free(r);
 	expect_pair(w, "q", "x");
@@ -795,7 +797,7 @@ START_TEST(test_client_list_info_and_unblock)
 	h_call_int(p, 1, "CLIENT", "UNBLOCK", ids, "ERROR");
 	h_expect_error_is(w, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
 	h_call_error(p, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR", "CLIENT", "UNBLOCK",
-		     ids, "FOO");
+	             ids, "FOO");
 	ck_assert_int_eq(info_ll(p, "clients", "total_blocking_keys"), 0);
 	/* Lock waiters too. */
 	resp_reply_free(h_call(p, "LOCK.ACQUIRE", "lk"));
@@ -828,8 +830,8 @@ START_TEST(test_shutdown_answers_blocked_clients)
 	h_close(w);
 	h_close(p);
 	status = h_daemon_wait_exit(d, SLOW(SETTLE_MS));
-	ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "status 0x%x", status);
+	ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x",
+	              status);
 	h_daemon_finish(d);
 }
 END_TEST
@@ -839,10 +841,9 @@ END_TEST
 #define LOCK_WORKERS 4
 #define LOCK_ROUNDS  40
 
-static const char release_lua[] =
-	"if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end "
-	"redis.call('del', KEYS[1]) redis.call('rpush', KEYS[2], 1) "
-	"redis.call('pexpire', KEYS[2], 1000) return 1";
+static const char release_lua[] = "if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end "
+                                  "redis.call('del', KEYS[1]) redis.call('rpush', KEYS[2], 1) "
+                                  "redis.call('pexpire', KEYS[2], 1000) return 1";
 
 /* One worker: LOCK_ROUNDS times acquire (SET NX, else BLPOP the signal
  * for 1 s and retry), check nobody else is inside, release by script.
