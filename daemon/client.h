@@ -20,7 +20,7 @@
 enum conn_flags {
 	CONN_CLOSE_AFTER_REPLY = 1 << 0, /* flush, then close (QUIT, protocol error) */
 	CONN_CLOSING = 1 << 1,		 /* being freed: no more callbacks */
-	CONN_BLOCKED = 1 << 2,		 /* waiting for a lock/pool: input stays queued */
+	CONN_BLOCKED = 1 << 2,		 /* waiting for a lock/pool or on keys: input stays queued */
 	CONN_WRITE_ARMED = 1 << 3,	 /* ev_write is pending */
 	CONN_SAW_COMMAND = 1 << 4,	 /* has sent at least one command */
 	CONN_RESUME = 1 << 5,		 /* run queued input before reading more (yield, unblock) */
@@ -45,6 +45,7 @@ struct multi_state {
 };
 
 struct waiter;
+struct blocked;
 struct acl_rule;
 struct multi_state;
 struct pubsub_state;
@@ -82,6 +83,7 @@ struct conn {
 	size_t out_pos;
 
 	struct waiter *waiting;		/* the wait it is blocked in, or NULL */
+	struct blocked *blocked;	/* blocked on keys (BLPOP...: block.c), or NULL */
 	struct lock_list locks;		/* session-bound locks it holds */
 	struct slot_list slots;		/* session-bound pool slots it holds */
 	struct multi_state *multi;	/* commands queued since MULTI, or NULL (cmd_multi.c) */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "block.h"
 #include "client.h"
 #include "client_info.h"
 #include "clock.h"
@@ -21,6 +22,7 @@
 #include "reply.h"
 #include "security.h"
 #include "server.h"
+#include "waitq.h"
 
 #define CLIENT_SHOWN_MAX 128 /* bytes of an argument quoted back in an error */
 
@@ -420,6 +422,41 @@ static void client_kill(struct conn *c, int argc, struct resp_arg *argv)
 		c->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a BLPOP-style block or a lock or
+ * pool wait as its timeout would (nil, or -TIMEOUT for a WAIT), or with
+ * -UNBLOCKED. :1 if the client was blocked, else :0. */
+static void client_unblock(struct conn *c, int argc, struct resp_arg *argv)
+{
+	bool error = false;
+	long long id;
+	struct conn *x;
+
+	if (argc > 4) {
+		client_reply_subsyntax(c, &argv[1]);
+		return;
+	}
+	if (argc == 4) {
+		if (arg_is(&argv[3], "error")) {
+			error = true;
+		} else if (!arg_is(&argv[3], "timeout")) {
+			reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+			return;
+		}
+	}
+	if (arg_ll(c, &argv[2], &id) != 0)
+		return;
+	LIST_FOREACH(x, &server.clients, link) {
+		if (x->id != (uint64_t)id || (x->flags & CONN_CLOSING))
+			continue;
+		if (block_unblock(x, error) || waitq_unblock(x, error)) {
+			reply_int(c, 1);
+			return;
+		}
+		break;
+	}
+	reply_int(c, 0);
+}
+
 static void client_getname(struct conn *c, int argc, struct resp_arg *argv)
 {
 	(void)argc;
@@ -613,6 +650,7 @@ static const struct client_sub {
 	{"client|unpause", 2, client_unpause},
 	{"client|no-evict", 3, client_no_evict},
 	{"client|no-touch", 3, client_no_touch},
+	{"client|unblock", -3, client_unblock},
 	{"client|help", 2, client_help},
 };
 

@@ -27,6 +27,7 @@
 #include "reply.h"
 #include "server.h"
 #include "store.h"
+#include "block.h"
 #include "waitq.h"
 
 void cmd_ping(struct conn *c, int argc, struct resp_arg *argv)
@@ -174,8 +175,9 @@ static void info_clients(struct resp_buf *b)
 	LIST_FOREACH(c, &server.clients, link)
 		blocked += (c->flags & CONN_BLOCKED) != 0;
 	resp_buf_printf(b, "# Clients\r\nconnected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
-		    "blocked_clients:%zu\r\ntracking_clients:0\r\n",
-		 server.nclients, server.cfg.maxclients, blocked);
+		    "blocked_clients:%zu\r\ntracking_clients:0\r\n"
+		    "total_blocking_keys:%zu\r\n",
+		 server.nclients, server.cfg.maxclients, blocked, block_keys());
 }
 
 static void info_memory(struct resp_buf *b)

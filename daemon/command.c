@@ -148,6 +148,32 @@ static const struct command table[] = {
 	{"spublish", 3, F, cmd_spublish, 0, 0, 0, CAT_PUBSUB},
 	{"pubsub", -2, 0, cmd_pubsub, 0, 0, 0, CAT_PUBSUB},
 
+	/* ---- lists (cmd_list.c) ---- */
+	{"lpush", -3, W | F, cmd_lpush, 1, 1, 1, CAT_LIST},
+	{"rpush", -3, W | F, cmd_rpush, 1, 1, 1, CAT_LIST},
+	{"lpushx", -3, W | F, cmd_lpushx, 1, 1, 1, CAT_LIST},
+	{"rpushx", -3, W | F, cmd_rpushx, 1, 1, 1, CAT_LIST},
+	{"lpop", -2, CMD_WRITE | F, cmd_lpop, 1, 1, 1, CAT_LIST},
+	{"rpop", -2, CMD_WRITE | F, cmd_rpop, 1, 1, 1, CAT_LIST},
+	{"llen", 2, R | F, cmd_llen, 1, 1, 1, CAT_LIST},
+	{"lrange", 4, R, cmd_lrange, 1, 1, 1, CAT_LIST},
+	{"lindex", 3, R, cmd_lindex, 1, 1, 1, CAT_LIST},
+	{"lset", 4, W, cmd_lset, 1, 1, 1, CAT_LIST},
+	{"lrem", 4, CMD_WRITE, cmd_lrem, 1, 1, 1, CAT_LIST},
+	{"ltrim", 4, CMD_WRITE, cmd_ltrim, 1, 1, 1, CAT_LIST},
+	{"linsert", 5, W, cmd_linsert, 1, 1, 1, CAT_LIST},
+	{"lpos", -3, R, cmd_lpos, 1, 1, 1, CAT_LIST},
+	{"lmove", 5, W, cmd_lmove, 1, 2, 1, CAT_LIST},
+	{"rpoplpush", 3, W, cmd_rpoplpush, 1, 2, 1, CAT_LIST},
+	/* Keys after numkeys: the handler checks them against ACL key rules. */
+	{"lmpop", -4, CMD_WRITE, cmd_lmpop, 0, 0, 0, CAT_LIST},
+	/* (cmd_list_block.c) */
+	{"blpop", -3, CMD_WRITE | CMD_BLOCKING | CMD_NOSCRIPT, cmd_blpop, 1, -2, 1, CAT_LIST},
+	{"brpop", -3, CMD_WRITE | CMD_BLOCKING | CMD_NOSCRIPT, cmd_brpop, 1, -2, 1, CAT_LIST},
+	{"blmove", 6, W | CMD_BLOCKING | CMD_NOSCRIPT, cmd_blmove, 1, 2, 1, CAT_LIST},
+	{"brpoplpush", 4, W | CMD_BLOCKING | CMD_NOSCRIPT, cmd_brpoplpush, 1, 2, 1, CAT_LIST},
+	{"blmpop", -5, CMD_WRITE | CMD_BLOCKING, cmd_blmpop, 0, 0, 0, CAT_LIST},
+
 	/* ---- scripting (cmd_script.c) ---- */
 	{"eval", -3, CMD_NOSCRIPT, cmd_eval, 0, 0, 0, CAT_SCRIPTING},
 	{"evalsha", -3, CMD_NOSCRIPT, cmd_evalsha, 0, 0, 0, CAT_SCRIPTING},
@@ -275,7 +301,8 @@ const struct cmd_category_name *command_category_at(size_t i)
 	/* Redis's ACL CAT order for the categories it has, then ours. */
 	static const struct cmd_category_name names[] = {
 		{CAT_KEYSPACE, "keyspace"},	{CAT_READ, "read"},	    {CAT_WRITE, "write"},
-		{CAT_HASH, "hash"},		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
+		{CAT_LIST, "list"},		{CAT_HASH, "hash"},	    {CAT_STRING, "string"},
+		{CAT_PUBSUB, "pubsub"},		{CAT_ADMIN, "admin"},
 		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
 		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
 		{CAT_TRANSACTION, "transaction"},
@@ -297,8 +324,8 @@ static bool word_in(const struct resp_arg *a, const char *const *words)
 
 bool command_call_is_admin(const struct command *cmd, int argc, const struct resp_arg *argv)
 {
-	static const char *const client_admin[] = {"list", "kill", "pause", "unpause", "no-evict",
-						   NULL};
+	static const char *const client_admin[] = {"list", "kill", "pause", "unpause",
+						   "no-evict", "unblock", NULL};
 	static const char *const acl_anyone[] = {"whoami", "cat", "genpass", "help", NULL};
 
 	if (cmd->proc == cmd_client)

@@ -44,6 +44,7 @@ enum cmd_category {
 	CAT_POOL = 1 << 13,
 	CAT_TRANSACTION = 1 << 14,
 	CAT_HASH = 1 << 17,
+	CAT_LIST = 1 << 18,
 };
 
 struct cmd_category_name {

@@ -20,6 +20,7 @@
 #define G_SERVER  "server"
 #define G_SCRIPT  "scripting"
 #define G_PUBSUB  "pubsub"
+#define G_LIST    "list"
 
 #define O1 "O(1)"
 #define ON "O(N)"
@@ -545,6 +546,118 @@ static const struct command_doc docs[] = {
 	 "index1:integer index2:integer", 0, NULL, NULL},
 	{"time", "Returns the server time.", "2.6.0", G_SERVER, O1, "", 0, NULL,
 	 "nondeterministic_output"},
+
+	/* ---- lists ---- */
+	{"blmove",
+	 "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
+	 "element is available otherwise. Deletes the list if the last element was moved.",
+	 "6.2.0", G_LIST, O1,
+	 "source:key destination:key wherefrom(LEFT|RIGHT) whereto(LEFT|RIGHT) timeout:double", 0,
+	 "RW access delete@1,0,1;RW insert@2,0,1", NULL},
+	{"blmpop",
+	 "Pops the first element from one of multiple lists. Blocks until an element is available "
+	 "otherwise. Deletes the list if the last element was popped.",
+	 "7.0.0", G_LIST,
+	 "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+	 "timeout:double numkeys:integer key:key+ where(LEFT|RIGHT) COUNT=count:integer?", 0, NULL,
+	 NULL},
+	{"blpop",
+	 "Removes and returns the first element in a list. Blocks until an element is available "
+	 "otherwise. Deletes the list if the last element was popped.",
+	 "2.0.0", G_LIST, "O(N) where N is the number of provided keys.", "key:key+ timeout:double",
+	 0, "RW access delete@1,-2,1", NULL},
+	{"brpop",
+	 "Removes and returns the last element in a list. Blocks until an element is available "
+	 "otherwise. Deletes the list if the last element was popped.",
+	 "2.0.0", G_LIST, "O(N) where N is the number of provided keys.", "key:key+ timeout:double",
+	 0, "RW access delete@1,-2,1", NULL},
+	{"brpoplpush",
+	 "Pops an element from a list, pushes it to another list and returns it. Block until an "
+	 "element is available otherwise. Deletes the list if the last element was popped.",
+	 "2.2.0", G_LIST, O1, "source:key destination:key timeout:double", 0,
+	 "RW access delete@1,0,1;RW insert@2,0,1", NULL},
+	{"lindex", "Returns an element from a list by its index.", "1.0.0", G_LIST,
+	 "O(N) where N is the number of elements to traverse to get to the element at index. This "
+	 "makes asking for the first or the last element of the list O(1).",
+	 "key:key index:integer", 0, "RO access@1,0,1", NULL},
+	{"linsert", "Inserts an element before or after another element in a list.", "2.2.0",
+	 G_LIST,
+	 "O(N) where N is the number of elements to traverse before seeing the value pivot. This "
+	 "means that inserting somewhere on the left end on the list (head) can be considered "
+	 "O(1) and inserting somewhere on the right end (tail) is O(N).",
+	 "key:key where(BEFORE|AFTER) pivot:string element:string", 0, "RW insert@1,0,1", NULL},
+	{"llen", "Returns the length of a list.", "1.0.0", G_LIST, O1, "key:key", 0, "RO@1,0,1",
+	 NULL},
+	{"lmove",
+	 "Returns an element after popping it from one list and pushing it to another. Deletes "
+	 "the list if the last element was moved.",
+	 "6.2.0", G_LIST, O1,
+	 "source:key destination:key wherefrom(LEFT|RIGHT) whereto(LEFT|RIGHT)", 0,
+	 "RW access delete@1,0,1;RW insert@2,0,1", NULL},
+	{"lmpop",
+	 "Returns multiple elements from a list after removing them. Deletes the list if the last "
+	 "element was popped.",
+	 "7.0.0", G_LIST,
+	 "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+	 "numkeys:integer key:key+ where(LEFT|RIGHT) COUNT=count:integer?", 0, NULL, NULL},
+	{"lpop",
+	 "Returns the first elements in a list after removing it. Deletes the list if the last "
+	 "element was popped.",
+	 "1.0.0", G_LIST, "O(N) where N is the number of elements returned", "key:key count:integer?",
+	 0, "RW access delete@1,0,1", NULL},
+	{"lpos", "Returns the index of matching elements in a list.", "6.0.6", G_LIST,
+	 "O(N) where N is the number of elements in the list, for the average case. When searching "
+	 "for elements near the head or the tail of the list, or when the MAXLEN option is "
+	 "provided, the command may run in constant time.",
+	 "key:key element:string RANK=rank:integer? COUNT=num-matches:integer? "
+	 "MAXLEN=len:integer?",
+	 0, "RO@1,0,1", NULL},
+	{"lpush", "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+	 "1.0.0", G_LIST,
+	 "O(1) for each element added, so O(N) to add N elements when the command is called with "
+	 "multiple arguments.",
+	 "key:key element:string+", 0, "RW insert@1,0,1", NULL},
+	{"lpushx", "Prepends one or more elements to a list only when the list exists.", "2.2.0",
+	 G_LIST,
+	 "O(1) for each element added, so O(N) to add N elements when the command is called with "
+	 "multiple arguments.",
+	 "key:key element:string+", 0, "RW insert@1,0,1", NULL},
+	{"lrange", "Returns a range of elements from a list.", "1.0.0", G_LIST,
+	 "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest "
+	 "end (HEAD or TAIL) for large lists; and N is the number of elements in the specified "
+	 "range.",
+	 "key:key start:integer stop:integer", 0, "RO access@1,0,1", NULL},
+	{"lrem", "Removes elements from a list. Deletes the list if the last element was removed.",
+	 "1.0.0", G_LIST,
+	 "O(N+M) where N is the length of the list and M is the number of elements removed.",
+	 "key:key count:integer element:string", 0, "RW delete@1,0,1", NULL},
+	{"lset", "Sets the value of an element in a list by its index.", "1.0.0", G_LIST,
+	 "O(N) where N is the length of the list. Setting either the first or the last element of "
+	 "the list is O(1).",
+	 "key:key index:integer element:string", 0, "RW update@1,0,1", NULL},
+	{"ltrim",
+	 "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+	 "1.0.0", G_LIST, "O(N) where N is the number of elements to be removed by the operation.",
+	 "key:key start:integer stop:integer", 0, "RW delete@1,0,1", NULL},
+	{"rpop",
+	 "Returns and removes the last elements of the list. Deletes the list if the last element "
+	 "was popped.",
+	 "1.0.0", G_LIST, "O(N) where N is the number of elements returned", "key:key count:integer?",
+	 0, "RW access delete@1,0,1", NULL},
+	{"rpoplpush",
+	 "Returns the last element of a list after removing and pushing it to another list. "
+	 "Deletes the list if the last element was popped.",
+	 "1.2.0", G_LIST, O1, "source:key destination:key", 0,
+	 "RW access delete@1,0,1;RW insert@2,0,1", NULL},
+	{"rpush", "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+	 "1.0.0", G_LIST,
+	 "O(1) for each element added, so O(N) to add N elements when the command is called with "
+	 "multiple arguments.",
+	 "key:key element:string+", 0, "RW insert@1,0,1", NULL},
+	{"rpushx", "Appends an element to a list only when the list exists.", "2.2.0", G_LIST,
+	 "O(1) for each element added, so O(N) to add N elements when the command is called with "
+	 "multiple arguments.",
+	 "key:key element:string+", 0, "RW insert@1,0,1", NULL},
 
 	/* ---- locks and pools (cachifyd's own; see proto/PROTOCOL.md) ---- */
 	{"lock.acquire", "Acquires a lock on a key, waiting in FIFO order if WAIT is given.",

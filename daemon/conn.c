@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "block.h"
 #include "clock.h"
 #include "dispatch.h"
 #include "lock.h"
@@ -96,6 +97,7 @@ void conn_free(struct conn *c)
 	 * granted in this same loop turn. */
 	c->flags |= CONN_CLOSING;
 	waitq_conn_gone(c);
+	block_conn_gone(c);
 	pause_conn_gone(c);
 	monitor_remove(c);
 	pubsub_conn_gone(c);
@@ -263,8 +265,10 @@ static void conn_process(struct conn *c)
 		}
 		c->flags |= CONN_SAW_COMMAND;
 		dispatch(c, c->req.argc, c->req.argv);
-		if (!conn_serving_busy)
+		if (!conn_serving_busy) {
 			waitq_run();
+			block_run();
+		}
 		ran++;
 	}
 

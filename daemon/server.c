@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "block.h"
 #include "clock.h"
 #include "conn.h"
 #include "command.h"
@@ -22,6 +23,7 @@
 #include "diag.h"
 #include "hash.h"
 #include "kevent.h"
+#include "list.h"
 #include "listen.h"
 #include "lock.h"
 #include "log.h"
@@ -211,6 +213,7 @@ void server_shutdown(const char *why)
 	server.shutting_down = true;
 	listen_close();
 	waitq_shutdown();
+	block_shutdown();
 	LIST_FOREACH(c, &server.clients, link)
 		conn_close_after_reply(c);
 	event_add(server.ev_shutdown, &grace);
@@ -375,6 +378,13 @@ static bool store_pinned(void *ctx, int db, const struct sentry *e)
 	return waitq_waiting() && waitq_count(db, sentry_key(e), e->klen) > 0;
 }
 
+/* Every changed key: WATCH (watch.c), and clients blocked on it (block.c). */
+static void store_touch_cb(void *ctx, int db, const void *key, size_t klen)
+{
+	watch_touch_cb(ctx, db, key, klen);
+	block_touch(db, key, klen);
+}
+
 struct store *server_store_new(void)
 {
 	struct store *st = store_new();
@@ -382,10 +392,11 @@ struct store *server_store_new(void)
 	if (!st)
 		return NULL;
 	store_set_delete_hook(st, store_hook, NULL);
-	store_set_touch_hook(st, watch_touch_cb, st);
+	store_set_touch_hook(st, store_touch_cb, st);
 	store_set_add_hook(st, store_add_cb, NULL);
 	store_set_pinned(st, store_pinned, NULL);
 	lock_init(st);
+	object_register(STORE_LIST, &list_type);
 	pool_init(st);
 	object_set_store(st);
 	object_register(STORE_HASH, &hash_type);
@@ -453,6 +464,7 @@ int server_init(void)
 		return -1;
 	}
 	waitq_init(server.base);
+	block_init(server.base);
 	if (script_init() != 0)
 		return -1;
 	server_apply_config();
@@ -510,6 +522,7 @@ void server_free(void)
 	listen_free();
 	server.shutting_down = false;
 	waitq_free();
+	block_free();
 	while (!LIST_EMPTY(&server.clients))
 		conn_free(LIST_FIRST(&server.clients));
 	if (server.store)

@@ -316,6 +316,23 @@ void waitq_conn_gone(struct conn *c)
 	waiter_finish(c->waiting);
 }
 
+bool waitq_unblock(struct conn *c, bool error)
+{
+	struct waiter *w = c->waiting;
+
+	if (!w)
+		return false;
+	if (error) {
+		reply_error(c, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+	} else {
+		stats.timeouts++;
+		reply_errorf(c, "TIMEOUT no grant within %lld ms",
+			     (long long)(clock_ms() - w->since_ms));
+	}
+	waiter_finish(w);
+	return true;
+}
+
 void waitq_shutdown(void)
 {
 	struct waitq *q, *tmp;

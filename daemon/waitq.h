@@ -66,6 +66,9 @@ void waitq_run(void);
 
 /* The client is going away: it leaves its queue now. */
 void waitq_conn_gone(struct conn *c);
+/* CLIENT UNBLOCK: c's wait ends with -TIMEOUT (error false) or
+ * -UNBLOCKED (error true). false when c is not waiting. */
+bool waitq_unblock(struct conn *c, bool error);
 /* Shutdown: every waiter gets -SHUTDOWN and leaves its queue. */
 void waitq_shutdown(void);
 

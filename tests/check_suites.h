@@ -29,6 +29,7 @@ Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
 Suite *multi_suite(void);
+Suite *list_suite(void);
 Suite *conn_suite(void);
 Suite *script_suite(void);
 Suite *pubsub_suite(void);
