@@ -1,6 +1,7 @@
 /* cmd_args.c - argument helpers shared by the cmd_*.c families. */
 #include "cmd_args.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <strings.h>
 #include <string.h>
@@ -144,5 +145,31 @@ int keys_check_force(struct conn *c, int argc, struct resp_arg *argv, int step)
 		if (e && acl_check_force(c, e) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+int arg_scan_cursor(const struct resp_arg *a, uint64_t *out)
+{
+	const char *p = a->ptr, *nul = memchr(a->ptr, '\0', a->len);
+	const char *end = nul ? nul : a->ptr + a->len;
+	bool neg = false;
+	uint64_t v = 0;
+
+	if (p == end) {
+		*out = 0;
+		return 0;
+	}
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (!isdigit((unsigned char)*p) || v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? -v : v;
 	return 0;
 }

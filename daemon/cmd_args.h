@@ -18,6 +18,11 @@ int arg_ll(struct conn *c, const struct resp_arg *arg, long long *out);
  * "invalid expire time in 'cmd' command" and returns -1 if bad. */
 int arg_ttl_ms(struct conn *c, const struct resp_arg *arg, const char *cmd, int64_t *out);
 
+/* A SCAN/ZSCAN cursor read as Redis reads it (strtoul, base 10, up to a
+ * NUL): an optional sign, then digits; "-1" wraps to 2^64-1 and "" is 0.
+ * Leading spaces and overflow are errors. 0, or -1 (nothing replied). */
+int arg_scan_cursor(const struct resp_arg *a, uint64_t *out);
+
 /* Refuses (-1, having replied NOPERM) when one of argv's keys, from 1 to
  * argc by step, holds another user's lock or pool: all or nothing. */
 int keys_check_force(struct conn *c, int argc, struct resp_arg *argv, int step);

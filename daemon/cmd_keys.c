@@ -284,35 +284,6 @@ static void scan_collect_cb(void *ctx, struct sentry *e)
 	st->found[st->n++] = e;
 }
 
-/* A cursor read as Redis reads it (strtoul, base 10, up to a NUL): an
- * optional sign, then digits; "-1" wraps to 2^64-1 and "" is 0. Leading
- * spaces and overflow are errors. 0 or -1. */
-static int scan_cursor_parse(const struct resp_arg *a, uint64_t *out)
-{
-	const char *p = a->ptr, *nul = memchr(a->ptr, '\0', a->len);
-	const char *end = nul ? nul : a->ptr + a->len;
-	bool neg = false;
-	uint64_t v = 0;
-
-	if (p == end) {
-		*out = 0;
-		return 0;
-	}
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (p == end)
-		return -1;
-	for (; p < end; p++) {
-		unsigned d = (unsigned)(*p - '0');
-
-		if (!isdigit((unsigned char)*p) || v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = neg ? -v : v;
-	return 0;
-}
-
 /* SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] */
 void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 {
@@ -323,7 +294,7 @@ void cmd_scan(struct conn *c, int argc, struct resp_arg *argv)
 	char buf[24]; /* the next cursor, in decimal */
 	size_t kept = 0;
 
-	if (scan_cursor_parse(&argv[1], &cursor) != 0) {
+	if (arg_scan_cursor(&argv[1], &cursor) != 0) {
 		reply_error(c, "ERR invalid cursor");
 		return;
 	}

@@ -43,6 +43,7 @@ enum cmd_category {
 	CAT_LOCK = 1 << 12,
 	CAT_POOL = 1 << 13,
 	CAT_TRANSACTION = 1 << 14,
+	CAT_SORTEDSET = 1 << 17,
 };
 
 struct cmd_category_name {

@@ -35,6 +35,7 @@
 #include "store.h"
 #include "waitq.h"
 #include "watch.h"
+#include "zset.h"
 
 #define CRON_REHASH_BUCKETS 1024 /* buckets moved per background step */
 #define EXPIRE_SLICE_BUCKETS 256 /* buckets swept between clock reads */
@@ -384,6 +385,7 @@ struct store *server_store_new(void)
 	store_set_touch_hook(st, watch_touch_cb, st);
 	store_set_add_hook(st, store_add_cb, NULL);
 	store_set_pinned(st, store_pinned, NULL);
+	object_register(STORE_ZSET, &zset_type);
 	lock_init(st);
 	pool_init(st);
 	object_set_store(st);
