@@ -79,14 +79,12 @@ static size_t lp_acct(const unsigned char *lp)
 	return lp ? lp_alloc_size(lp) : 0;
 }
 
-/* Replaces z->lp with lp (the result of an lp_* call), re-accounting. */
+/* Replaces z->lp with lp (the result of an lp_* call, which may have
+ * moved or freed the old one), re-accounting. */
 static void lp_set(struct zset *z, unsigned char *lp)
 {
-	size_t old = lp_acct(z->lp), now = lp_acct(lp);
-
 	z->lp = lp;
-	z->bytes = z->bytes - old + now;
-	object_account(now, old);
+	zset_reaccount(z, &z->lp_bytes, lp_acct(lp));
 }
 
 /* ---- ordering ---- */
@@ -590,11 +588,8 @@ static void zset_free_cb(void *obj)
 	struct zset *z = obj;
 
 	if (z->lp) {
-		size_t n = lp_acct(z->lp);
-
 		lp_free(z->lp);
-		z->bytes -= n;
-		object_account(0, n);
+		lp_set(z, NULL);
 	}
 	if (z->sl)
 		zsl_free(z, z->sl);

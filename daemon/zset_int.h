@@ -35,6 +35,7 @@ struct zsl {
 
 struct zset {
 	unsigned char *lp; /* the listpack encoding, or NULL */
+	size_t lp_bytes;   /* lp's allocation, as accounted */
 	struct zsl *sl;	   /* the skiplist encoding, or NULL */
 	size_t bytes;	   /* accounted: all of the above's memory */
 };

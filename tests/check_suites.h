@@ -27,6 +27,7 @@ Suite *string_suite(void);
 Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
+Suite *zset_suite(void);
 Suite *multi_suite(void);
 Suite *conn_suite(void);
 Suite *script_suite(void);
