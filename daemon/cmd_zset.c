@@ -576,6 +576,11 @@ static void zrandmember_count(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, ERR_RAND_RANGE);
 		return;
 	}
+	/* Redis's guard against count * 2 overflowing. */
+	if (withscores && l < -(INT64_MAX / 2)) {
+		reply_error(c, "ERR value is out of range");
+		return;
+	}
 	count = l >= 0 ? (unsigned long long)l : (unsigned long long)-l;
 	uniq = l >= 0;
 	if (zcmd_find(c, &argv[1], false, &z) < 0)
@@ -586,7 +591,8 @@ static void zrandmember_count(struct conn *c, int argc, struct resp_arg *argv)
 	}
 	if (!uniq || count == 1) {
 		reply_array(c, withscores ? 2 * count : count);
-		for (unsigned long long i = 0; i < count; i++)
+		/* A huge count ends with the client, closed past its output limit. */
+		for (unsigned long long i = 0; i < count && !(c->flags & CONN_CLOSING); i++)
 			reply_rank(c, z, zset_random_rank(z), withscores);
 	} else if (count >= zset_len(z)) {
 		struct zset_iter it;
