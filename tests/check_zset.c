@@ -493,6 +493,38 @@ START_TEST(test_200k_members_stay_correct_and_fast)
 }
 END_TEST
 
+START_TEST(test_encoding_converts_at_the_limits_both_ways)
+{
+	struct h_daemon *d = h_daemon_start(NULL);
+	struct h_client *c = h_connect(d);
+	char m65[66];
+
+	zadd_range(c, "z", "m", 0, ZSET_LISTPACK_ENTRIES, ZSET_LISTPACK_ENTRIES);
+	expect_encoding(c, "z", "listpack");
+	zadd_range(c, "z", "m", ZSET_LISTPACK_ENTRIES, 1, 1);
+	expect_encoding(c, "z", "skiplist");
+	/* Shrinking keeps the skiplist; a new set of the same members is small. */
+	h_call_int(c, 1, "ZREM", "z", "m00000000");
+	expect_encoding(c, "z", "skiplist");
+	h_call_int(c, ZSET_LISTPACK_ENTRIES, "ZRANGESTORE", "back", "z", "0", "-1");
+	expect_encoding(c, "back", "listpack");
+	h_call_int(c, 42, "ZRANK", "back", "m00000043");
+	/* One member over 64 bytes converts at once, whatever the count. */
+	memset(m65, 'x', 65);
+	m65[65] = '\0';
+	h_call_int(c, 1, "ZADD", "long", "1", m65);
+	expect_encoding(c, "long", "skiplist");
+	m65[64] = '\0';
+	h_call_int(c, 1, "ZADD", "edge", "1", m65);
+	expect_encoding(c, "edge", "listpack");
+	h_call_int(c, 1, "ZADD", "edge", "2", "y");
+	h_call_int(c, 1, "ZRANK", "edge", "y");
+	expect_encoding(c, "edge", "listpack");
+	h_close(c);
+	h_daemon_finish(d);
+}
+END_TEST
+
 START_TEST(test_rename_move_copy_keep_the_set)
 {
 	struct h_daemon *d = h_daemon_start(NULL);
@@ -789,6 +821,7 @@ Suite *zset_suite(void)
 	tcase_set_timeout(daemon, 120);
 	tcase_add_test(daemon, test_used_memory_returns_to_its_start);
 	tcase_add_test(daemon, test_200k_members_stay_correct_and_fast);
+	tcase_add_test(daemon, test_encoding_converts_at_the_limits_both_ways);
 	tcase_add_test(daemon, test_rename_move_copy_keep_the_set);
 	tcase_add_test(daemon, test_expired_and_evicted_sets_are_freed);
 	tcase_add_test(daemon, test_watch_sees_changes_but_not_noops);
