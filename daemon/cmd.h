@@ -43,6 +43,13 @@ cmd_proc cmd_hset, cmd_hsetnx, cmd_hget, cmd_hmget, cmd_hmset, cmd_hdel, cmd_hex
 /* cmd_multi.c: transactions (what dispatch and others need is in multi.h) */
 cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
+/* cmd_zset.c and cmd_zrange.c: sorted sets (the set is zset.c's) */
+cmd_proc cmd_zadd, cmd_zincrby, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zcard, cmd_zrank,
+	cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_zrandmember, cmd_zscan, cmd_zrange,
+	cmd_zrangestore, cmd_zrevrange, cmd_zrangebyscore, cmd_zrevrangebyscore, cmd_zrangebylex,
+	cmd_zrevrangebylex, cmd_zcount, cmd_zlexcount, cmd_zremrangebyrank, cmd_zremrangebyscore,
+	cmd_zremrangebylex;
+
 /* cmd_pubsub.c: pub/sub (subscriptions are pubsub.c's) */
 cmd_proc cmd_subscribe, cmd_unsubscribe, cmd_psubscribe, cmd_punsubscribe, cmd_ssubscribe,
 	cmd_sunsubscribe, cmd_publish, cmd_spublish, cmd_pubsub;

@@ -32,6 +32,7 @@ static int add_failed;
 #define STR  CAT_STRING
 #define CONN CAT_CONNECTION
 #define DANG CAT_DANGEROUS
+#define ZS   CAT_SORTEDSET
 
 static const struct command table[] = {
 	/* ---- connection (cmd_server.c) ---- */
@@ -137,6 +138,33 @@ static const struct command table[] = {
 	{"watch", -2, F | CMD_NOSCRIPT, cmd_watch, 1, -1, 1, CAT_TRANSACTION},
 	{"unwatch", 1, F | CMD_NOSCRIPT, cmd_unwatch, 0, 0, 0, CAT_TRANSACTION},
 
+	/* ---- sorted sets (cmd_zset.c) ---- */
+	{"zadd", -4, W | F, cmd_zadd, 1, 1, 1, ZS},
+	{"zincrby", 4, W | F, cmd_zincrby, 1, 1, 1, ZS},
+	{"zrem", -3, CMD_WRITE | F, cmd_zrem, 1, 1, 1, ZS},
+	{"zscore", 3, R | F, cmd_zscore, 1, 1, 1, ZS},
+	{"zmscore", -3, R | F, cmd_zmscore, 1, 1, 1, ZS},
+	{"zcard", 2, R | F, cmd_zcard, 1, 1, 1, ZS},
+	{"zrank", -3, R | F, cmd_zrank, 1, 1, 1, ZS},
+	{"zrevrank", -3, R | F, cmd_zrevrank, 1, 1, 1, ZS},
+	{"zpopmin", -2, CMD_WRITE | F, cmd_zpopmin, 1, 1, 1, ZS},
+	{"zpopmax", -2, CMD_WRITE | F, cmd_zpopmax, 1, 1, 1, ZS},
+	{"zrandmember", -2, R, cmd_zrandmember, 1, 1, 1, ZS},
+	{"zscan", -3, R, cmd_zscan, 1, 1, 1, ZS},
+	/* (cmd_zrange.c) */
+	{"zrange", -4, R, cmd_zrange, 1, 1, 1, ZS},
+	{"zrangestore", -5, W, cmd_zrangestore, 1, 2, 1, ZS},
+	{"zrevrange", -4, R, cmd_zrevrange, 1, 1, 1, ZS},
+	{"zrangebyscore", -4, R, cmd_zrangebyscore, 1, 1, 1, ZS},
+	{"zrevrangebyscore", -4, R, cmd_zrevrangebyscore, 1, 1, 1, ZS},
+	{"zrangebylex", -4, R, cmd_zrangebylex, 1, 1, 1, ZS},
+	{"zrevrangebylex", -4, R, cmd_zrevrangebylex, 1, 1, 1, ZS},
+	{"zcount", 4, R | F, cmd_zcount, 1, 1, 1, ZS},
+	{"zlexcount", 4, R | F, cmd_zlexcount, 1, 1, 1, ZS},
+	{"zremrangebyrank", 4, CMD_WRITE, cmd_zremrangebyrank, 1, 1, 1, ZS},
+	{"zremrangebyscore", 4, CMD_WRITE, cmd_zremrangebyscore, 1, 1, 1, ZS},
+	{"zremrangebylex", 4, CMD_WRITE, cmd_zremrangebylex, 1, 1, 1, ZS},
+
 	/* ---- pub/sub (cmd_pubsub.c) ---- */
 	{"subscribe", -2, CMD_NOSCRIPT, cmd_subscribe, 0, 0, 0, CAT_PUBSUB},
 	{"unsubscribe", -1, CMD_NOSCRIPT, cmd_unsubscribe, 0, 0, 0, CAT_PUBSUB},
@@ -202,6 +230,7 @@ static const struct command table[] = {
 #undef STR
 #undef CONN
 #undef DANG
+#undef ZS
 
 struct cmd_entry {
 	char name[CMD_NAME_MAX];
@@ -301,8 +330,8 @@ const struct cmd_category_name *command_category_at(size_t i)
 	/* Redis's ACL CAT order for the categories it has, then ours. */
 	static const struct cmd_category_name names[] = {
 		{CAT_KEYSPACE, "keyspace"},	{CAT_READ, "read"},	    {CAT_WRITE, "write"},
-		{CAT_LIST, "list"},		{CAT_HASH, "hash"},	    {CAT_STRING, "string"},
-		{CAT_PUBSUB, "pubsub"},		{CAT_ADMIN, "admin"},
+		{CAT_SORTEDSET, "sortedset"},	{CAT_LIST, "list"},	    {CAT_HASH, "hash"},
+		{CAT_STRING, "string"},		{CAT_PUBSUB, "pubsub"},	    {CAT_ADMIN, "admin"},
 		{CAT_FAST, "fast"},		{CAT_SLOW, "slow"},	    {CAT_BLOCKING, "blocking"},
 		{CAT_DANGEROUS, "dangerous"},	{CAT_CONNECTION, "connection"},
 		{CAT_TRANSACTION, "transaction"},

@@ -45,6 +45,7 @@ enum cmd_category {
 	CAT_TRANSACTION = 1 << 14,
 	CAT_HASH = 1 << 17,
 	CAT_LIST = 1 << 18,
+	CAT_SORTEDSET = 1 << 19,
 };
 
 struct cmd_category_name {

@@ -21,9 +21,25 @@
 #define G_SCRIPT  "scripting"
 #define G_PUBSUB  "pubsub"
 #define G_LIST    "list"
+#define G_ZSET    "sorted-set"
 
 #define O1 "O(1)"
 #define ON "O(N)"
+
+/* Complexities several sorted-set commands share, in Redis's words. */
+#define Z_POP                                                                                      \
+	"O(log(N)*M) with N being the number of elements in the sorted set, and M being the "     \
+	"number of elements popped."
+#define Z_RANGE_OUT                                                                                \
+	"O(log(N)+M) with N being the number of elements in the sorted set and M the number of "  \
+	"elements returned."
+#define Z_RANGE_LIMIT                                                                              \
+	"O(log(N)+M) with N being the number of elements in the sorted set and M the number of "  \
+	"elements being returned. If M is constant (e.g. always asking for the first 10 elements " \
+	"with LIMIT), you can consider it O(log(N))."
+#define Z_REMRANGE                                                                                 \
+	"O(log(N)+M) with N being the number of elements in the sorted set and M the number of "  \
+	"elements removed by the operation."
 
 static const struct command_doc docs[] = {
 	/* ---- strings ---- */
@@ -658,6 +674,104 @@ static const struct command_doc docs[] = {
 	 "O(1) for each element added, so O(N) to add N elements when the command is called with "
 	 "multiple arguments.",
 	 "key:key element:string+", 0, "RW insert@1,0,1", NULL},
+	/* ---- sorted sets ---- */
+	{"zadd",
+	 "Adds one or more members to a sorted set, or updates their scores. Creates the key if it "
+	 "doesn't exist.",
+	 "1.2.0", G_ZSET,
+	 "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+	 "key:key condition(NX|XX)? comparison(GT|LT)? CH=change:pure-token? INCR=increment:pure-token? "
+	 "score_member{score:double member:string}+",
+	 0, "RW update@1,0,1", NULL},
+	{"zcard", "Returns the number of members in a sorted set.", "1.2.0", G_ZSET, O1, "key:key",
+	 0, "RO@1,0,1", NULL},
+	{"zcount", "Returns the count of members in a sorted set that have scores within a range.",
+	 "2.0.0", G_ZSET, "O(log(N)) with N being the number of elements in the sorted set.",
+	 "key:key min:double max:double", 0, NULL, NULL},
+	{"zincrby", "Increments the score of a member in a sorted set.", "1.2.0", G_ZSET,
+	 "O(log(N)) where N is the number of elements in the sorted set.",
+	 "key:key increment:integer member:string", 0, "RW access update@1,0,1", NULL},
+	{"zlexcount", "Returns the number of members in a sorted set within a lexicographical range.",
+	 "2.8.9", G_ZSET, "O(log(N)) with N being the number of elements in the sorted set.",
+	 "key:key min:string max:string", 0, NULL, NULL},
+	{"zmscore", "Returns the score of one or more members in a sorted set.", "6.2.0", G_ZSET,
+	 "O(N) where N is the number of members being requested.", "key:key member:string+", 0,
+	 NULL, NULL},
+	{"zpopmax",
+	 "Returns the highest-scoring members from a sorted set after removing them. Deletes the "
+	 "sorted set if the last member was popped.",
+	 "5.0.0", G_ZSET, Z_POP, "key:key count:integer?", 0, "RW access delete@1,0,1", NULL},
+	{"zpopmin",
+	 "Returns the lowest-scoring members from a sorted set after removing them. Deletes the "
+	 "sorted set if the last member was popped.",
+	 "5.0.0", G_ZSET, Z_POP, "key:key count:integer?", 0, "RW access delete@1,0,1", NULL},
+	{"zrandmember", "Returns one or more random members from a sorted set.", "6.2.0", G_ZSET,
+	 "O(N) where N is the number of elements returned",
+	 "key:key options{count:integer WITHSCORES?}?", 0, NULL, "nondeterministic_output"},
+	{"zrange", "Returns members in a sorted set within a range of indexes.", "1.2.0", G_ZSET,
+	 Z_RANGE_OUT,
+	 "key:key start:string stop:string sortby(BYSCORE|BYLEX)? REV? "
+	 "LIMIT=offset_count{offset:integer count:integer}? WITHSCORES?",
+	 0, NULL, NULL},
+	{"zrangebylex", "Returns members in a sorted set within a lexicographical range.", "2.8.9",
+	 G_ZSET, Z_RANGE_LIMIT,
+	 "key:key min:string max:string LIMIT=offset_count{offset:integer count:integer}?", 0,
+	 NULL, NULL},
+	{"zrangebyscore", "Returns members in a sorted set within a range of scores.", "1.0.5",
+	 G_ZSET, Z_RANGE_LIMIT,
+	 "key:key min:double max:double WITHSCORES? "
+	 "LIMIT=offset_count{offset:integer count:integer}?",
+	 0, NULL, NULL},
+	{"zrangestore", "Stores a range of members from sorted set in a key.", "6.2.0", G_ZSET,
+	 "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+	 "elements stored into the destination key.",
+	 "dst:key src:key min:string max:string sortby(BYSCORE|BYLEX)? REV? "
+	 "LIMIT=offset_count{offset:integer count:integer}?",
+	 0, "OW update@1,0,1;RO access@2,0,1", NULL},
+	{"zrank", "Returns the index of a member in a sorted set ordered by ascending scores.",
+	 "2.0.0", G_ZSET, "O(log(N))", "key:key member:string WITHSCORE?", 0, NULL, NULL},
+	{"zrem", "Removes one or more members from a sorted set. Deletes the sorted set if all "
+	 "members were removed.",
+	 "1.2.0", G_ZSET,
+	 "O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
+	 "elements to be removed.",
+	 "key:key member:string+", 0, "RW delete@1,0,1", NULL},
+	{"zremrangebylex",
+	 "Removes members in a sorted set within a lexicographical range. Deletes the sorted set "
+	 "if all members were removed.",
+	 "2.8.9", G_ZSET, Z_REMRANGE, "key:key min:string max:string", 0, "RW delete@1,0,1", NULL},
+	{"zremrangebyrank",
+	 "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all "
+	 "members were removed.",
+	 "2.0.0", G_ZSET, Z_REMRANGE, "key:key start:integer stop:integer", 0, "RW delete@1,0,1",
+	 NULL},
+	{"zremrangebyscore",
+	 "Removes members in a sorted set within a range of scores. Deletes the sorted set if all "
+	 "members were removed.",
+	 "1.2.0", G_ZSET, Z_REMRANGE, "key:key min:double max:double", 0, "RW delete@1,0,1", NULL},
+	{"zrevrange",
+	 "Returns members in a sorted set within a range of indexes in reverse order.", "1.2.0",
+	 G_ZSET, Z_RANGE_OUT, "key:key start:integer stop:integer WITHSCORES?", 0, NULL, NULL},
+	{"zrevrangebylex",
+	 "Returns members in a sorted set within a lexicographical range in reverse order.",
+	 "2.8.9", G_ZSET, Z_RANGE_LIMIT,
+	 "key:key max:string min:string LIMIT=offset_count{offset:integer count:integer}?", 0,
+	 NULL, NULL},
+	{"zrevrangebyscore",
+	 "Returns members in a sorted set within a range of scores in reverse order.", "2.2.0",
+	 G_ZSET, Z_RANGE_LIMIT,
+	 "key:key max:double min:double WITHSCORES? "
+	 "LIMIT=offset_count{offset:integer count:integer}?",
+	 0, NULL, NULL},
+	{"zrevrank", "Returns the index of a member in a sorted set ordered by descending scores.",
+	 "2.0.0", G_ZSET, "O(log(N))", "key:key member:string WITHSCORE?", 0, NULL, NULL},
+	{"zscan", "Iterates over members and scores of a sorted set.", "2.8.0", G_ZSET,
+	 "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+	 "the cursor to return back to 0. N is the number of elements inside the collection..",
+	 "key:key cursor:integer MATCH=pattern:pattern? COUNT=count:integer?", 0, NULL,
+	 "nondeterministic_output"},
+	{"zscore", "Returns the score of a member in a sorted set.", "1.2.0", G_ZSET, O1,
+	 "key:key member:string", 0, NULL, NULL},
 
 	/* ---- locks and pools (cachifyd's own; see proto/PROTOCOL.md) ---- */
 	{"lock.acquire", "Acquires a lock on a key, waiting in FIFO order if WAIT is given.",

@@ -38,6 +38,7 @@
 #include "store.h"
 #include "waitq.h"
 #include "watch.h"
+#include "zset.h"
 
 #define CRON_REHASH_BUCKETS 1024 /* buckets moved per background step */
 #define EXPIRE_SLICE_BUCKETS 256 /* buckets swept between clock reads */
@@ -396,10 +397,11 @@ struct store *server_store_new(void)
 	store_set_add_hook(st, store_add_cb, NULL);
 	store_set_pinned(st, store_pinned, NULL);
 	lock_init(st);
-	object_register(STORE_LIST, &list_type);
 	pool_init(st);
 	object_set_store(st);
 	object_register(STORE_HASH, &hash_type);
+	object_register(STORE_ZSET, &zset_type);
+	object_register(STORE_LIST, &list_type);
 	return st;
 }
 

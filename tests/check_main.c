@@ -36,6 +36,7 @@ int main(void)
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, info_suite());
 	srunner_add_suite(sr, keys_suite());
+	srunner_add_suite(sr, zset_suite());
 	srunner_add_suite(sr, multi_suite());
 	srunner_add_suite(sr, list_suite());
 	srunner_add_suite(sr, conn_suite());

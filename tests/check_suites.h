@@ -28,6 +28,7 @@ Suite *hash_suite(void);
 Suite *diff_suite(void);
 Suite *info_suite(void);
 Suite *keys_suite(void);
+Suite *zset_suite(void);
 Suite *multi_suite(void);
 Suite *list_suite(void);
 Suite *conn_suite(void);
