@@ -17,7 +17,6 @@
 #include "random.h"
 
 #define HASH_SCAN_STEPS 10 /* bucket steps per requested pair, as Redis's maxiterations */
-#define HASH_LP_SLACK	32 /* bytes a listpack may keep unused before it is compacted */
 
 enum hash_enc { HASH_LP, HASH_HT };
 
@@ -56,19 +55,10 @@ static size_t hash_rand_below(size_t n)
 	return (size_t)(hash_rand() % n);
 }
 
-/* Re-measures h and reports the difference. A listpack that shrank in
- * small steps (lp.c gives memory back only 64 bytes at a time) is first
- * copied into an allocation of its size. */
+/* Re-measures h and reports the difference. */
 static void hash_sync(struct hash *h)
 {
 	size_t now = malloc_usable_size(h);
-	unsigned char *lp;
-
-	if (h->enc == HASH_LP && lp_alloc_size(h->lp) > lp_bytes(h->lp) + HASH_LP_SLACK &&
-	    (lp = lp_dup(h->lp))) {
-		lp_free(h->lp);
-		h->lp = lp;
-	}
 
 	now += h->enc == HASH_LP ? lp_alloc_size(h->lp) : h->ebytes + dict_bytes(&h->d);
 	object_account(now, h->acct);

@@ -261,14 +261,15 @@ static unsigned char *lp_shift(unsigned char *lp, size_t from, long long delta)
 			return NULL;
 		memmove(n + from + delta, n + from, used - from);
 	} else if (delta < 0) {
-		memmove(n + from + delta, n + from, used - from);
-		/* Shrinking cannot fail to keep the old block. */
-		if (nused + 64 < used) {
-			unsigned char *s = realloc(n, nused);
+		unsigned char *s;
 
-			if (s)
-				n = s;
-		}
+		memmove(n + from + delta, n + from, used - from);
+		/* Give the bytes back at once (as Redis's listpack does), so a
+		 * list that shrank in small steps holds no slack; a failed
+		 * shrink keeps the old, larger block. */
+		s = realloc(n, nused);
+		if (s)
+			n = s;
 	}
 	lp_put32(n, (uint32_t)nused);
 	return n;
