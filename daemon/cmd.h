@@ -45,7 +45,7 @@ cmd_proc cmd_multi, cmd_exec, cmd_discard, cmd_watch, cmd_unwatch;
 
 /* cmd_zset.c and cmd_zrange.c: sorted sets (the set is zset.c's) */
 cmd_proc cmd_zadd, cmd_zincrby, cmd_zrem, cmd_zscore, cmd_zmscore, cmd_zcard, cmd_zrank,
-	cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_zrandmember, cmd_zscan, cmd_zrange,
+	cmd_zrevrank, cmd_zpopmin, cmd_zpopmax, cmd_bzpopmin, cmd_bzpopmax, cmd_zrandmember, cmd_zscan, cmd_zrange,
 	cmd_zrangestore, cmd_zrevrange, cmd_zrangebyscore, cmd_zrevrangebyscore, cmd_zrangebylex,
 	cmd_zrevrangebylex, cmd_zcount, cmd_zlexcount, cmd_zremrangebyrank, cmd_zremrangebyscore,
 	cmd_zremrangebylex;

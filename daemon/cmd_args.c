@@ -173,6 +173,29 @@ int arg_parse_ld(const char *p, size_t len, long double *out)
 	return 0;
 }
 
+int arg_timeout(struct conn *c, const struct resp_arg *a, int64_t *ms)
+{
+	long double v;
+
+	if (arg_parse_ld(a->ptr, a->len, &v) != 0) {
+		reply_error(c, "ERR timeout is not a float or out of range");
+		return -1;
+	}
+	/* Rounded up to ms, then cut to an integer as x86 does: out of range
+	 * (inf included) gives the lowest, so "negative", as Redis 7.0 says. */
+	v = ceill(v * 1000.0L);
+	*ms = v >= -9223372036854775808.0L && v < 9223372036854775808.0L ? (int64_t)v : INT64_MIN;
+	if (*ms < 0) {
+		reply_error(c, "ERR timeout is negative");
+		return -1;
+	}
+	if (*ms > INT64_MAX - clock_wall_ms()) {
+		reply_error(c, "ERR timeout is out of range");
+		return -1;
+	}
+	return 0;
+}
+
 /* Redis's ld2string in its human-friendly mode: 17 decimals, trailing
  * zeros (and a bare '.') removed, "-0" written as "0". buf holds
  * LD_CHARS_MAX bytes, enough for any finite long double. */

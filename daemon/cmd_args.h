@@ -50,6 +50,11 @@ int arg_expire_any(struct conn *c, const struct resp_arg *arg, bool seconds, boo
  * one strtold number without leading blanks; "nan" and overflow are
  * refused, "inf" is not. 0, or -1. */
 int arg_parse_ld(const char *p, size_t len, long double *out);
+/* A blocking command's timeout in seconds (Redis's
+ * getTimeoutFromObjectOrReply: a long double, inf refused as negative),
+ * in ms rounded up; 0 = forever. 0, or -1 after replying the error. */
+int arg_timeout(struct conn *c, const struct resp_arg *a, int64_t *ms);
+
 /* Redis's ld2string in its human mode, into buf (LD_CHARS_MAX bytes):
  * 17 decimals, trailing zeros and a bare '.' dropped, "-0" as "0".
  * Returns the length (no NUL counted). */

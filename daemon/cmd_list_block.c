@@ -6,16 +6,12 @@
  * serves it exactly as that form would once a key holds a list. Inside
  * MULTI or a script nothing blocks: the reply is the timeout's.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "block.h"
 #include "client.h"
-#include "clock.h"
+#include "cmd_args.h"
 #include "cmd.h"
 #include "cmd_list.h"
 #include "entry.h"
@@ -23,8 +19,6 @@
 #include "reply.h"
 #include "server.h"
 #include "store.h"
-
-#define TIMEOUT_CHARS_MAX (5 * 1024) /* Redis's MAX_LONG_DOUBLE_CHARS */
 
 /* What a blocked pop will do once served. */
 struct bpop {
@@ -91,41 +85,6 @@ static const struct block_kind bpop_kind = {
     .timeout = bpop_timeout,
     .free = bpop_free,
 };
-
-/* Redis's getTimeoutFromObjectOrReply in seconds: a long double as
- * strtold reads it (inf and hex included, NaN not), in ms rounded up. */
-static int arg_timeout(struct conn *c, const struct resp_arg *a, int64_t *ms)
-{
-	char buf[TIMEOUT_CHARS_MAX];
-	char *end;
-	long double v;
-
-	if (a->len == 0 || a->len >= sizeof buf)
-		goto bad;
-	memcpy(buf, a->ptr, a->len);
-	buf[a->len] = '\0';
-	errno = 0;
-	v = strtold(buf, &end);
-	if (isspace((unsigned char)buf[0]) || *end != '\0' || isnan(v) ||
-	    (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)))
-		goto bad;
-	/* Rounded up to ms, then cut to an integer as x86 does: out of range
-	 * (inf included) gives the lowest, so "negative", as Redis 7.0 says. */
-	v = ceill(v * 1000.0L);
-	*ms = v >= -9223372036854775808.0L && v < 9223372036854775808.0L ? (int64_t)v : INT64_MIN;
-	if (*ms < 0) {
-		reply_error(c, "ERR timeout is negative");
-		return -1;
-	}
-	if (*ms > INT64_MAX - clock_wall_ms()) {
-		reply_error(c, "ERR timeout is out of range");
-		return -1;
-	}
-	return 0;
-bad:
-	reply_error(c, "ERR timeout is not a float or out of range");
-	return -1;
-}
 
 /* Serves p from the first of keys holding a list, or blocks on them all
  * (takes p). */

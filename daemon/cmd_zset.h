@@ -1,5 +1,6 @@
-/* cmd_zset.h - what the two sorted-set command files (cmd_zset.c, the
- * single-member and pop commands; cmd_zrange.c, the range commands) share:
+/* cmd_zset.h - what the sorted-set command files (cmd_zset.c, the
+ * single-member and pop commands; cmd_zrange.c, the range commands;
+ * cmd_zset_block.c, BZPOPMIN and BZPOPMAX) share:
  * key lookup, the score and range parsers, and what a write must do after.
  */
 #ifndef CACHIFY_CMD_ZSET_H
@@ -36,6 +37,15 @@ int zcmd_lex_range(const struct resp_arg *min, const struct resp_arg *max,
  * is now empty, deletes the key and sends "del"; else touches the key
  * (WATCH). */
 void zcmd_written(struct conn *c, const struct resp_arg *key, struct zset *z, const char *event);
+
+/* For BZPOPMIN/BZPOPMAX: does (db, key) hold a sorted set (then non-empty,
+ * as an empty one never stays)? */
+bool zset_key_is_nonempty(int db, const void *key, size_t klen);
+/* Pops the lowest (max: highest) member of the zset at (db, key), which
+ * must be non-empty, and replies BZPOP's *3 [key, member, score] to c;
+ * sends "zpopmin"/"zpopmax" (and "del" when the set empties, deleting the
+ * key) and touches the key for WATCH. */
+void zset_pop_reply(struct conn *c, int db, const void *key, size_t klen, bool max);
 
 /* Replies a score as a bulk string ("%.17g", "inf", "-inf"). */
 void zcmd_reply_score(struct conn *c, double score);

@@ -149,6 +149,8 @@ static const struct command table[] = {
 	{"zrevrank", -3, R | F, cmd_zrevrank, 1, 1, 1, ZS},
 	{"zpopmin", -2, CMD_WRITE | F, cmd_zpopmin, 1, 1, 1, ZS},
 	{"zpopmax", -2, CMD_WRITE | F, cmd_zpopmax, 1, 1, 1, ZS},
+	{"bzpopmin", -3, CMD_WRITE | F | CMD_BLOCKING | CMD_NOSCRIPT, cmd_bzpopmin, 1, -2, 1, ZS},
+	{"bzpopmax", -3, CMD_WRITE | F | CMD_BLOCKING | CMD_NOSCRIPT, cmd_bzpopmax, 1, -2, 1, ZS},
 	{"zrandmember", -2, R, cmd_zrandmember, 1, 1, 1, ZS},
 	{"zscan", -3, R, cmd_zscan, 1, 1, 1, ZS},
 	/* (cmd_zrange.c) */
@@ -302,9 +304,10 @@ size_t command_flag_names(unsigned flags, const char **names, size_t max)
 		unsigned bit;
 		const char *name;
 	} map[] = {
-		{CMD_WRITE, "write"},	{CMD_DENYOOM, "denyoom"}, {CMD_READONLY, "readonly"},
-		{CMD_FAST, "fast"},	{CMD_ADMIN, "admin"},	  {CMD_NOSCRIPT, "noscript"},	  {CMD_NOAUTH, "no_auth"},
-		{CMD_BLOCKING, "blocking"}, {CMD_NO_MULTI, "no_multi"},
+		/* Redis's order (its addReplyCommandFlags table). */
+		{CMD_WRITE, "write"},	    {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
+		{CMD_ADMIN, "admin"},	    {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
+		{CMD_FAST, "fast"},	    {CMD_NOAUTH, "no_auth"},	{CMD_NO_MULTI, "no_multi"},
 	};
 	size_t n = 0;
 

@@ -697,6 +697,16 @@ static const struct command_doc docs[] = {
 	{"zmscore", "Returns the score of one or more members in a sorted set.", "6.2.0", G_ZSET,
 	 "O(N) where N is the number of members being requested.", "key:key member:string+", 0,
 	 NULL, NULL},
+	{"bzpopmax",
+	 "Removes and returns the highest-scoring member of the first non-empty sorted set among "
+	 "the keys, waiting for one when all are empty. Deletes the sorted set if it empties.",
+	 "5.0.0", G_ZSET, "O(log(N)) with N being the number of elements in the sorted set.",
+	 "key:key+ timeout:double", 0, "RW access delete@1,-2,1", NULL},
+	{"bzpopmin",
+	 "Removes and returns the lowest-scoring member of the first non-empty sorted set among "
+	 "the keys, waiting for one when all are empty. Deletes the sorted set if it empties.",
+	 "5.0.0", G_ZSET, "O(log(N)) with N being the number of elements in the sorted set.",
+	 "key:key+ timeout:double", 0, "RW access delete@1,-2,1", NULL},
 	{"zpopmax",
 	 "Returns the highest-scoring members from a sorted set after removing them. Deletes the "
 	 "sorted set if the last member was popped.",

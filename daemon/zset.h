@@ -8,7 +8,7 @@
  * grows out of the listpack; it is built back small only when created
  * anew (ZRANGESTORE, COPY keeps the encoding). Everything a zset owns is
  * reported with object_account. Commands are cmd_zset.c's; this module
- * knows nothing of clients, except zset_pop_reply for BZPOPMIN/BZPOPMAX.
+ * knows nothing of clients.
  */
 #ifndef CACHIFY_ZSET_H
 #define CACHIFY_ZSET_H
@@ -26,7 +26,6 @@
 #define ZSET_SCORE_MAX 32 /* bytes of a score as text ("%.17g"), NUL included */
 
 struct zset;
-struct conn;
 
 extern const struct obj_type zset_type;
 
@@ -128,13 +127,5 @@ uint64_t zset_random(void);
  * into buf (ZSET_SCORE_MAX bytes); returns its length. */
 size_t zset_format_score(double score, char *buf);
 
-/* For BZPOPMIN/BZPOPMAX: does (db, key) hold a sorted set (then non-empty,
- * as an empty one never stays)? */
-bool zset_key_is_nonempty(int db, const void *key, size_t klen);
-/* Pops the lowest (max: highest) member of the zset at (db, key), which
- * must be non-empty, and replies BZPOP's *3 [key, member, score] to c;
- * sends "zpopmin"/"zpopmax" (and "del" when the set empties, deleting the
- * key) and touches the key for WATCH. */
-void zset_pop_reply(struct conn *c, int db, const void *key, size_t klen, bool max);
 
 #endif /* CACHIFY_ZSET_H */

@@ -40,23 +40,6 @@ static void setup(void)
 	memset(val, 'v', VAL_SIZE);
 }
 
-/* An integer field of INFO ("field:123\r\n"); fails if absent. */
-static long long info_ll(struct h_client *c, const char *field)
-{
-	struct resp_reply *r = h_call(c, "INFO");
-	char key[128];
-	const char *p;
-	long long v;
-
-	ck_assert_int_eq(r->type, RESP_BULK);
-	snprintf(key, sizeof key, "\r\n%s:", field);
-	p = strstr(r->str, key);
-	ck_assert_msg(p != NULL, "INFO has no %s field", field);
-	v = strtoll(p + strlen(key), NULL, 10);
-	resp_reply_free(r);
-	return v;
-}
-
 /* SET prefix:i val [EX ex]: the reply, new. */
 static struct resp_reply *set_i(struct h_client *c, const char *prefix, int i, const char *ex)
 {
@@ -121,8 +104,8 @@ START_TEST(test_allkeys_lru_keeps_a_hot_set_touched_every_second)
 		for (i = 0; i < 50; i++)
 			ck_assert_msg(exists_i(c, "hot", i), "round %d: hot:%d evicted", round, i);
 	}
-	ck_assert_int_gt(info_ll(c, "evicted_keys"), 200);
-	ck_assert_int_le(info_ll(c, "used_memory"), 1024 * 1024);
+	ck_assert_int_gt(h_info_ll(c, NULL, "evicted_keys"), 200);
+	ck_assert_int_le(h_info_ll(c, NULL, "used_memory"), 1024 * 1024);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -147,7 +130,7 @@ START_TEST(test_allkeys_lfu_keeps_frequently_read_keys_over_newer_cold_ones)
 	/* Written later than every read of the hot keys: LRU would keep these. */
 	for (i = 0; i < 2000; i++)
 		set_ok(c, "cold", i, NULL);
-	ck_assert_int_gt(info_ll(c, "evicted_keys"), 1000);
+	ck_assert_int_gt(h_info_ll(c, NULL, "evicted_keys"), 1000);
 	for (i = 0; i < 50; i++)
 		ck_assert_msg(exists_i(c, "hot", i), "hot:%d evicted", i);
 	h_close(c);
@@ -180,7 +163,7 @@ START_TEST(test_volatile_policies_keep_persistent_keys_and_then_refuse)
 			      "%s: the write past the last TTL key was not refused with -OOM",
 			      all_policies[p]);
 		resp_reply_free(r);
-		ck_assert_int_eq(info_ll(c, "evicted_keys"), 100);
+		ck_assert_int_eq(h_info_ll(c, NULL, "evicted_keys"), 100);
 		ck_assert_int_eq(h_call_ll(c, "DBSIZE"), persistent);
 		for (i = 0; i < persistent; i++)
 			ck_assert_msg(exists_i(c, "keep", i), "%s evicted keep:%d", all_policies[p],
@@ -211,7 +194,7 @@ START_TEST(test_volatile_ttl_evicts_the_nearest_expiry_first)
 	}
 	for (i = 0; i < 5000 && evicted < 30; i++) {
 		set_ok(c, "keep", i, NULL);
-		evicted = info_ll(c, "evicted_keys");
+		evicted = h_info_ll(c, NULL, "evicted_keys");
 	}
 	ck_assert_int_eq(evicted, 30);
 	for (i = 0; i < 100; i++)
@@ -234,7 +217,7 @@ START_TEST(test_allkeys_random_evicts_persistent_keys_too)
 		set_ok(c, "k", i, NULL);
 	for (i = 0; i < 3000; i++)
 		gone += !exists_i(c, "k", i);
-	ck_assert_int_eq(gone, info_ll(c, "evicted_keys"));
+	ck_assert_int_eq(gone, h_info_ll(c, NULL, "evicted_keys"));
 	ck_assert_int_gt(gone, 1500);
 	ck_assert_int_eq(h_call_ll(c, "DBSIZE"), 3000 - gone);
 	h_close(c);
@@ -269,7 +252,7 @@ START_TEST(test_locks_pools_and_waited_keys_survive_every_policy)
 
 		for (i = 0; i < 3000; i++)
 			set_ok(c, "fill", i, "1000");
-		ck_assert_msg(info_ll(c, "evicted_keys") > 1000, "%s evicted too little",
+		ck_assert_msg(h_info_ll(c, NULL, "evicted_keys") > 1000, "%s evicted too little",
 			      all_policies[p]);
 		h_call_status(c, "lock", "TYPE", "lk");
 		h_call_status(c, "lock", "TYPE", "lk2");
@@ -310,7 +293,7 @@ START_TEST(test_reload_lowers_maxmemory_and_the_next_command_evicts)
 	c = h_connect(d);
 	for (i = 0; i < 2500; i++)
 		set_ok(c, "k", i, NULL);
-	ck_assert_int_eq(info_ll(c, "evicted_keys"), 0);
+	ck_assert_int_eq(h_info_ll(c, NULL, "evicted_keys"), 0);
 
 	/* noeviction at 1mb: reads go on, writes are refused, nothing goes. */
 	h_write_file(conf, "maxmemory 1mb\nmaxmemory-policy noeviction\n");
@@ -321,15 +304,15 @@ START_TEST(test_reload_lowers_maxmemory_and_the_next_command_evicts)
 	ck_assert_int_eq(r->type, RESP_ERROR);
 	ck_assert_str_eq(r->str, "OOM command not allowed when used memory > 'maxmemory'.");
 	resp_reply_free(r);
-	ck_assert_int_eq(info_ll(c, "evicted_keys"), 0);
+	ck_assert_int_eq(h_info_ll(c, NULL, "evicted_keys"), 0);
 
 	/* allkeys-random: the very next command, a read, finds the keys gone. */
 	h_write_file(conf, "maxmemory 1mb\nmaxmemory-policy allkeys-random\n");
 	h_daemon_kill(d, SIGHUP);
 	reloaded(d, 2);
 	ck_assert_int_lt(h_call_ll(c, "DBSIZE"), 1100);
-	ck_assert_int_gt(info_ll(c, "evicted_keys"), 1400);
-	ck_assert_int_le(info_ll(c, "used_memory"), 1024 * 1024);
+	ck_assert_int_gt(h_info_ll(c, NULL, "evicted_keys"), 1400);
+	ck_assert_int_le(h_info_ll(c, NULL, "used_memory"), 1024 * 1024);
 	set_ok(c, "new", 0, NULL);
 	h_close(c);
 	h_daemon_finish(d);
@@ -385,9 +368,9 @@ START_TEST(test_object_idletime_counts_seconds_and_does_not_touch)
 	ck_assert_int_ge(h_call_ll(c, "OBJECT", "IDLETIME", "k"), 2);
 	/* OBJECT itself is not an access, but it counts as a keyspace hit as
 	 * in Redis; GET is an access. */
-	hits = info_ll(c, "keyspace_hits");
+	hits = h_info_ll(c, NULL, "keyspace_hits");
 	ck_assert_int_ge(h_call_ll(c, "OBJECT", "IDLETIME", "k"), 2);
-	ck_assert_int_eq(info_ll(c, "keyspace_hits"), hits + 1);
+	ck_assert_int_eq(h_info_ll(c, NULL, "keyspace_hits"), hits + 1);
 	h_call_bulk(c, "v", "GET", "k");
 	h_call_int(c, 0, "OBJECT", "IDLETIME", "k");
 	h_cmd(c, "OBJECT", "FREQ", "k");

@@ -144,27 +144,6 @@ static void expect_field_names(const struct resp_reply *r, const char *const *na
 		field(r, names[i]);
 }
 
-/* An integer field of INFO section ("field:123\r\n"); fails if absent. */
-#define info_ll(c, section, name) info_ll_at(__FILE__, __LINE__, c, section, name)
-static long long info_ll_at(const char *file, int line, struct h_client *c, const char *section,
-			    const char *name)
-{
-	struct resp_reply *r = h_call_at(file, line, c, "INFO", section, (const char *)NULL);
-	char key[128];
-	const char *p;
-	long long v;
-
-	ck_assert_msg(r->type == RESP_BULK, "%s:%d: INFO %s is not a bulk string", file, line,
-		      section);
-	snprintf(key, sizeof key, "\r\n%s:", name);
-	p = strstr(r->str, key);
-	ck_assert_msg(p != NULL, "%s:%d: INFO %s has no %s field:\n%s", file, line, section, name,
-		      r->str);
-	v = strtoll(p + strlen(key), NULL, 10);
-	resp_reply_free(r);
-	return v;
-}
-
 /* Polls INFO until section's field reads want. */
 #define wait_info(c, section, name, want) wait_info_at(__FILE__, __LINE__, c, section, name, want)
 static void wait_info_at(const char *file, int line, struct h_client *c, const char *section,
@@ -173,7 +152,7 @@ static void wait_info_at(const char *file, int line, struct h_client *c, const c
 	int64_t deadline = h_now_ms() + SLOW(SETTLE_MS);
 	long long got;
 
-	while ((got = info_ll_at(file, line, c, section, name)) != want) {
+	while ((got = h_info_ll_at(file, line, c, section, name)) != want) {
 		ck_assert_msg(h_now_ms() < deadline, "%s:%d: INFO %s %s is %lld, want %lld", file,
 			      line, section, name, got, want);
 		h_sleep_ms(POLL_STEP_MS);
@@ -185,11 +164,11 @@ static void wait_info_at(const char *file, int line, struct h_client *c, const c
 #define expect_slot_accounting(c) expect_slot_accounting_at(__FILE__, __LINE__, c)
 static void expect_slot_accounting_at(const char *file, int line, struct h_client *c)
 {
-	long long grants = info_ll_at(file, line, c, "pools", "slot_grants");
-	long long held = info_ll_at(file, line, c, "pools", "slots_held");
-	long long rel = info_ll_at(file, line, c, "pools", "slot_releases");
-	long long sess = info_ll_at(file, line, c, "pools", "session_releases");
-	long long exp = info_ll_at(file, line, c, "pools", "slots_expired");
+	long long grants = h_info_ll_at(file, line, c, "pools", "slot_grants");
+	long long held = h_info_ll_at(file, line, c, "pools", "slots_held");
+	long long rel = h_info_ll_at(file, line, c, "pools", "slot_releases");
+	long long sess = h_info_ll_at(file, line, c, "pools", "session_releases");
+	long long exp = h_info_ll_at(file, line, c, "pools", "slots_expired");
 
 	ck_assert_msg(grants == held + rel + sess + exp,
 		      "%s:%d: INFO pools: slot_grants %lld != slots_held %lld + slot_releases %lld "
@@ -853,8 +832,8 @@ START_TEST(test_lock_is_released_when_the_holder_disconnects)
 	/* No WAIT: the close must have freed it before this is read. */
 	lock_acquire(c2, &g2, "k");
 	ck_assert_int_gt(g2.fence, g1.fence);
-	ck_assert_int_eq(info_ll(c2, "locks", "session_releases"), 1);
-	ck_assert_int_eq(info_ll(c2, "locks", "locks_held"), 1);
+	ck_assert_int_eq(h_info_ll(c2, "locks", "session_releases"), 1);
+	ck_assert_int_eq(h_info_ll(c2, "locks", "locks_held"), 1);
 	h_close(c2);
 	h_daemon_finish(d);
 }
@@ -885,7 +864,7 @@ START_TEST(test_lock_detach_survives_disconnect_until_token_or_del)
 	h_call_int(c2, 1, "DEL", "k");
 	lock_acquire(c2, &g4, "k");
 	ck_assert_int_gt(g4.fence, g3.fence);
-	ck_assert_int_eq(info_ll(c2, "locks", "session_releases"), 0);
+	ck_assert_int_eq(h_info_ll(c2, "locks", "session_releases"), 0);
 	h_close(c2);
 	h_daemon_finish(d);
 }
@@ -1102,7 +1081,7 @@ START_TEST(test_flushdb_wakes_lock_waiters)
 	expect_grant(w2, &n2);
 	h_call_error(c1, "NOTOWNER ", "LOCK.RELEASE", "a", g1.id);
 	h_call_error(c2, "NOTOWNER ", "LOCK.RELEASE", "b", g2.id);
-	ck_assert_int_eq(info_ll(c1, "locks", "locks_held"), 2);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "locks_held"), 2);
 	h_call_int(w1, 1, "LOCK.RELEASE", "a", n1.id);
 	h_call_int(w2, 1, "LOCK.RELEASE", "b", n2.id);
 	h_close(w1);
@@ -1171,8 +1150,8 @@ START_TEST(test_lock_waiters_are_granted_in_arrival_order)
 		h_close(w[i]);
 		w[i] = NULL;
 	}
-	ck_assert_int_eq(info_ll(ctl, "locks", "waiters"), 0);
-	ck_assert_int_eq(info_ll(ctl, "locks", "grants"), FIFO_WAITERS + 1);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "waiters"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "grants"), FIFO_WAITERS + 1);
 	h_call_int(ctl, 0, "EXISTS", "k");
 	h_close(ctl);
 	h_daemon_finish(d);
@@ -1226,10 +1205,10 @@ START_TEST(test_lock_grants_skip_disconnected_waiters)
 		w[got] = NULL;
 		next++;
 	}
-	ck_assert_int_eq(info_ll(ctl, "locks", "waiters"), 0);
-	ck_assert_int_eq(info_ll(ctl, "locks", "waiters_gone"), GONE_CLOSED);
-	ck_assert_int_eq(info_ll(ctl, "locks", "locks_held"), 0);
-	ck_assert_int_eq(info_ll(ctl, "locks", "grants"), 1 + GONE_WAITERS - GONE_CLOSED);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "waiters"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "waiters_gone"), GONE_CLOSED);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "locks_held"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "grants"), 1 + GONE_WAITERS - GONE_CLOSED);
 	h_close(ctl);
 	h_daemon_finish(d);
 }
@@ -1326,10 +1305,10 @@ START_TEST(test_wait_timeout_racing_a_release_gives_exactly_one_reply)
 	ck_assert_int_eq(granted + timedout, RACE_PAIRS * RACE_ROUNDS);
 	ck_assert_msg(granted > 0 && timedout > 0,
 		      "the race was not exercised: %d grants, %d timeouts", granted, timedout);
-	ck_assert_int_eq(info_ll(ctl, "locks", "timeouts"), timedout);
-	ck_assert_int_eq(info_ll(ctl, "locks", "grants"), RACE_PAIRS * RACE_ROUNDS + granted);
-	ck_assert_int_eq(info_ll(ctl, "locks", "locks_held"), 0);
-	ck_assert_int_eq(info_ll(ctl, "locks", "waiters"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "timeouts"), timedout);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "grants"), RACE_PAIRS * RACE_ROUNDS + granted);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "locks_held"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "waiters"), 0);
 	for (int i = 0; i < RACE_PAIRS; i++) {
 		h_close(hold[i]);
 		h_close(w[i]);
@@ -1401,7 +1380,7 @@ START_TEST(test_lock_ttl_expiry_grants_waiters_on_time)
 		h_cmd(w[i], "LOCK.ACQUIRE", key, "WAIT", "0");
 	}
 	expect_grants_at_expiry(w, expiry, g);
-	ck_assert_int_eq(info_ll(c, "locks", "locks_held"), STAGGER_N);
+	ck_assert_int_eq(h_info_ll(c, "locks", "locks_held"), STAGGER_N);
 	for (int i = 0; i < STAGGER_N; i++)
 		h_close(w[i]);
 	h_close(c);
@@ -1542,10 +1521,10 @@ START_TEST(test_lock_mutual_exclusion_under_load)
 	}
 	ck_assert_int_eq(total, MX_PROCS * MX_ITERS);
 	ctl = h_connect(d);
-	ck_assert_int_eq(info_ll(ctl, "locks", "grants"), MX_PROCS * MX_ITERS);
-	ck_assert_int_eq(info_ll(ctl, "locks", "releases"), MX_PROCS * MX_ITERS);
-	ck_assert_int_eq(info_ll(ctl, "locks", "locks_held"), 0);
-	ck_assert_int_eq(info_ll(ctl, "locks", "waiters"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "grants"), MX_PROCS * MX_ITERS);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "releases"), MX_PROCS * MX_ITERS);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "locks_held"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "locks", "waiters"), 0);
 	h_close(ctl);
 	munmap(sh, sizeof *sh);
 	h_daemon_finish(d);
@@ -1610,10 +1589,10 @@ START_TEST(test_pool_never_exceeds_max_size_under_load)
 	ctl = h_connect(d);
 	h_call_int(ctl, 0, "POOL.SIZE", "pb");
 	h_call_int(ctl, 0, "EXISTS", "pb");
-	ck_assert_int_eq(info_ll(ctl, "pools", "slots_held"), 0);
-	ck_assert_int_eq(info_ll(ctl, "pools", "pools"), 0);
-	ck_assert_int_eq(info_ll(ctl, "pools", "slot_grants"), PB_PROCS * PB_ITERS);
-	ck_assert_int_eq(info_ll(ctl, "pools", "slot_releases"), PB_PROCS * PB_ITERS);
+	ck_assert_int_eq(h_info_ll(ctl, "pools", "slots_held"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "pools", "pools"), 0);
+	ck_assert_int_eq(h_info_ll(ctl, "pools", "slot_grants"), PB_PROCS * PB_ITERS);
+	ck_assert_int_eq(h_info_ll(ctl, "pools", "slot_releases"), PB_PROCS * PB_ITERS);
 	h_close(ctl);
 	munmap(sh, sizeof *sh);
 	h_daemon_finish(d);
@@ -1798,7 +1777,7 @@ START_TEST(test_pool_slot_expiry_frees_its_place)
 	pool_acquire(c, &e, "q", "2");
 	/* Both expired slots count, the one that took its pool's key along too. */
 	expect_slot_accounting(c);
-	ck_assert_int_eq(info_ll(c, "pools", "slots_expired"), 2);
+	ck_assert_int_eq(h_info_ll(c, "pools", "slots_expired"), 2);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -1848,7 +1827,7 @@ START_TEST(test_pool_slots_are_released_when_the_holder_disconnects)
 			      "slot %s outlived its connection", id);
 	}
 	resp_reply_free(r);
-	ck_assert_int_eq(info_ll(c2, "pools", "session_releases"), 2);
+	ck_assert_int_eq(h_info_ll(c2, "pools", "session_releases"), 2);
 	h_call_int(c2, 1, "POOL.RELEASE", "p", kept.id);
 	h_close(c2);
 	h_daemon_finish(d);
@@ -1900,7 +1879,7 @@ START_TEST(test_pool_key_disappears_with_its_last_slot)
 	h_call_status(c1, "lock", "TYPE", "p");
 	h_call_int(w, 1, "LOCK.RELEASE", "p", l.id);
 	h_call_int(c1, 0, "EXISTS", "p");
-	ck_assert_int_eq(info_ll(c1, "pools", "pools"), 0);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "pools"), 0);
 	h_close(c1);
 	h_close(w);
 	h_daemon_finish(d);
@@ -1948,39 +1927,39 @@ START_TEST(test_info_locks_counts_grants_waits_timeouts_and_notowner)
 	struct grant g;
 
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		ck_assert_int_eq(info_ll(c1, "locks", fields[i]), 0);
+		ck_assert_int_eq(h_info_ll(c1, "locks", fields[i]), 0);
 	lock_acquire(c1, &g, "k");
-	ck_assert_int_eq(info_ll(c1, "locks", "grants"), 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "locks_held"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "grants"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "locks_held"), 1);
 	h_call_error(c2, "LOCKED ", "LOCK.ACQUIRE", "k");
-	ck_assert_int_eq(info_ll(c1, "locks", "grants"), 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "waits"), 0);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "grants"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "waits"), 0);
 	h_call_error(c2, "TIMEOUT ", "LOCK.ACQUIRE", "k", "WAIT", "50");
-	ck_assert_int_eq(info_ll(c1, "locks", "waits"), 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "timeouts"), 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "waiters"), 0);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "waits"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "timeouts"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "waiters"), 0);
 	h_call_error(c2, "NOTOWNER ", "LOCK.RELEASE", "k", "nope");
 	h_call_error(c2, "NOTOWNER ", "LOCK.RENEW", "k", "nope", "PX", "10");
-	ck_assert_int_eq(info_ll(c1, "locks", "notowner"), 2);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "notowner"), 2);
 	/* A waiter that hangs up. */
 	c3 = h_connect(d);
 	h_cmd(c3, "LOCK.ACQUIRE", "k", "WAIT", "0");
 	wait_info(c1, "locks", "waiters", 1);
-	ck_assert_int_eq(info_ll(c1, "clients", "blocked_clients"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "clients", "blocked_clients"), 1);
 	h_close(c3);
 	wait_info(c1, "locks", "waiters_gone", 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "waiters"), 0);
-	ck_assert_int_eq(info_ll(c1, "locks", "waits"), 2);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "waiters"), 0);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "waits"), 2);
 	h_call_int(c1, 1, "LOCK.RELEASE", "k", g.id);
-	ck_assert_int_eq(info_ll(c1, "locks", "releases"), 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "locks_held"), 0);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "releases"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "locks_held"), 0);
 	/* A holder that hangs up. */
 	lock_acquire(c2, &g, "k");
 	h_close(c2);
 	wait_info(c1, "locks", "session_releases", 1);
-	ck_assert_int_eq(info_ll(c1, "locks", "locks_held"), 0);
-	ck_assert_int_eq(info_ll(c1, "locks", "grants"), 2);
-	ck_assert_int_eq(info_ll(c1, "locks", "releases"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "locks_held"), 0);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "grants"), 2);
+	ck_assert_int_eq(h_info_ll(c1, "locks", "releases"), 1);
 	h_close(c1);
 	h_daemon_finish(d);
 }
@@ -1996,31 +1975,31 @@ START_TEST(test_info_pools_counts_slots)
 	struct grant a, b;
 
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		ck_assert_int_eq(info_ll(c1, "pools", fields[i]), 0);
+		ck_assert_int_eq(h_info_ll(c1, "pools", fields[i]), 0);
 	pool_acquire(c1, &a, "p", "2");
 	pool_acquire(c1, &b, "p", "2");
 	pool_acquire(c1, &b, "q", "1", "PX", "100");
-	ck_assert_int_eq(info_ll(c1, "pools", "pools"), 2);
-	ck_assert_int_eq(info_ll(c1, "pools", "slots_held"), 3);
-	ck_assert_int_eq(info_ll(c1, "pools", "slot_grants"), 3);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "pools"), 2);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "slots_held"), 3);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "slot_grants"), 3);
 	h_call_error(c1, "FULL ", "POOL.ACQUIRE", "p", "2");
-	ck_assert_int_eq(info_ll(c1, "pools", "full"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "full"), 1);
 	h_call_error(c1, "NOTOWNER ", "POOL.RELEASE", "p", "nope");
-	ck_assert_int_eq(info_ll(c1, "pools", "notowner"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "notowner"), 1);
 	h_call_int(c1, 1, "POOL.RELEASE", "p", a.id);
-	ck_assert_int_eq(info_ll(c1, "pools", "slot_releases"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "slot_releases"), 1);
 	pool_acquire(c2, &a, "p", "2");
 	h_close(c2);
 	wait_info(c1, "pools", "session_releases", 1);
-	ck_assert_int_eq(info_ll(c1, "pools", "slot_grants"), 4);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "slot_grants"), 4);
 	expect_slot_accounting(c1);
 	/* q's only slot expires, and with it the pool's key. */
 	h_sleep_ms(250);
 	h_call_int(c1, 0, "POOL.SIZE", "q");
-	ck_assert_int_eq(info_ll(c1, "pools", "pools"), 1);
-	ck_assert_int_eq(info_ll(c1, "pools", "slots_held"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "pools"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "slots_held"), 1);
 	expect_slot_accounting(c1);
-	ck_assert_int_eq(info_ll(c1, "pools", "slots_expired"), 1);
+	ck_assert_int_eq(h_info_ll(c1, "pools", "slots_expired"), 1);
 	h_close(c1);
 	h_daemon_finish(d);
 }

@@ -39,6 +39,7 @@ int main(void)
 	srunner_add_suite(sr, zset_suite());
 	srunner_add_suite(sr, multi_suite());
 	srunner_add_suite(sr, list_suite());
+	srunner_add_suite(sr, block_suite());
 	srunner_add_suite(sr, conn_suite());
 	srunner_add_suite(sr, script_suite());
 	srunner_add_suite(sr, pubsub_suite());

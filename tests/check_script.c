@@ -354,22 +354,6 @@ END_TEST
 
 /* ---- the cache, memory, log ------------------------------------------------------ */
 
-/* The integer of INFO memory's line "name:" (-1 if absent). */
-static long long info_field(struct h_client *c, const char *name)
-{
-	struct resp_reply *r = h_call(c, "INFO", "memory");
-	char line[128];
-	const char *p;
-	long long v;
-
-	snprintf(line, sizeof line, "\n%s:", name);
-	p = strstr(r->str, line);
-	v = p ? strtoll(p + strlen(line), NULL, 10) : -1;
-
-	resp_reply_free(r);
-	return v;
-}
-
 START_TEST(test_script_cache_counts_and_flush_frees_it)
 {
 	struct h_daemon *d = start();
@@ -382,13 +366,13 @@ START_TEST(test_script_cache_counts_and_flush_frees_it)
 		resp_reply_free(h_reply(c));
 	}
 	h_call_int(c, 1000, "EVAL", "return 1000", "0");
-	ck_assert_int_eq(info_field(c, "number_of_cached_scripts"), 1001);
-	ck_assert_int_gt(info_field(c, "used_memory_scripts"), 1000 * 8);
-	ck_assert_int_gt(info_field(c, "used_memory_lua"), 0);
+	ck_assert_int_eq(h_info_ll(c, "memory", "number_of_cached_scripts"), 1001);
+	ck_assert_int_gt(h_info_ll(c, "memory", "used_memory_scripts"), 1000 * 8);
+	ck_assert_int_gt(h_info_ll(c, "memory", "used_memory_lua"), 0);
 	h_call_int(c, 1, "EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0");
 	h_ok(c, "SCRIPT", "FLUSH");
-	ck_assert_int_eq(info_field(c, "number_of_cached_scripts"), 0);
-	ck_assert_int_eq(info_field(c, "used_memory_scripts"), 0);
+	ck_assert_int_eq(h_info_ll(c, "memory", "number_of_cached_scripts"), 0);
+	ck_assert_int_eq(h_info_ll(c, "memory", "used_memory_scripts"), 0);
 	h_call_error(c, "NOSCRIPT ", "EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0");
 	h_close(c);
 	/* Under ASan or valgrind a leak of the old state fails here. */

@@ -63,21 +63,6 @@ static char *info_text(struct h_client *c, const char *section)
 	return s;
 }
 
-/* An integer field of INFO ("field:123\r\n"); fails if absent. */
-static long long info_ll(struct h_client *c, const char *section, const char *field)
-{
-	char *s = info_text(c, section), key[128];
-	const char *p;
-	long long v;
-
-	snprintf(key, sizeof key, "\r\n%s:", field);
-	p = strstr(s, key);
-	ck_assert_msg(p != NULL, "INFO %s has no %s field:\n%s", section, field, s);
-	v = strtoll(p + strlen(key), NULL, 10);
-	free(s);
-	return v;
-}
-
 /* Pipelines count commands built by fmt(i) and expects each reply to be
  * exactly reply (raw), reading as it goes so neither side stalls. */
 static void pipeline_same_reply(struct h_client *c, int count, const char *fmt, const char *reply)
@@ -347,7 +332,7 @@ START_TEST(test_hostile_input_gets_protocol_error_then_eof)
 	/* The daemon serves the next client. */
 	c = h_connect(d);
 	h_call_status(c, "PONG", "PING");
-	ck_assert_int_ge(info_ll(c, "stats", "total_error_replies_protocol"), 1);
+	ck_assert_int_ge(h_info_ll(c, "stats", "total_error_replies_protocol"), 1);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -769,8 +754,8 @@ START_TEST(test_maxclients_rejects_extra_client_with_error_then_eof)
 	/* The admitted ones are unaffected. */
 	h_call_status(a, "PONG", "PING");
 	h_call_status(b, "PONG", "PING");
-	ck_assert_int_ge(info_ll(a, "stats", "rejected_connections"), 1);
-	ck_assert_int_eq(info_ll(a, "clients", "connected_clients"), 2);
+	ck_assert_int_ge(h_info_ll(a, "stats", "rejected_connections"), 1);
+	ck_assert_int_eq(h_info_ll(a, "clients", "connected_clients"), 2);
 	/* A slot that frees up is given to the next client. */
 	h_close(b);
 	b = connect_admitted(d);
@@ -1223,12 +1208,12 @@ START_TEST(test_write_commands_do_not_count_keyspace_hits_or_misses)
 		ck_assert_int_ne(r->type, RESP_ERROR);
 		resp_reply_free(r);
 	}
-	ck_assert_int_eq(info_ll(c, "stats", "keyspace_hits"), 0);
-	ck_assert_int_eq(info_ll(c, "stats", "keyspace_misses"), 0);
+	ck_assert_int_eq(h_info_ll(c, "stats", "keyspace_hits"), 0);
+	ck_assert_int_eq(h_info_ll(c, "stats", "keyspace_misses"), 0);
 	h_call_nil(c, "GET", "nope");
 	h_call_bulk(c, "2", "GET", "y");
-	ck_assert_int_eq(info_ll(c, "stats", "keyspace_hits"), 1);
-	ck_assert_int_eq(info_ll(c, "stats", "keyspace_misses"), 1);
+	ck_assert_int_eq(h_info_ll(c, "stats", "keyspace_hits"), 1);
+	ck_assert_int_eq(h_info_ll(c, "stats", "keyspace_misses"), 1);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -1639,9 +1624,9 @@ START_TEST(test_info_sections_and_keyspace_line)
 	snprintf(want, sizeof want, "\r\nprocess_id:%d\r\n", (int)d->pid);
 	ck_assert_ptr_nonnull(strstr(s, want));
 	free(s);
-	ck_assert_int_eq(info_ll(c, "clients", "connected_clients"), 2);
-	ck_assert_int_gt(info_ll(c, "memory", "used_memory"), 0);
-	ck_assert_int_ge(info_ll(c, "stats", "total_commands_processed"), 5);
+	ck_assert_int_eq(h_info_ll(c, "clients", "connected_clients"), 2);
+	ck_assert_int_gt(h_info_ll(c, "memory", "used_memory"), 0);
+	ck_assert_int_ge(h_info_ll(c, "stats", "total_commands_processed"), 5);
 	/* One section only. */
 	s = info_text(c, "keyspace");
 	ck_assert_ptr_nonnull(strstr(s, "# Keyspace\r\n"));
@@ -1800,17 +1785,17 @@ START_TEST(test_active_expiry_removes_20000_keys_without_access)
 	long long n = -1, hits, misses;
 
 	pipeline_same_reply(c, N, "SET ae:%d v PX 100\r\n", "+OK\r\n");
-	hits = info_ll(c, "stats", "keyspace_hits");
-	misses = info_ll(c, "stats", "keyspace_misses");
+	hits = h_info_ll(c, "stats", "keyspace_hits");
+	misses = h_info_ll(c, "stats", "keyspace_misses");
 	h_sleep_ms(1500);
 	deadline = h_now_ms() + T_SLOW_MS(3000);
 	while ((n = h_call_ll(c, "DBSIZE")) != 0 && h_now_ms() < deadline)
 		h_sleep_ms(100);
 	ck_assert_msg(n == 0, "DBSIZE still %lld: active expiry did not run", n);
-	ck_assert_int_ge(info_ll(c, "stats", "expired_keys"), N);
+	ck_assert_int_ge(h_info_ll(c, "stats", "expired_keys"), N);
 	/* Nobody looked the keys up: they went by the background sweep. */
-	ck_assert_int_eq(info_ll(c, "stats", "keyspace_hits"), hits);
-	ck_assert_int_eq(info_ll(c, "stats", "keyspace_misses"), misses);
+	ck_assert_int_eq(h_info_ll(c, "stats", "keyspace_hits"), hits);
+	ck_assert_int_eq(h_info_ll(c, "stats", "keyspace_misses"), misses);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -2117,7 +2102,7 @@ START_TEST(test_maxmemory_noeviction_refuses_writes_reads_and_del_work)
 	h_call_int(c, i, "DBSIZE");
 	h_call_int(c, 1, "DEL", "mm:0");
 	h_call_int(c, i - 1, "DBSIZE");
-	ck_assert_int_eq(info_ll(c, "memory", "maxmemory"), 1024 * 1024);
+	ck_assert_int_eq(h_info_ll(c, "memory", "maxmemory"), 1024 * 1024);
 	h_ok(c, "FLUSHALL");
 	h_ok(c, "SET", "after", "flush");
 	h_call_bulk(c, "flush", "GET", "after");

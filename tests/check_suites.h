@@ -31,6 +31,7 @@ Suite *keys_suite(void);
 Suite *zset_suite(void);
 Suite *multi_suite(void);
 Suite *list_suite(void);
+Suite *block_suite(void);
 Suite *conn_suite(void);
 Suite *script_suite(void);
 Suite *pubsub_suite(void);

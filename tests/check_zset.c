@@ -325,22 +325,6 @@ END_TEST
 
 /* ---- the daemon ------------------------------------------------------------ */
 
-static long long info_ll(struct h_client *c, const char *field)
-{
-	struct resp_reply *r = h_call(c, "INFO");
-	char key[128];
-	const char *p;
-	long long v;
-
-	ck_assert_int_eq(r->type, RESP_BULK);
-	snprintf(key, sizeof key, "\r\n%s:", field);
-	p = strstr(r->str, key);
-	ck_assert_msg(p != NULL, "INFO has no %s field", field);
-	v = strtoll(p + strlen(key), NULL, 10);
-	resp_reply_free(r);
-	return v;
-}
-
 /* ZADD key with members prefix0..prefix(n-1) scored by their number, in
  * one command. */
 static void zadd_range(struct h_client *c, const char *key, const char *prefix, long from,
@@ -376,13 +360,13 @@ START_TEST(test_used_memory_returns_to_its_start)
 {
 	struct h_daemon *d = h_daemon_start(NULL);
 	struct h_client *c = h_connect(d);
-	long long base0 = info_ll(c, "used_memory"), base;
+	long long base0 = h_info_ll(c, NULL, "used_memory"), base;
 
 	h_ok(c, "SET", "anchor", "x");
-	base = info_ll(c, "used_memory");
+	base = h_info_ll(c, NULL, "used_memory");
 	/* A listpack set, grown and emptied by ZREM. */
 	zadd_range(c, "z", "m", 0, 50, 50);
-	ck_assert_int_gt(info_ll(c, "used_memory"), base + 50 * 10);
+	ck_assert_int_gt(h_info_ll(c, NULL, "used_memory"), base + 50 * 10);
 	for (int i = 0; i < 50; i++) {
 		char m[16];
 
@@ -390,13 +374,13 @@ START_TEST(test_used_memory_returns_to_its_start)
 		h_call_int(c, 1, "ZREM", "z", m);
 	}
 	h_call_int(c, 0, "EXISTS", "z");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base);
 	/* Converted to a skiplist, then DEL. */
 	zadd_range(c, "z", "m", 0, 1000, 1000);
 	expect_encoding(c, "z", "skiplist");
 	h_call_int(c, 500, "ZREMRANGEBYRANK", "z", "0", "499");
 	h_call_int(c, 1, "DEL", "z");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base);
 	/* Pops, ZRANGESTORE, COPY, then FLUSHALL. */
 	zadd_range(c, "z", "m", 0, 300, 300);
 	h_call_int(c, 10, "ZRANGESTORE", "small", "z", "0", "9");
@@ -405,7 +389,7 @@ START_TEST(test_used_memory_returns_to_its_start)
 	h_cmd(c, "ZPOPMIN", "z", "100");
 	resp_reply_free(h_reply(c));
 	h_ok(c, "FLUSHALL");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base0);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base0);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -444,7 +428,7 @@ START_TEST(test_200k_members_stay_correct_and_fast)
 
 	ck_assert_ptr_nonnull(seen);
 	h_ok(c, "SET", "anchor", "x"); /* keeps db 0's table: DEL frees the set alone */
-	base = info_ll(c, "used_memory");
+	base = h_info_ll(c, NULL, "used_memory");
 	for (long i = 0; i < BIG_MEMBERS; i += BIG_BATCH)
 		zadd_range(c, "big", "m", i, BIG_BATCH, BIG_BATCH);
 	h_call_int(c, BIG_MEMBERS, "ZCARD", "big");
@@ -484,7 +468,7 @@ START_TEST(test_200k_members_stay_correct_and_fast)
 	h_call_int(c, 0, "ZRANK", "big", "m00100000");
 	h_call_int(c, 49999, "ZREVRANK", "big", "m00100000");
 	h_call_int(c, 1, "DEL", "big");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base);
 	ck_assert_msg(h_now_ms() - t0 < SLOW(BIG_BOUND_MS), "200k members took %lld ms",
 		      (long long)(h_now_ms() - t0));
 	free(seen);
@@ -529,7 +513,7 @@ START_TEST(test_rename_move_copy_keep_the_set)
 {
 	struct h_daemon *d = h_daemon_start(NULL);
 	struct h_client *c = h_connect(d);
-	long long base = info_ll(c, "used_memory");
+	long long base = h_info_ll(c, NULL, "used_memory");
 
 	zadd_range(c, "a", "m", 0, 200, 200);
 	h_ok(c, "RENAME", "a", "b");
@@ -556,7 +540,7 @@ START_TEST(test_rename_move_copy_keep_the_set)
 	h_call_int(c, 5, "ZCARD", "c");
 	expect_encoding(c, "c", "listpack");
 	h_ok(c, "FLUSHALL");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base);
 	h_close(c);
 	h_daemon_finish(d);
 }
@@ -567,29 +551,29 @@ START_TEST(test_expired_and_evicted_sets_are_freed)
 	struct h_daemon *d = h_daemon_start("--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru",
 					    NULL);
 	struct h_client *c = h_connect(d);
-	long long base0 = info_ll(c, "used_memory"), base;
+	long long base0 = h_info_ll(c, NULL, "used_memory"), base;
 	char key[32];
 	int i;
 
 	h_ok(c, "SET", "anchor", "x");
-	base = info_ll(c, "used_memory");
+	base = h_info_ll(c, NULL, "used_memory");
 	zadd_range(c, "short", "m", 0, 300, 300);
 	zadd_range(c, "shortlp", "m", 0, 3, 3);
 	h_call_int(c, 1, "PEXPIRE", "short", "20");
 	h_call_int(c, 1, "PEXPIRE", "shortlp", "20");
 	h_sleep_ms(100);
 	h_call_int(c, 0, "EXISTS", "short", "shortlp");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base);
 	/* Far more than 2 MB of sets: older ones are evicted. */
 	for (i = 0; i < 400; i++) {
 		snprintf(key, sizeof key, "z%d", i);
 		zadd_range(c, key, "member-", 0, 200, 200);
 	}
-	ck_assert_int_gt(info_ll(c, "evicted_keys"), 0);
-	ck_assert_int_le(info_ll(c, "used_memory"), 2 * 1024 * 1024);
+	ck_assert_int_gt(h_info_ll(c, NULL, "evicted_keys"), 0);
+	ck_assert_int_le(h_info_ll(c, NULL, "used_memory"), 2 * 1024 * 1024);
 	h_call_int(c, 200, "ZCARD", "z399");
 	h_ok(c, "FLUSHALL");
-	ck_assert_int_eq(info_ll(c, "used_memory"), base0);
+	ck_assert_int_eq(h_info_ll(c, NULL, "used_memory"), base0);
 	h_close(c);
 	h_daemon_finish(d);
 }

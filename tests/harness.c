@@ -649,6 +649,26 @@ struct resp_reply *h_call_at(const char *file, int line, struct h_client *c, ...
 	return h_reply_at(file, line, c);
 }
 
+long long h_info_ll_at(const char *file, int line, struct h_client *c, const char *section,
+		       const char *field)
+{
+	/* A NULL section ends the arguments at once: plain INFO. */
+	struct resp_reply *r = h_call_at(file, line, c, "INFO", section, (const char *)NULL);
+	char key[128];
+	const char *p;
+	long long v;
+
+	ck_assert_msg(r->type == RESP_BULK, "%s:%d: INFO %s is not a bulk string", file, line,
+		      section ? section : "");
+	snprintf(key, sizeof key, "\r\n%s:", field);
+	p = strstr(r->str, key);
+	ck_assert_msg(p != NULL, "%s:%d: INFO %s has no %s field:\n%s", file, line,
+		      section ? section : "", field, r->str);
+	v = strtoll(p + strlen(key), NULL, 10);
+	resp_reply_free(r);
+	return v;
+}
+
 long long h_call_ll_at(const char *file, int line, struct h_client *c, ...)
 {
 	struct resp_reply *r;

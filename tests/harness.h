@@ -153,6 +153,12 @@ struct resp_reply *h_reply_at(const char *file, int line, struct h_client *c);
 #define h_call(c, ...) h_call_at(__FILE__, __LINE__, c, __VA_ARGS__, (const char *)NULL)
 struct resp_reply *h_call_at(const char *file, int line, struct h_client *c, ...);
 
+/* The integer of INFO's "field:123" line, from INFO section (NULL: plain
+ * INFO); fails the test, naming the caller's line, when it is absent. */
+#define h_info_ll(c, section, field) h_info_ll_at(__FILE__, __LINE__, c, section, field)
+long long h_info_ll_at(const char *file, int line, struct h_client *c, const char *section,
+		       const char *field);
+
 /* Raw reads, bypassing the reply reader (use them on a client whose reader
  * holds no unread bytes). h_read_exact asserts n bytes arrive. */
 #define h_read_exact(c, buf, n) h_read_exact_at(__FILE__, __LINE__, c, buf, n)

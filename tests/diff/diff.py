@@ -24,6 +24,8 @@ Case files (tests/diff/cases/*.txt):
   raw: "PING\\r\\n"                   the words' bytes sent as they are
   replies 3: SUBSCRIBE a b c        reads (and compares) 3 replies, not one:
                                     SUBSCRIBE confirms each channel apart
+  @w replies 0: BLPOP q 0           sends and reads nothing: a command that
+                                    blocks; !read @w 1 reads its reply later
   !sleep 120                        pause (ms)
   !read @sub 2                      reads 2 pending replies (published messages,
                                     keyspace events) on connection sub, no command
