@@ -34,6 +34,7 @@ enum config_type {
 	CONFIG_T_IDS,	   /* char *, user/group names or ids (see config_parse_ids) */
 	CONFIG_T_RULES,	   /* char *, ACL rules one a line (see config_parse_rule) */
 	CONFIG_T_SIGNED,   /* int64_t, plain decimal: min..max, or -1 for "off" */
+	CONFIG_T_ANYINT,   /* int, plain decimal, any int (negative values mean something) */
 	CONFIG_T_EVENTS,   /* int, notify-keyspace-events flag letters (kevent.h) */
 	CONFIG_T_OBUF,	   /* struct obuf_limits: a size, or <class> <hard> <soft> <s>... */
 };
@@ -75,6 +76,10 @@ struct config_directive {
 /* -1 is "off" besides min..max (slowlog-log-slower-than's convention in redis.conf). */
 #define CONFIG_SIGNED(n, f, lo, hi, def)                                                           \
 	{n, CONFIG_T_SIGNED, CONFIG_FIELD(int64_t, f), lo, hi, def, NULL, 0}
+
+/* Any int: list-max-listpack-size, where -1..-5 are byte classes and
+ * positive values entry counts (Redis's INT_MIN..INT_MAX). */
+#define CONFIG_ANYINT(n, f, def) {n, CONFIG_T_ANYINT, CONFIG_FIELD(int, f), 0, 0, def, NULL, 0}
 
 #define CONFIG_EVENTS(n, f, def) {n, CONFIG_T_EVENTS, CONFIG_FIELD(int, f), 0, 0, def, NULL, 0}
 
@@ -137,6 +142,19 @@ static const struct config_directive config_table[] = {
 	CONFIG_COUNT("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128"),
 	CONFIG_COUNT("latency-monitor-threshold", latency_monitor_threshold, 0, LONG_MAX, "0"),
 	CONFIG_EVENTS("notify-keyspace-events", notify_keyspace_events, ""),
+	/* When hashes, sorted sets and lists leave their packed encoding
+	 * (Redis's names, and its old ziplist names for the same fields; the
+	 * byte limits take memory units, as Redis's do). */
+	CONFIG_COUNT("hash-max-listpack-entries", hash_max_listpack_entries, 0, LONG_MAX, "128"),
+	CONFIG_COUNT("hash-max-ziplist-entries", hash_max_listpack_entries, 0, LONG_MAX, "128"),
+	CONFIG_SIZE("hash-max-listpack-value", hash_max_listpack_value, 0, LONG_MAX, "64"),
+	CONFIG_SIZE("hash-max-ziplist-value", hash_max_listpack_value, 0, LONG_MAX, "64"),
+	CONFIG_COUNT("zset-max-listpack-entries", zset_max_listpack_entries, 0, LONG_MAX, "128"),
+	CONFIG_COUNT("zset-max-ziplist-entries", zset_max_listpack_entries, 0, LONG_MAX, "128"),
+	CONFIG_SIZE("zset-max-listpack-value", zset_max_listpack_value, 0, LONG_MAX, "64"),
+	CONFIG_SIZE("zset-max-ziplist-value", zset_max_listpack_value, 0, LONG_MAX, "64"),
+	CONFIG_ANYINT("list-max-listpack-size", list_max_listpack_size, "-2"),
+	CONFIG_ANYINT("list-max-ziplist-size", list_max_listpack_size, "-2"),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -436,6 +454,7 @@ static const char *config_value_text(const struct config *c, const struct config
 		snprintf(buf, size, "%o", (unsigned)*(const mode_t *)f);
 		break;
 	case CONFIG_T_INT:
+	case CONFIG_T_ANYINT:
 		snprintf(buf, size, "%d", *(const int *)f);
 		break;
 	case CONFIG_T_COUNT:
@@ -487,6 +506,9 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 		break;
 	case CONFIG_T_EVENTS:
 		snprintf(buf, size, "event class letters from Ag$lshzxeKEtmdnL");
+		break;
+	case CONFIG_T_ANYINT:
+		snprintf(buf, size, "an integer %d..%d", INT_MIN, INT_MAX);
 		break;
 	case CONFIG_T_OBUF:
 		snprintf(buf, size, "a size, or groups of <normal|pubsub|replica> <hard> <soft> "
@@ -784,6 +806,14 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 			goto invalid;
 		return 0;
 	}
+	case CONFIG_T_ANYINT: {
+		long long iv;
+
+		if (resp_parse_ll(value, strlen(value), &iv) == -1 || iv < INT_MIN || iv > INT_MAX)
+			goto invalid;
+		*(int *)f = (int)iv;
+		return 0;
+	}
 	case CONFIG_T_SIGNED: {
 		long long sv;
 
@@ -815,6 +845,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 	case CONFIG_T_IDS:
 	case CONFIG_T_RULES:
 	case CONFIG_T_SIGNED:
+	case CONFIG_T_ANYINT:
 	case CONFIG_T_EVENTS:
 	case CONFIG_T_OBUF:
 		break;
@@ -895,6 +926,15 @@ int config_set_runtime(struct config *c, const char *name, const char *value, ch
 				   (unsigned long long)d->min / (d->unit_ms ? (uint64_t)d->unit_ms : 1),
 				   (unsigned long long)d->max / (d->unit_ms ? (uint64_t)d->unit_ms : 1));
 		break;
+	case CONFIG_T_ANYINT: {
+		long long iv;
+
+		if (resp_parse_ll(value, strlen(value), &iv) != 0)
+			config_err(err, "argument couldn't be parsed into an integer");
+		else
+			config_err(err, "argument must be between %d and %d inclusive", INT_MIN, INT_MAX);
+		break;
+	}
 	case CONFIG_T_SIZE:
 		if (config_parse_size(value, &sz) != 0)
 			config_err(err, "argument must be a memory value");

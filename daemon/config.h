@@ -103,6 +103,11 @@ struct config {
 	size_t slowlog_max_len;		  /* entries SLOWLOG keeps, default 128 */
 	size_t latency_monitor_threshold; /* ms a LATENCY sample takes at least; 0 = off (default) */
 	int notify_keyspace_events;	  /* enum kevent_class flags; 0 = off (default) */
+	size_t hash_max_listpack_entries; /* fields of a packed hash, default 128 */
+	size_t hash_max_listpack_value;	  /* bytes of its fields and values, default 64 */
+	size_t zset_max_listpack_entries; /* members of a packed sorted set, default 128 */
+	size_t zset_max_listpack_value;	  /* bytes of its members, default 64 */
+	int list_max_listpack_size;	  /* per list node: -1..-5 = 4..64 KB, n > 0 = items; -2 */
 };
 
 /* Fills c with every directive's default. */

@@ -256,6 +256,9 @@ void server_apply_config(void)
 	if (acl_configure(&server.cfg) == 0)
 		security_configure(&server.cfg);
 	waitq_set_max_waiters(server.cfg.lock_max_waiters);
+	hash_set_limits(server.cfg.hash_max_listpack_entries, server.cfg.hash_max_listpack_value);
+	zset_set_limits(server.cfg.zset_max_listpack_entries, server.cfg.zset_max_listpack_value);
+	list_set_fill(server.cfg.list_max_listpack_size);
 	kevent_configure(server.cfg.notify_keyspace_events);
 	reply_set_output_limits(&server.cfg.obuf);
 	/* hz may have changed: the cron follows it (expiry reads it each turn). */

@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 32);
+	ck_assert_uint_eq(ndirectives(), 42);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(5), "maxmemory-samples");
 	ck_assert_str_eq(config_directive_name(18), "lock-max-waiters");
@@ -199,7 +199,9 @@ START_TEST(test_config_directive_name_lists_the_table_then_null)
 	ck_assert_str_eq(config_directive_name(27), "acl-default");
 	ck_assert_str_eq(config_directive_name(30), "latency-monitor-threshold");
 	ck_assert_str_eq(config_directive_name(31), "notify-keyspace-events");
-	ck_assert_ptr_null(config_directive_name(32));
+	ck_assert_str_eq(config_directive_name(32), "hash-max-listpack-entries");
+	ck_assert_str_eq(config_directive_name(41), "list-max-ziplist-size");
+	ck_assert_ptr_null(config_directive_name(42));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -235,6 +237,17 @@ static const struct {
 	{"maxmemory-samples", "2147483647", "2147483647"},
 	{"lfu-log-factor", "0", "0"},
 	{"lfu-decay-time", "2147483647", "2147483647"},
+	{"hash-max-listpack-entries", "0", "0"},
+	{"hash-max-ziplist-value", "9223372036854775807", "9223372036854775807"},
+	{"zset-max-listpack-entries", "512", "512"},
+	{"list-max-listpack-size", "-5", "-5"},
+	{"list-max-ziplist-size", "100", "100"},
+	{"list-max-listpack-size", "-2147483648", "-2147483648"},
+	{"hash-max-ziplist-entries", "64", "64"},
+	{"hash-max-listpack-value", "1024", "1024"},
+	{"zset-max-ziplist-entries", "0", "0"},
+	{"zset-max-listpack-value", "1kb", "1024"},
+	{"zset-max-ziplist-value", "7", "7"},
 	{"loglevel", "debug", "debug"},
 	{"loglevel", "verbose", "verbose"},
 	{"loglevel", "WARNING", "warning"},
@@ -377,6 +390,18 @@ static const struct {
 	{"maxmemory-samples", "2147483648"},
 	{"lfu-log-factor", "-1"},
 	{"lfu-decay-time", "2147483648"},
+	{"hash-max-listpack-entries", "-1"},
+	{"zset-max-listpack-value", "9223372036854775808"},
+	{"list-max-listpack-size", "2147483648"},
+	{"list-max-listpack-size", "-2147483649"},
+	{"list-max-listpack-size", "-2kb"},
+	{"hash-max-ziplist-entries", "x"},
+	{"hash-max-listpack-value", "1.5"},
+	{"hash-max-ziplist-value", "-1"},
+	{"zset-max-ziplist-entries", ""},
+	{"zset-max-listpack-entries", "1e3"},
+	{"zset-max-ziplist-value", "64x"},
+	{"list-max-ziplist-size", "two"},
 	{"loglevel", "trace"},
 	{"loglevel", "2"},
 	{"proto-inline-max", "1023"},
@@ -754,6 +779,16 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"slowlog-max-len", "128"},
 		{"latency-monitor-threshold", "0"},
 		{"notify-keyspace-events", ""},
+		{"hash-max-listpack-entries", "128"},
+		{"hash-max-ziplist-entries", "128"},
+		{"hash-max-listpack-value", "64"},
+		{"hash-max-ziplist-value", "64"},
+		{"zset-max-listpack-entries", "128"},
+		{"zset-max-ziplist-entries", "128"},
+		{"zset-max-listpack-value", "64"},
+		{"zset-max-ziplist-value", "64"},
+		{"list-max-listpack-size", "-2"},
+		{"list-max-ziplist-size", "-2"},
 	};
 	struct config c;
 	struct got g = {0};
@@ -775,15 +810,18 @@ START_TEST(test_config_get_matches_glob_patterns_case_insensitively)
 	static const char *const max[] = {
 		"maxclients",	     "maxmemory",      "maxmemory-policy", "maxmemory-samples",
 		"proto-inline-max",  "proto-max-bulk-len", "proto-max-args", "lock-max-waiters",
-		"slowlog-max-len",
+		"slowlog-max-len", "hash-max-listpack-entries", "hash-max-ziplist-entries",
+		"hash-max-listpack-value", "hash-max-ziplist-value", "zset-max-listpack-entries",
+		"zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
+		"list-max-listpack-size", "list-max-ziplist-size",
 	};
 	struct config c;
 	struct got g = {0};
 
 	config_defaults(&c);
 	config_get(&c, "*max*", got_cb, &g);
-	ck_assert_int_eq(g.n, 9);
-	for (int i = 0; i < 9; i++)
+	ck_assert_int_eq(g.n, (int)(sizeof max / sizeof max[0]));
+	for (int i = 0; i < g.n; i++)
 		ck_assert_str_eq(g.names[i], max[i]);
 
 	memset(&g, 0, sizeof(g));
