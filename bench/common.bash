@@ -86,6 +86,32 @@ field() { # FILE KEY
 	echo "$v"
 }
 
+# rb_bench SOCK PIPELINE N: runs redis-benchmark's $TESTS with $CLIENTS
+# clients (within $BENCH_TIMEOUT s) and prints one "TEST rps" line per test
+# (names without blanks: "MSET (10 keys)" becomes MSET_(10_keys)).
+rb_bench() {
+	local out err=$DIR/bench.err
+	out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -s "$1" -q --csv -n "$3" -c "$CLIENTS" \
+		-r 100000 -P "$2" -t "$TESTS" 2>"$err") ||
+		{ cat "$err" >&2; die "redis-benchmark on $1 (-P $2) failed or timed out"; }
+	# cachifyd has no save/appendonly config: redis-benchmark only warns.
+	grep -v 'Could not fetch server CONFIG' "$err" >&2 || true
+	echo "$out" | tr -d '"' | awk -F, 'NR > 1 { gsub(/ /, "_", $1); print $1, $2 }'
+}
+
+# record SERVER PIPELINE < "TEST rps" lines: keeps the best rate per
+# (server, pipeline, test) in the associative array BEST.
+declare -A BEST
+record() {
+	local test rps k
+	while read -r test rps; do
+		k="$1,$2,$test"
+		if [ -z "${BEST[$k]:-}" ] || awk -v a="$rps" -v b="${BEST[$k]}" 'BEGIN { exit !(a > b) }'; then
+			BEST[$k]=$rps
+		fi
+	done
+}
+
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # ratio A B: A / B as "1.23x".

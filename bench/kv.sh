@@ -32,19 +32,6 @@ need "$CACHIFYD" "$LOCKBENCH" redis-server redis-cli redis-benchmark
 
 # ---- throughput ------------------------------------------------------------
 
-# bench SOCK PIPELINE N: prints one "TEST rps" line per test (names without
-# blanks: "MSET (10 keys)" becomes MSET_(10_keys)).
-bench() {
-	local out err
-	err=$DIR/bench.err
-	out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -s "$1" -q --csv -n "$3" -c "$CLIENTS" \
-		-r 100000 -P "$2" -t "$TESTS" 2>"$err") ||
-		{ cat "$err" >&2; die "redis-benchmark on $1 (-P $2) failed or timed out"; }
-	# cachifyd has no save/appendonly config: redis-benchmark only warns.
-	grep -v 'Could not fetch server CONFIG' "$err" >&2 || true
-	echo "$out" | tr -d '"' | awk -F, 'NR > 1 { gsub(/ /, "_", $1); print $1, $2 }'
-}
-
 # multi SOCK: prints "MULTI/EXEC tx/s" (MULTI_DEPTH transactions in flight
 # per connection, each MULTI, SET, INCR, EXEC with its replies checked).
 multi() {
@@ -52,17 +39,6 @@ multi() {
 	out=$(timeout "$BENCH_TIMEOUT" "$LOCKBENCH" multi "$1" "$CLIENTS" "$MULTI_SECONDS" \
 		"$MULTI_DEPTH") || die "lockbench multi on $1 failed or timed out"
 	echo "MULTI/EXEC $(echo "$out" | sed -n 's/.*tx_per_s=\([0-9]*\).*/\1/p')"
-}
-
-declare -A BEST
-record() { # record SERVER PIPELINE < "TEST rps" lines
-	local test rps k
-	while read -r test rps; do
-		k="$1,$2,$test"
-		if [ -z "${BEST[$k]:-}" ] || awk -v a="$rps" -v b="${BEST[$k]}" 'BEGIN { exit !(a > b) }'; then
-			BEST[$k]=$rps
-		fi
-	done
 }
 
 start_servers
@@ -77,7 +53,7 @@ for round in $(seq "$ROUNDS"); do
 		if [ $((round % 2)) = 1 ]; then order="cachifyd redis"; else order="redis cachifyd"; fi
 		for s in $order; do
 			if [ "$s" = cachifyd ]; then sock=$C_SOCK; else sock=$R_SOCK; fi
-			bench "$sock" "$p" "$n" > "$DIR/rows"
+			rb_bench "$sock" "$p" "$n" > "$DIR/rows"
 			[ "$(wc -l < "$DIR/rows")" = "$NTESTS" ] ||
 				die "not $NTESTS rows from redis-benchmark on $s: $(cat "$DIR/rows")"
 			record "$s" "$p" < "$DIR/rows"
@@ -106,7 +82,6 @@ done
 # Fresh servers, so the throughput run's keys and allocator state do not count.
 stop_servers
 start_servers
-
 
 # 16-byte keys ("key:" + 12 digits), 32-byte values, as one RESP stream.
 awk -v n="$KEYS" 'BEGIN {

@@ -27,27 +27,6 @@ BENCH_TIMEOUT=120		# s, per redis-benchmark run
 
 need "$CACHIFYD" redis-server redis-cli redis-benchmark
 
-# bench SOCK PIPELINE N: "TEST rps" lines (blanks in names become _).
-bench() {
-	local out err=$DIR/bench.err
-	out=$(timeout "$BENCH_TIMEOUT" redis-benchmark -s "$1" -q --csv -n "$3" -c "$CLIENTS" \
-		-r 100000 -P "$2" -t "$TESTS" 2>"$err") ||
-		{ cat "$err" >&2; die "redis-benchmark on $1 (-P $2) failed or timed out"; }
-	grep -v 'Could not fetch server CONFIG' "$err" >&2 || true
-	echo "$out" | tr -d '"' | awk -F, 'NR > 1 { gsub(/ /, "_", $1); print $1, $2 }'
-}
-
-declare -A BEST
-record() { # record SERVER PIPELINE < "TEST rps" lines
-	local test rps k
-	while read -r test rps; do
-		k="$1,$2,$test"
-		if [ -z "${BEST[$k]:-}" ] || awk -v a="$rps" -v b="${BEST[$k]}" 'BEGIN { exit !(a > b) }'; then
-			BEST[$k]=$rps
-		fi
-	done
-}
-
 start_servers
 echo "types.sh: redis-benchmark -c $CLIENTS -r 100000 -t $TESTS; -n $N unpipelined, -n $NP with -P 16;"
 echo "types.sh: each cell is the best of $ROUNDS runs, servers alternating"
@@ -59,7 +38,7 @@ for round in $(seq "$ROUNDS"); do
 		for s in $order; do
 			if [ "$s" = cachifyd ]; then sock=$C_SOCK; else sock=$R_SOCK; fi
 			redis-cli -s "$sock" FLUSHALL > /dev/null
-			bench "$sock" "$p" "$n" > "$DIR/rows"
+			rb_bench "$sock" "$p" "$n" > "$DIR/rows"
 			[ -s "$DIR/rows" ] || die "no rows from redis-benchmark on $s"
 			record "$s" "$p" < "$DIR/rows"
 		done

@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 
 #include "client.h"
+#include "dbkey.h"
 #include "reply.h"
 #include "resp.h"
 #include "store.h"
@@ -21,8 +22,6 @@ static int add_failed;
 #define HASH_NONFATAL_OOM        1
 #define uthash_nonfatal_oom(obj) (add_failed = 1)
 #include <uthash.h>
-
-#define BLOCK_KEY_STACK 256 /* bytes of lookup key built on the stack */
 
 struct bqueue;
 
@@ -77,20 +76,13 @@ void *block_state(const struct blocked *b)
 
 static struct bqueue *q_find(int db, const char *key, size_t klen)
 {
-	char stackbuf[BLOCK_KEY_STACK];
-	char *hk;
 	struct bqueue *q = NULL;
+	struct dbkey k;
 
-	if (!queues)
+	if (!queues || dbkey_make(&k, db, key, klen) != 0)
 		return NULL;
-	hk = klen + 1 <= sizeof stackbuf ? stackbuf : malloc(klen + 1);
-	if (!hk)
-		return NULL;
-	hk[0] = (char)db;
-	memcpy(hk + 1, key, klen);
-	HASH_FIND(hh, queues, hk, klen + 1, q);
-	if (hk != stackbuf)
-		free(hk);
+	HASH_FIND(hh, queues, k.p, k.len, q);
+	dbkey_done(&k);
 	return q;
 }
 
@@ -98,12 +90,10 @@ static struct bqueue *q_new(int db, const char *key, size_t klen)
 {
 	struct bqueue *q = calloc(1, sizeof *q);
 
-	if (!q || !(q->hkey = malloc(klen + 1))) {
+	if (!q || !(q->hkey = dbkey_dup(db, key, klen))) {
 		free(q);
 		return NULL;
 	}
-	q->hkey[0] = (char)db;
-	memcpy(q->hkey + 1, key, klen);
 	q->hlen = klen + 1;
 	TAILQ_INIT(&q->links);
 	add_failed = 0;
@@ -255,7 +245,7 @@ void block_touch(int db, const void *key, size_t klen)
 	}
 	HASH_ITER(hh, queues, q, tmp)
 	{
-		if ((unsigned char)q->hkey[0] == db)
+		if (dbkey_db(q->hkey) == db)
 			q_mark_ready(q);
 	}
 }

@@ -25,7 +25,7 @@ struct hash {
 	size_t acct;	   /* bytes reported with object_account */
 	size_t ebytes;	   /* hashtable: malloc_usable_size summed over the entries */
 	unsigned char *lp; /* listpack: field, value, field, value ... */
-	struct dict d;	   /* hashtable */
+	struct dict *d;	   /* hashtable (allocated when it converts) */
 };
 
 static size_t max_entries = HASH_MAX_LISTPACK_ENTRIES;
@@ -60,7 +60,10 @@ static void hash_sync(struct hash *h)
 {
 	size_t now = malloc_usable_size(h);
 
-	now += h->enc == HASH_LP ? lp_alloc_size(h->lp) : h->ebytes + dict_bytes(&h->d);
+	if (h->enc == HASH_LP)
+		now += lp_alloc_size(h->lp);
+	else
+		now += h->ebytes + malloc_usable_size(h->d) + dict_bytes(h->d);
 	object_account(now, h->acct);
 	h->acct = now;
 }
@@ -99,14 +102,15 @@ void hash_free(struct hash *h)
 	if (h->enc == HASH_LP)
 		lp_free(h->lp);
 	else
-		dict_clear(&h->d, entry_free_cb, NULL);
+		dict_clear(h->d, entry_free_cb, NULL);
+	free(h->d);
 	object_account(0, h->acct);
 	free(h);
 }
 
 size_t hash_len(const struct hash *h)
 {
-	return h->enc == HASH_LP ? lp_count(h->lp) / 2 : h->d.count;
+	return h->enc == HASH_LP ? lp_count(h->lp) / 2 : h->d->count;
 }
 
 bool hash_is_listpack(const struct hash *h)
@@ -143,7 +147,7 @@ static int ht_add(struct hash *h, const void *f, size_t flen, const void *v, siz
 
 	if (!e)
 		return -1;
-	if (dict_insert(&h->d, dict_hash(f, flen), e, true) != 0) {
+	if (dict_insert(h->d, dict_hash(f, flen), e, true) != 0) {
 		free(e);
 		return -1;
 	}
@@ -158,11 +162,14 @@ static int hash_convert(struct hash *h)
 	struct hash_iter it;
 	struct hash_pair p;
 
-	dict_init(&tmp.d);
+	if (!(tmp.d = malloc(sizeof *tmp.d)))
+		return -1;
+	dict_init(tmp.d);
 	hash_iter_init(&it, h);
 	while (hash_iter_next(&it, &p)) {
 		if (ht_add(&tmp, p.f, p.flen, p.v, p.vlen) != 0) {
-			dict_clear(&tmp.d, entry_free_cb, NULL);
+			dict_clear(tmp.d, entry_free_cb, NULL);
+			free(tmp.d);
 			return -1;
 		}
 	}
@@ -194,8 +201,8 @@ static size_t lp_field(const struct hash *h, const void *f, size_t flen)
 
 static struct sentry **ht_link(struct hash *h, const void *f, size_t flen)
 {
-	dict_step(&h->d);
-	return dict_find(&h->d, dict_hash(f, flen), f, flen);
+	dict_step(h->d);
+	return dict_find(h->d, dict_hash(f, flen), f, flen);
 }
 
 bool hash_get(struct hash *h, const void *f, size_t flen, const char **v, size_t *vlen)
@@ -299,10 +306,10 @@ int hash_del(struct hash *h, const void *f, size_t flen)
 	link = ht_link(h, f, flen);
 	if (link) {
 		e = *link;
-		dict_unlink(&h->d, link);
+		dict_unlink(h->d, link);
 		h->ebytes -= malloc_usable_size(e);
 		free(e);
-		dict_maybe_shrink(&h->d);
+		dict_maybe_shrink(h->d);
 	}
 	hash_sync(h);
 	return link != NULL;
@@ -337,7 +344,7 @@ static bool lp_pair_at(const unsigned char *lp, size_t pos, struct hash_pair *p)
 
 bool hash_iter_next(struct hash_iter *it, struct hash_pair *p)
 {
-	struct dict *d = &it->h->d;
+	struct dict *d = it->h->d;
 
 	if (it->h->enc == HASH_LP) {
 		if (!lp_pair_at(it->h->lp, it->pos, p))
@@ -390,7 +397,7 @@ uint64_t hash_scan(struct hash *h, uint64_t cursor, size_t count, hash_scan_fn *
 		return 0;
 	}
 	do
-		cursor = dict_scan(&h->d, cursor, 1, scan_entry_cb, &sc);
+		cursor = dict_scan(h->d, cursor, 1, scan_entry_cb, &sc);
 	while (cursor != 0 && steps-- > 0 && sc.seen < count);
 	return cursor;
 }
@@ -401,7 +408,7 @@ uint64_t hash_scan(struct hash *h, uint64_t cursor, size_t count, hash_scan_fn *
  * either table, then a random entry of its chain (Redis's approach). */
 static struct sentry *ht_random(struct hash *h)
 {
-	struct dict *d = &h->d;
+	struct dict *d = h->d;
 	size_t total = d->size[0] + d->size[1], n = 0, i;
 	struct sentry *e, *head;
 
@@ -545,7 +552,11 @@ static void *type_dup(const void *obj)
 		hash_sync(h);
 		return h;
 	}
-	dict_init(&h->d);
+	if (!(h->d = malloc(sizeof *h->d))) {
+		free(h);
+		return NULL;
+	}
+	dict_init(h->d);
 	hash_iter_init(&it, src);
 	while (hash_iter_next(&it, &p)) {
 		if (ht_add(h, p.f, p.flen, p.v, p.vlen) != 0) {

@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "dbkey.h"
 #include "entry.h"
 #include "reply.h"
 #include "store.h"
@@ -23,7 +24,6 @@ static int add_failed;
 #define uthash_nonfatal_oom(obj) (add_failed = 1)
 #include <uthash.h>
 
-#define WAITQ_KEY_STACK 256 /* bytes of lookup key built on the stack */
 
 struct waitq {
 	char *hkey;		/* owned: one byte of db, then the key */
@@ -62,25 +62,18 @@ static const char *q_key(const struct waitq *q, size_t *klen)
 
 static int q_db(const struct waitq *q)
 {
-	return (unsigned char)q->hkey[0];
+	return dbkey_db(q->hkey);
 }
 
 static struct waitq *q_find(int db, const char *key, size_t klen)
 {
-	char stackbuf[WAITQ_KEY_STACK];
-	char *hk;
 	struct waitq *q = NULL;
+	struct dbkey k;
 
-	if (!queues)
+	if (!queues || dbkey_make(&k, db, key, klen) != 0)
 		return NULL;
-	hk = klen + 1 <= sizeof stackbuf ? stackbuf : malloc(klen + 1);
-	if (!hk)
-		return NULL;
-	hk[0] = (char)db;
-	memcpy(hk + 1, key, klen);
-	HASH_FIND(hh, queues, hk, klen + 1, q);
-	if (hk != stackbuf)
-		free(hk);
+	HASH_FIND(hh, queues, k.p, k.len, q);
+	dbkey_done(&k);
 	return q;
 }
 
@@ -156,10 +149,8 @@ static struct waitq *q_new(int db, const char *key, size_t klen)
 {
 	struct waitq *q = calloc(1, sizeof *q);
 
-	if (!q || !(q->hkey = malloc(klen + 1)))
+	if (!q || !(q->hkey = dbkey_dup(db, key, klen)))
 		goto fail;
-	q->hkey[0] = (char)db;
-	memcpy(q->hkey + 1, key, klen);
 	q->hlen = klen + 1;
 	TAILQ_INIT(&q->waiters);
 	if (!(q->expiry = evtimer_new(base, q_expiry_cb, q)))

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "dbkey.h"
 #include "store.h"
 
 static int add_failed;
@@ -19,7 +20,6 @@ static int add_failed;
 #define uthash_nonfatal_oom(obj) (add_failed = 1)
 #include <uthash.h>
 
-#define WATCH_KEY_STACK 256 /* bytes of lookup key built on the stack */
 
 /* One watched (database, key) and who watches it. */
 struct watch_key {
@@ -37,21 +37,14 @@ static size_t ndb[STORE_DBS];	   /* of them, in each database */
  * built for the lookup. */
 static struct watch_key *wk_find(int db, const void *key, size_t klen, bool *oom)
 {
-	char stackbuf[WATCH_KEY_STACK];
 	struct watch_key *wk = NULL;
-	char *hk;
+	struct dbkey k;
 
-	*oom = false;
-	hk = klen + 1 <= sizeof stackbuf ? stackbuf : malloc(klen + 1);
-	if (!hk) {
-		*oom = true;
+	*oom = dbkey_make(&k, db, key, klen) != 0;
+	if (*oom)
 		return NULL;
-	}
-	hk[0] = (char)db;
-	memcpy(hk + 1, key, klen);
-	HASH_FIND(hh, keys, hk, klen + 1, wk);
-	if (hk != stackbuf)
-		free(hk);
+	HASH_FIND(hh, keys, k.p, k.len, wk);
+	dbkey_done(&k);
 	return wk;
 }
 
@@ -70,7 +63,7 @@ static void wk_mark_db(struct store *s, int db, bool exists_only)
 	struct watch_key *wk, *tmp;
 
 	HASH_ITER(hh, keys, wk, tmp) {
-		if ((unsigned char)wk->hkey[0] == db &&
+		if (dbkey_db(wk->hkey) == db &&
 		    (!exists_only || store_peek_any(s, db, wk->hkey + 1, wk->hlen - 1)))
 			wk_mark(wk);
 	}
@@ -107,12 +100,10 @@ int watch_key(struct conn *c, int db, const void *key, size_t klen)
 			if (w->c == c)
 				return 0;
 	} else {
-		if (oom || !(wk = calloc(1, sizeof *wk)) || !(wk->hkey = malloc(klen + 1))) {
+		if (oom || !(wk = calloc(1, sizeof *wk)) || !(wk->hkey = dbkey_dup(db, key, klen))) {
 			free(wk);
 			return -1;
 		}
-		wk->hkey[0] = (char)db;
-		memcpy(wk->hkey + 1, key, klen);
 		wk->hlen = klen + 1;
 		LIST_INIT(&wk->watchers);
 		add_failed = 0;
@@ -155,7 +146,7 @@ void watch_unwatch_all(struct conn *c)
 		if (LIST_EMPTY(&wk->watchers)) {
 			HASH_DEL(keys, wk);
 			nkeys--;
-			ndb[(unsigned char)wk->hkey[0]]--;
+			ndb[dbkey_db(wk->hkey)]--;
 			free(wk->hkey);
 			free(wk);
 		}
@@ -167,7 +158,7 @@ void watch_each(struct conn *c, watch_key_fn *fn, void *ctx)
 	struct watch *w;
 
 	LIST_FOREACH(w, &c->watches, by_conn)
-		fn(ctx, (unsigned char)w->wk->hkey[0], w->wk->hkey + 1, w->wk->hlen - 1);
+		fn(ctx, dbkey_db(w->wk->hkey), w->wk->hkey + 1, w->wk->hlen - 1);
 }
 
 size_t watch_count(void)

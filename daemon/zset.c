@@ -116,14 +116,33 @@ size_t zset_format_score(double score, char *buf)
 
 /* ---- the listpack encoding ---- */
 
+/* A score is kept as Redis's listpack keeps it: as text, the shortest
+ * that reads back as the same double (an integral score takes a byte or
+ * a few, not eight). */
 static double lp_score_at(const unsigned char *lp, size_t pos)
 {
+	char buf[ZSET_SCORE_MAX];
 	size_t len;
 	const char *p = lp_get(lp, pos, &len);
-	double d;
 
-	memcpy(&d, p, sizeof d);
-	return d;
+	if (len >= sizeof buf)
+		len = sizeof buf - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return strtod(buf, NULL);
+}
+
+/* score's shortest round-tripping text into buf (ZSET_SCORE_MAX bytes). */
+static size_t lp_score_text(double score, char *buf)
+{
+	int n = 0;
+
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, ZSET_SCORE_MAX, "%.*g", prec, score);
+		if (strtod(buf, NULL) == score)
+			break;
+	}
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* The position of member m, or LP_END. */
@@ -135,6 +154,7 @@ static size_t zlp_find(const unsigned char *lp, const char *m, size_t len)
 /* Inserts (score, m) at its place: 0 or -1 (out of memory, unchanged). */
 static int zlp_insert(struct zset *z, double score, const char *m, size_t len)
 {
+	char text[ZSET_SCORE_MAX];
 	unsigned char *lp = z->lp, *grown;
 	size_t pos, mpos, ml;
 
@@ -152,7 +172,7 @@ static int zlp_insert(struct zset *z, double score, const char *m, size_t len)
 	if (!grown)
 		return -1;
 	lp_set(z, grown);
-	grown = lp_insert(z->lp, lp_next(z->lp, mpos), &score, sizeof score, NULL);
+	grown = lp_insert(z->lp, lp_next(z->lp, mpos), text, lp_score_text(score, text), NULL);
 	if (!grown) {
 		lp_set(z, lp_delete(z->lp, mpos, 1));
 		return -1;
