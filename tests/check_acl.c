@@ -283,6 +283,21 @@ START_TEST(test_key_patterns_apply_to_every_key_argument)
 	h_call_error(sc.n, NOPERM_KEY, "POOL.SIZE", "app2:pool");
 	h_call_int(sc.n, 1, "POOL.SIZE", "app1:pool");
 	h_call_int(sc.root, 0, "EXISTS", "app2:lock", "app2:pool", "app2:x");
+	/* Hashes, sorted sets and lists: every key position, blocking ones and
+	 * two-key moves included, is judged before anything runs. */
+	h_call_int(sc.n, 1, "HSET", "app1:h", "f", "v");
+	h_call_error(sc.n, NOPERM_KEY, "HSET", "app2:h", "f", "v");
+	h_call_error(sc.n, NOPERM_KEY, "HGETALL", "app2:h");
+	h_call_int(sc.n, 1, "ZADD", "app1:z", "1", "m");
+	h_call_error(sc.n, NOPERM_KEY, "ZADD", "app2:z", "1", "m");
+	h_call_error(sc.n, NOPERM_KEY, "ZRANGESTORE", "app2:z", "app1:z", "0", "-1");
+	h_call_error(sc.n, NOPERM_KEY, "BZPOPMIN", "app1:z", "app2:z", "0");
+	h_call_int(sc.n, 1, "RPUSH", "app1:l", "a");
+	h_call_error(sc.n, NOPERM_KEY, "LMOVE", "app1:l", "app2:l", "LEFT", "LEFT");
+	h_call_error(sc.n, NOPERM_KEY, "BLPOP", "app2:l", "0");
+	h_call_error(sc.n, NOPERM_KEY, "LMPOP", "2", "app1:l", "app2:l", "LEFT");
+	h_call_int(sc.n, 1, "LLEN", "app1:l");
+	h_call_int(sc.root, 0, "EXISTS", "app2:h", "app2:z", "app2:l");
 	scene_stop(&sc);
 }
 END_TEST
