@@ -220,6 +220,8 @@ $(BUILD)/libbench: $(BUILD)/bench/libbench.o $(LIBA)
 VALGRIND_SUITES += async_daemon
 # pub/sub and keyspace notifications (check_pubsub.c): about 20 s under valgrind.
 VALGRIND_SUITES += pubsub
+# Hashes, lists, sorted sets and the blocked pops: about 70 s together.
+VALGRIND_SUITES += hash list zset block
 
 # bench/async.sh's load generator (the async face on one thread against
 # the blocking one on many).
