@@ -13,6 +13,9 @@
 cmd_proc cmd_ping, cmd_echo, cmd_quit, cmd_select, cmd_dbsize, cmd_flushdb, cmd_flushall,
 	cmd_info, cmd_command, cmd_config, cmd_shutdown;
 
+/* cmd_persist.c: SAVE, BGSAVE, LASTSAVE */
+cmd_proc cmd_save, cmd_bgsave, cmd_lastsave;
+
 /* cmd_conn.c: HELLO, RESET, TIME, MONITOR, CLIENT */
 cmd_proc cmd_hello, cmd_reset, cmd_time, cmd_monitor, cmd_client;
 

@@ -49,7 +49,7 @@ static void config_collect_cb(void *ctx, const char *name, const char *value)
 	r->n += 2;
 }
 
-static const char *const no_persistence[][2] = {{"save", ""}, {"appendonly", "no"}};
+static const char *const no_persistence[][2] = {{"appendonly", "no"}};
 
 static void config_get_cmd(struct conn *c, int argc, struct resp_arg *argv)
 {
@@ -64,8 +64,8 @@ static void config_get_cmd(struct conn *c, int argc, struct resp_arg *argv)
 		pat[n] = '\0';
 		r.nprev = r.nseen;
 		config_get(&server.cfg, pat, config_collect_cb, &r);
-		/* Persistence settings redis-benchmark and others ask about:
-		 * cachifyd keeps nothing on disk. */
+		/* The append-only file redis-benchmark and others ask about:
+		 * cachifyd has snapshots only. */
 		for (size_t k = 0; k < sizeof no_persistence / sizeof no_persistence[0]; k++)
 			if (keymatch_matches(pat, n, no_persistence[k][0],
 					     strlen(no_persistence[k][0]), true))
@@ -152,7 +152,8 @@ static int config_set_values(struct config *next, int argc, struct resp_arg *arg
 			snprintf(err, CONFIG_ERR_MAX, "argument must not hold a NUL byte");
 		else if (fixed && strcasecmp(value, fixed[1]) != 0)
 			snprintf(err, CONFIG_ERR_MAX,
-				 "cachifyd keeps nothing on disk (only '%s' is accepted)", fixed[1]);
+				 "cachifyd has no append-only file (only '%s' is accepted)",
+				 fixed[1]);
 		else if (fixed)
 			rc = 0; /* tools turning persistence off: it is off */
 		else if (name)

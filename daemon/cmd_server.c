@@ -20,6 +20,7 @@
 #include "cmd_args.h"
 #include "command_stats.h"
 #include "lock.h"
+#include "persist.h"
 #include "pool.h"
 #include "pubsub.h"
 #include "random.h"
@@ -105,6 +106,7 @@ void cmd_flushall(struct conn *c, int argc, struct resp_arg *argv)
 	if (flush_mode_ok(c, argc, argv) != 0 || acl_check_flush(c, -1) != 0)
 		return;
 	store_flushall(server.store);
+	persist_after_flushall();
 	reply_ok(c);
 }
 
@@ -216,12 +218,6 @@ static void info_memory(struct resp_buf *b)
 		 used ? (double)rss / (double)used : 0.0);
 }
 
-/* Nothing is ever loaded or saved: only what is true of that is said. */
-static void info_persistence(struct resp_buf *b)
-{
-	resp_buf_printf(b, "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\n"
-		    "aof_enabled:0\r\naof_rewrite_in_progress:0\r\n");
-}
 
 static void info_stats(struct resp_buf *b)
 {
@@ -340,7 +336,7 @@ static const struct {
 	{"server", info_server, true},
 	{"clients", info_clients, true},
 	{"memory", info_memory, true},
-	{"persistence", info_persistence, true},
+	{"persistence", persist_info, true},
 	{"stats", info_stats, true},
 	{"replication", info_replication, true},
 	{"cpu", info_cpu, true},
@@ -385,16 +381,41 @@ void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
 	resp_buf_free(&b);
 }
 
-/* SHUTDOWN [NOSAVE|SAVE]: the graceful stop of SIGTERM (there is nothing
- * to save, so both words mean the same). As in Redis, success has no
- * reply: the caller sees its connection close once its earlier replies
- * are flushed. */
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], as Redis 7: SAVE writes a
+ * final snapshot even without save rules, NOSAVE none even with them; a
+ * failed one answers an error and the server stays up, unless FORCE. NOW
+ * changes nothing (there are no replicas to wait for), and no shutdown
+ * ever waits, so ABORT finds none. As in Redis, success has no reply: the
+ * caller sees its connection close once its earlier replies are flushed. */
 void cmd_shutdown(struct conn *c, int argc, struct resp_arg *argv)
 {
+	bool save = false, nosave = false, force = false, abort_ = false, now = false;
 	char why[64];
 
-	if (argc > 2 || (argc == 2 && !arg_is(&argv[1], "nosave") && !arg_is(&argv[1], "save"))) {
+	for (int i = 1; i < argc; i++) {
+		if (arg_is(&argv[i], "nosave"))
+			nosave = true;
+		else if (arg_is(&argv[i], "save"))
+			save = true;
+		else if (arg_is(&argv[i], "now"))
+			now = true;
+		else if (arg_is(&argv[i], "force"))
+			force = true;
+		else if (arg_is(&argv[i], "abort"))
+			abort_ = true;
+		else
+			nosave = save = true; /* an unknown word: a syntax error below */
+	}
+	if ((abort_ && (save || nosave || force || now)) || (save && nosave)) {
 		reply_error(c, ERR_SYNTAX);
+		return;
+	}
+	if (abort_) {
+		reply_error(c, "ERR No shutdown in progress.");
+		return;
+	}
+	if (persist_before_stop(save, nosave, force) != 0) {
+		reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
 		return;
 	}
 	snprintf(why, sizeof why, "SHUTDOWN from client %llu (uid %u)", (unsigned long long)c->id,

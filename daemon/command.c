@@ -60,6 +60,10 @@ static const struct command table[] = {
 	{"command", -1, 0, cmd_command, 0, 0, 0, CONN},
 	{"config", -2, CMD_ADMIN | CMD_NOSCRIPT, cmd_config, 0, 0, 0, CAT_ADMIN | DANG},
 	{"shutdown", -1, CMD_ADMIN | CMD_NO_MULTI | CMD_NOSCRIPT, cmd_shutdown, 0, 0, 0, CAT_ADMIN | DANG},
+	/* (cmd_persist.c) Admin, as in Redis: a save stalls or forks the server. */
+	{"save", 1, CMD_ADMIN | CMD_NO_MULTI | CMD_NOSCRIPT, cmd_save, 0, 0, 0, CAT_ADMIN | DANG},
+	{"bgsave", -1, CMD_ADMIN | CMD_NOSCRIPT, cmd_bgsave, 0, 0, 0, CAT_ADMIN | DANG},
+	{"lastsave", 1, F, cmd_lastsave, 0, 0, 0, CAT_ADMIN | DANG},
 	/* Its LIST, DRYRUN and LOG are admin-only: acl.c checks subcommands. */
 	{"acl", -2, CMD_NOSCRIPT, cmd_acl, 0, 0, 0, 0},
 

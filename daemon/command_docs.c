@@ -506,6 +506,8 @@ static const struct command_doc docs[] = {
 	{"config|set", "Sets configuration parameters in-flight.", "2.0.0", G_SERVER,
 	 "O(N) when N is the number of configuration parameters provided",
 	 "parameter_value{parameter:string value:string}+", -4, NULL, NULL},
+	{"bgsave", "Asynchronously saves the database(s) to disk.", "1.0.0", G_SERVER, O1,
+	 "schedule(SCHEDULE)?", 0, NULL, NULL},
 	{"dbsize", "Returns the number of keys in the database.", "1.0.0", G_SERVER, O1, "", 0,
 	 NULL, "request_policy:all_shards response_policy:agg_sum"},
 	{"flushall", "Removes all keys from all databases.", "1.0.0", G_SERVER,
@@ -542,6 +544,8 @@ static const struct command_doc docs[] = {
 	 "event:string*", -2, NULL, NULL},
 	{"monitor", "Listens for all requests received by the server in real-time.", "1.0.0",
 	 G_SERVER, "", "", 0, NULL, NULL},
+	{"save", "Synchronously saves the database(s) to disk.", "1.0.0", G_SERVER,
+	 "O(N) where N is the total number of keys in all databases", "", 0, NULL, NULL},
 	{"shutdown", "Synchronously saves the database(s) to disk and shuts down the Redis server.",
 	 "1.0.0", G_SERVER,
 	 "O(N) when saving, where N is the total number of keys in all databases when saving data, "

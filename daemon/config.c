@@ -37,6 +37,7 @@ enum config_type {
 	CONFIG_T_ANYINT,   /* int, plain decimal, any int (negative values mean something) */
 	CONFIG_T_EVENTS,   /* int, notify-keyspace-events flag letters (kevent.h) */
 	CONFIG_T_OBUF,	   /* struct obuf_limits: a size, or <class> <hard> <soft> <s>... */
+	CONFIG_T_SAVE,	   /* struct save_rules: pairs of <seconds> <changes>, added up */
 };
 
 struct config_directive {
@@ -85,6 +86,9 @@ struct config_directive {
 
 #define CONFIG_OBUF(n, f, def)                                                                     \
 	{n, CONFIG_T_OBUF, CONFIG_FIELD(struct obuf_limits, f), 0, 0, def, NULL, 0}
+
+#define CONFIG_SAVE(n, f, def)                                                                     \
+	{n, CONFIG_T_SAVE, CONFIG_FIELD(struct save_rules, f), 0, 0, def, NULL, 0}
 
 #define CONFIG_KB	    1024ULL
 #define CONFIG_MB	    (1024ULL * 1024)
@@ -155,6 +159,11 @@ static const struct config_directive config_table[] = {
 	CONFIG_SIZE("zset-max-ziplist-value", zset_max_listpack_value, 0, LONG_MAX, "64"),
 	CONFIG_ANYINT("list-max-listpack-size", list_max_listpack_size, "-2"),
 	CONFIG_ANYINT("list-max-ziplist-size", list_max_listpack_size, "-2"),
+	/* Snapshots (persist.c): off unless rules are given; the shipped
+	 * cachifyd.conf gives them. dbfilename is a name, not a path. */
+	CONFIG_SAVE("save", save, ""),
+	CONFIG_STRING("dir", dir, 1, PATH_MAX - 1, "."),
+	CONFIG_STRING("dbfilename", dbfilename, 1, NAME_MAX, "cachifyd.snap"),
 };
 
 #define CONFIG_NDIRECTIVES (sizeof(config_table) / sizeof(config_table[0]))
@@ -181,7 +190,7 @@ static bool config_is_string(const struct config_directive *d)
 
 bool config_takes_words(const struct config_directive *d)
 {
-	return d != NULL && d->type == CONFIG_T_RULES;
+	return d != NULL && (d->type == CONFIG_T_RULES || d->type == CONFIG_T_SAVE);
 }
 
 bool config_joins_words(const struct config_directive *d)
@@ -473,6 +482,9 @@ static const char *config_value_text(const struct config *c, const struct config
 	case CONFIG_T_OBUF:
 		config_format_obuf(f, buf, size);
 		break;
+	case CONFIG_T_SAVE:
+		config_format_save(f, buf, size);
+		break;
 	case CONFIG_T_ENUM: {
 		int v = *(const int *)f;
 		int n = 0;
@@ -513,6 +525,10 @@ static void config_expected(const struct config_directive *d, char *buf, size_t 
 	case CONFIG_T_OBUF:
 		snprintf(buf, size, "a size, or groups of <normal|pubsub|replica> <hard> <soft> "
 				    "<seconds>");
+		break;
+	case CONFIG_T_SAVE:
+		snprintf(buf, size, "pairs of <seconds> <changes> (at most %d), or \"\"",
+			 CONFIG_SAVE_RULES_MAX);
 		break;
 	case CONFIG_T_SIGNED:
 		snprintf(buf, size, "an integer %llu..%llu, or -1 for off", (unsigned long long)d->min,
@@ -806,6 +822,13 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 			goto invalid;
 		return 0;
 	}
+	case CONFIG_T_SAVE: {
+		const char *why;
+
+		if (config_parse_save(value, f, false, &why) != 0)
+			goto invalid;
+		return 0;
+	}
 	case CONFIG_T_ANYINT: {
 		long long iv;
 
@@ -848,6 +871,7 @@ static int config_apply(struct config *c, const struct config_directive *d, cons
 	case CONFIG_T_ANYINT:
 	case CONFIG_T_EVENTS:
 	case CONFIG_T_OBUF:
+	case CONFIG_T_SAVE:
 		break;
 	}
 	return 0;
@@ -905,6 +929,14 @@ int config_set_runtime(struct config *c, const char *name, const char *value, ch
 			value += n + (value[n] == '\n');
 		}
 		return 0;
+	}
+	if (d->type == CONFIG_T_SAVE) {
+		const char *why;
+
+		if (config_parse_save(value, &c->save, true, &why) == 0)
+			return 0;
+		config_err(err, "%s", why);
+		return -1;
 	}
 	/* Redis reads an empty memory value as 0. */
 	if (d->type == CONFIG_T_SIZE && value[0] == '\0')
@@ -1030,6 +1062,10 @@ int config_validate(const struct config *c, char *err)
 			   c->client_query_buffer_limit, c->proto_max_bulk_len);
 		return -1;
 	}
+	if (strchr(c->dbfilename, '/') != NULL) {
+		config_err(err, "dbfilename can't be a path, just a filename");
+		return -1;
+	}
 	if (c->proto_inline_max > c->client_query_buffer_limit) {
 		config_err(err, "proto-inline-max (%zu) must not exceed client-query-buffer-limit "
 				"(%zu)",
@@ -1055,7 +1091,7 @@ static void config_get_rules(const char *list, const char *name, config_get_fn *
 
 void config_get(const struct config *c, const char *pattern, config_get_fn *fn, void *ctx)
 {
-	char buf[160];
+	char buf[512];
 
 	for (size_t i = 0; i < CONFIG_NDIRECTIVES; i++) {
 		const struct config_directive *d = &config_table[i];

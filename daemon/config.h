@@ -71,6 +71,20 @@ struct obuf_limits {
 	struct obuf_limit pubsub; /* default 32mb 8mb 60, as Redis */
 };
 
+#define CONFIG_SAVE_RULES_MAX 16 /* save <seconds> <changes> pairs */
+
+/* One snapshot rule: save when at least `changes` keys changed and
+ * `seconds` passed since the last save (Redis's `save`). */
+struct save_rule {
+	int64_t seconds; /* s, >= 1 */
+	int64_t changes; /* >= 0 */
+};
+
+struct save_rules {
+	size_t n; /* 0: no automatic snapshots */
+	struct save_rule r[CONFIG_SAVE_RULES_MAX];
+};
+
 struct config {
 	char *unixsocket;		  /* owned; socket path */
 	mode_t unixsocketperm;		  /* octal, default 0660 */
@@ -108,6 +122,9 @@ struct config {
 	size_t zset_max_listpack_entries; /* members of a packed sorted set, default 128 */
 	size_t zset_max_listpack_value;	  /* bytes of its members, default 64 */
 	int list_max_listpack_size;	  /* per list node: -1..-5 = 4..64 KB, n > 0 = items; -2 */
+	struct save_rules save;		  /* snapshot rules; none (default) = only SAVE, BGSAVE, SHUTDOWN SAVE */
+	char *dir;			  /* owned; where the snapshot lives, default "." */
+	char *dbfilename;		  /* owned; its name in dir, default "cachifyd.snap" */
 };
 
 /* Fills c with every directive's default. */

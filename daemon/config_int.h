@@ -22,6 +22,14 @@ bool config_takes_words(const struct config_directive *d);
  * limit pubsub 32mb 8mb 60)? The file reader joins them. NULL: no. */
 bool config_joins_words(const struct config_directive *d);
 
+/* `save`: "" empties rules; else pairs of <seconds> <changes> (seconds
+ * >= 1, changes >= 0) are added to them (replace: cleared first, as CONFIG
+ * SET does). 0, or -1 (rules unchanged) with Redis's reason in *why. */
+int config_parse_save(const char *value, struct save_rules *rules, bool replace,
+		      const char **why);
+/* The rules as CONFIG GET shows them: "3600 1 300 100", or "". */
+void config_format_save(const struct save_rules *rules, char *buf, size_t size);
+
 /* The table's row for name (any case), or NULL if there is none. Borrowed:
  * static storage, opaque outside config.c. */
 const struct config_directive *config_find(const char *name);

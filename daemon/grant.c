@@ -25,6 +25,17 @@ uint64_t grant_next_fence(void)
 	return last_fence;
 }
 
+uint64_t grant_fence_hwm(void)
+{
+	return last_fence;
+}
+
+void grant_fence_raise(uint64_t floor)
+{
+	if (floor > last_fence)
+		last_fence = floor;
+}
+
 void grant_token(char *buf)
 {
 	random_hex(buf, GRANT_TOKEN_HEX / 2);
@@ -38,6 +49,17 @@ void holder_init(struct holder *h, struct conn *c, bool detach)
 	h->uid = c->uid;
 	h->name = c->name ? strdup(c->name) : NULL;
 	h->since_ms = clock_ms();
+}
+
+int holder_restore(struct holder *h, const struct grant_saved *g)
+{
+	memset(h, 0, sizeof *h);
+	h->pid = g->pid;
+	h->uid = g->uid;
+	h->since_ms = g->since_ms;
+	if (g->nlen > 0 && !(h->name = strndup(g->name, g->nlen)))
+		return -1;
+	return 0;
 }
 
 void holder_free(struct holder *h)

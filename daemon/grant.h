@@ -58,11 +58,31 @@ struct holder {
  * least the wall clock in microseconds, so fences also grow across restarts
  * (while the clock does). Reads the wall clock through clock.h. */
 uint64_t grant_next_fence(void);
+/* The highest fence granted so far (0 before the first): what a
+ * snapshot keeps. */
+uint64_t grant_fence_hwm(void);
+/* Makes every later fence larger than floor (a snapshot's high-water mark
+ * plus its margin: persist.c). Never lowers the counter. */
+void grant_fence_raise(uint64_t floor);
 /* Fills buf with GRANT_TOKEN_HEX random hex digits and a NUL. */
 void grant_token(char *buf);
 
+/* A DETACHed grant's holder as a snapshot keeps it (name borrowed). */
+struct grant_saved {
+	uint64_t fence;
+	pid_t pid;
+	uid_t uid;
+	const char *name;	/* nlen bytes, no NUL among them; nlen 0: none */
+	size_t nlen;
+	int64_t since_ms;	/* ms, monotonic: when granted (from the file's Unix ms) */
+};
+
 /* Records c as holder now; session-bound (owner = c) unless detach. */
 void holder_init(struct holder *h, struct conn *c, bool detach);
+/* A holder restored from a snapshot: DETACHed, client-id 0 (no client
+ * ever has it), the saved pid, uid, name and grant time. 0, or -1 when
+ * out of memory. */
+int holder_restore(struct holder *h, const struct grant_saved *g);
 void holder_free(struct holder *h);
 /* Bytes a holder record owns (its name copy), for maxmemory. */
 size_t holder_bytes(const struct holder *h);

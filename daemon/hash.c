@@ -15,6 +15,7 @@
 
 #include "lp.h"
 #include "random.h"
+#include "snapio.h"
 
 #define HASH_SCAN_STEPS 10 /* bucket steps per requested pair, as Redis's maxiterations */
 
@@ -579,10 +580,56 @@ static size_t type_len(const void *obj)
 	return hash_len(obj);
 }
 
+/* A count, then field and value of each pair in the encoding's order. */
+static void type_save(const void *obj, struct snap_out *o)
+{
+	struct hash_iter it;
+	struct hash_pair p;
+
+	snap_put_len(o, hash_len(obj));
+	hash_iter_init(&it, (struct hash *)obj);
+	while (hash_iter_next(&it, &p)) {
+		snap_put_str(o, p.f, p.flen);
+		snap_put_str(o, p.v, p.vlen);
+	}
+}
+
+/* Pair by pair through hash_set, so it converts where HSET would. */
+static void *type_load(struct snap_in *in)
+{
+	struct hash *h;
+	size_t n;
+
+	if (snap_get_count(in, 2, &n) != 0)
+		return NULL;
+	if (!(h = hash_new())) {
+		snap_fail(in, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *f, *v;
+		size_t flen, vlen;
+		int r;
+
+		if (snap_get_str(in, &f, &flen) != 0 || snap_get_str(in, &v, &vlen) != 0)
+			goto fail;
+		if ((r = hash_set(h, f, flen, v, vlen)) != 1) {
+			snap_fail(in, r == 0 ? "a hash field appears twice" : "out of memory");
+			goto fail;
+		}
+	}
+	return h;
+fail:
+	hash_free(h);
+	return NULL;
+}
+
 const struct obj_type hash_type = {
 	.name = "hash",
 	.encoding = type_encoding,
 	.dup = type_dup,
 	.free = type_free,
 	.len = type_len,
+	.save = type_save,
+	.load = type_load,
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lp.h"
+#include "snapio.h"
 
 #define LIST_LP_EMPTY     7    /* Redis's empty listpack: 6-byte header + end byte */
 #define SIZE_SAFETY_LIMIT 8192 /* bytes: a node's cap under a count limit */
@@ -596,10 +597,61 @@ static size_t list_obj_len(const void *obj)
 	return list_len(obj);
 }
 
+/* A count, then the elements from head to tail. */
+static void list_save(const void *obj, struct snap_out *o)
+{
+	struct list *l = (struct list *)obj;
+	struct list_it it;
+	bool more = list_len(l) > 0;
+
+	snap_put_len(o, list_len(l));
+	if (more)
+		list_seek(l, 0, &it);
+	while (more) {
+		size_t len;
+		const char *s = list_it_get(&it, &len);
+
+		snap_put_str(o, s, len);
+		more = list_it_next(&it);
+	}
+}
+
+/* Element by element as RPUSH adds them, so it converts where RPUSH would. */
+static void *list_load(struct snap_in *in)
+{
+	struct list *l;
+	size_t n;
+
+	if (snap_get_count(in, 1, &n) != 0)
+		return NULL;
+	if (!(l = list_new())) {
+		snap_fail(in, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *s;
+		size_t len;
+
+		if (snap_get_str(in, &s, &len) != 0)
+			goto fail;
+		list_will_grow(l, list_entry_rsize(s, len), 1);
+		if (list_push(l, false, s, len) != 0) {
+			snap_fail(in, "out of memory");
+			goto fail;
+		}
+	}
+	return l;
+fail:
+	list_free(l);
+	return NULL;
+}
+
 const struct obj_type list_type = {
     .name = "list",
     .encoding = list_encoding,
     .dup = list_dup,
     .free = list_obj_free,
     .len = list_obj_len,
+    .save = list_save,
+    .load = list_load,
 };

@@ -109,6 +109,29 @@ oom:
 	return -1;
 }
 
+int lock_restore(int db, const char *key, size_t klen, const char *token, size_t toklen,
+		 int64_t expire, const struct grant_saved *g)
+{
+	struct lock *l = calloc(1, sizeof *l);
+
+	if (!l)
+		return -1;
+	if (!(l->key = lock_copy(key, klen)) || !(l->token = lock_copy(token, toklen)) ||
+	    holder_restore(&l->h, g) != 0 ||
+	    !store_put(store, db, key, klen, &l, sizeof l, STORE_LOCK, expire)) {
+		lock_free(l);
+		return -1;
+	}
+	l->klen = klen;
+	l->db = db;
+	l->toklen = toklen;
+	l->fence = g->fence;
+	store_account(store, lock_bytes(l), 0);
+	nlocks++;
+	stats.grants++; /* it ends one way too: grants == held + ended stays true */
+	return 0;
+}
+
 const struct grant_kind lock_kind = {
 	.name = "lock",
 	.can_grant = lock_can_grant,

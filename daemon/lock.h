@@ -44,6 +44,12 @@ struct lock *lock_of(struct sentry *e);
  * how it ended (why != STORE_DEL_RELEASED: expired or forced). */
 void lock_entry_gone(struct sentry *e, enum store_reason why);
 
+/* Puts back a DETACHed lock a snapshot held: token, fence and holder as
+ * saved, expire (ms, monotonic, or STORE_NO_EXPIRE). An entry under the
+ * key is replaced. 0, or -1 when out of memory (nothing added). */
+int lock_restore(int db, const char *key, size_t klen, const char *token, size_t toklen,
+		 int64_t expire, const struct grant_saved *g);
+
 /* The client is closing: releases its session-bound locks. */
 void lock_conn_gone(struct conn *c);
 /* Session-bound locks c holds (CLIENT LIST). */

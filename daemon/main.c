@@ -8,18 +8,22 @@
 
 #include "config.h"
 #include "log.h"
+#include "persist.h"
 #include "server.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: cachifyd [-c FILE | FILE] [-s SOCKET] [--directive value ...]\n"
-		"                [-t] [-T] [-v...] [-V] [-h]\n"
+		"                [--ignore-snapshot] [-t] [-T] [-v...] [-V] [-h]\n"
 		"\n"
 		"  -c FILE, FILE   configuration file (redis.conf syntax); none by default\n"
 		"  -s SOCKET       listen on this Unix socket (same as --unixsocket)\n"
 		"  --NAME VALUE    set any directive of cachifyd.conf, after the file\n"
-		"  -t              test the configuration and exit (0 valid, 1 not)\n"
+		"  --ignore-snapshot  start empty: move the snapshot file aside (never\n"
+		"                  deleted) instead of loading it\n"
+		"  -t              test the configuration and exit (0 valid, 1 not;\n"
+		"                  also checks that dir is writable)\n"
 		"  -T              test it and print the effective configuration\n"
 		"  -v              more logging: -v verbose, -vv debug\n"
 		"  -V              print the version and exit\n"
@@ -61,6 +65,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 			printf("cachifyd %s\n", CACHIFY_VERSION);
 			return 0;
+		} else if (strcmp(a, "--ignore-snapshot") == 0) {
+			server.ignore_snapshot = true;
 		} else if (strcmp(a, "-t") == 0) {
 			test = test ? test : 1;
 		} else if (strcmp(a, "-T") == 0) {
@@ -104,6 +110,11 @@ int main(int argc, char **argv)
 	}
 
 	if (server_load_config(&server.cfg, err) != 0) {
+		fprintf(stderr, "cachifyd: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	if (test && persist_check_dir(&server.cfg, true, err) != 0) {
 		fprintf(stderr, "cachifyd: %s\n", err);
 		rc = 1;
 		goto out;

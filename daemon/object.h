@@ -17,6 +17,9 @@
 
 #include "store.h"
 
+struct snap_in;
+struct snap_out;
+
 struct obj_type {
 	const char *name; /* what TYPE says: "hash", "zset", "list" */
 	/* OBJECT ENCODING, Redis's names: "listpack", "hashtable", ... */
@@ -27,6 +30,12 @@ struct obj_type {
 	void (*free)(void *obj);
 	/* Elements (fields, members, items): for INFO and the tests. */
 	size_t (*len)(const void *obj);
+	/* Snapshots (snapshot.c writes the key, the type and the TTL): save
+	 * writes the elements; load reads them back into a new object
+	 * (accounted) in the encoding the same elements get from commands, or
+	 * returns NULL with in's error set (malformed, out of memory). */
+	void (*save)(const void *obj, struct snap_out *o);
+	void *(*load)(struct snap_in *in);
 };
 
 /* Makes t the type of entries of store type st (STORE_HASH...). */

@@ -233,6 +233,37 @@ oom:
 	return -1;
 }
 
+struct pool *pool_restore(int db, const char *key, size_t klen, long long max)
+{
+	struct pool *p = pool_create(db, key, klen);
+
+	if (p)
+		p->max = max;
+	return p;
+}
+
+int pool_restore_slot(struct pool *p, const char *id, int64_t expire,
+		      const struct grant_saved *g)
+{
+	struct slot *s = calloc(1, sizeof *s);
+
+	if (!s || holder_restore(&s->h, g) != 0) {
+		free(s);
+		return -1;
+	}
+	s->pool = p;
+	memcpy(s->id, id, GRANT_TOKEN_HEX);
+	s->fence = g->fence;
+	s->expire = expire;
+	LIST_INSERT_HEAD(&p->slots, s, in_pool);
+	p->n++;
+	nslots++;
+	store_account(store, malloc_usable_size(s) + holder_bytes(&s->h), 0);
+	stats.grants++;
+	pool_update_ttl(p);
+	return 0;
+}
+
 const struct grant_kind pool_kind = {
 	.name = "pool",
 	.can_grant = pool_can_grant,

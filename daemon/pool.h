@@ -70,6 +70,16 @@ void pool_renew_slot(struct slot *s, int64_t expire);
  * slots, counting them as expired or forced. */
 void pool_entry_gone(struct sentry *e, enum store_reason why);
 
+/* Puts back a pool a snapshot held, empty (max-size max), replacing an
+ * entry under the key; pool_restore_slot then adds its DETACHed slots. A
+ * pool left without slots must be deleted by the caller. NULL when out of
+ * memory. */
+struct pool *pool_restore(int db, const char *key, size_t klen, long long max);
+/* Adds a slot with id (GRANT_TOKEN_HEX bytes), expire (ms, monotonic, or
+ * STORE_NO_EXPIRE) and the saved holder. 0, or -1 when out of memory. */
+int pool_restore_slot(struct pool *p, const char *id, int64_t expire,
+		      const struct grant_saved *g);
+
 /* The client is closing: releases its session-bound slots. */
 void pool_conn_gone(struct conn *c);
 /* Session-bound slots c holds (CLIENT LIST). */

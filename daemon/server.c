@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "object.h"
 #include "pause.h"
+#include "persist.h"
 #include "pool.h"
 #include "random.h"
 #include "reply.h"
@@ -151,6 +152,7 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	server_notify_status(now);
+	persist_cron();
 	command_stats_sample_ops(now, server.stats.commands);
 	if (store_used_memory(server.store) > server.stats.used_memory_peak)
 		server.stats.used_memory_peak = store_used_memory(server.store);
@@ -221,6 +223,8 @@ void server_shutdown(const char *why)
 	server_maybe_exit();
 }
 
+static bool stop_refused; /* a signal's final snapshot failed: the next stops without */
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -231,6 +235,10 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 			    (unsigned long long)notify_monotonic_usec());
 		server_reload();
 		server_notify_ready();
+		return;
+	}
+	if (!server.shutting_down && persist_before_stop(false, stop_refused, false) != 0) {
+		stop_refused = true;
 		return;
 	}
 	server_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -305,7 +313,8 @@ static int server_fit_maxclients(void);
 
 int server_check_config(const struct config *c, char *err)
 {
-	if (config_validate(c, err) != 0 || security_validate(c, err) != 0)
+	if (config_validate(c, err) != 0 || persist_check_dir(c, false, err) != 0 ||
+	    security_validate(c, err) != 0)
 		return -1;
 	return acl_validate(c, err);
 }
@@ -385,6 +394,7 @@ static bool store_pinned(void *ctx, int db, const struct sentry *e)
 /* Every changed key: WATCH (watch.c), and clients blocked on it (block.c). */
 static void store_touch_cb(void *ctx, int db, const void *key, size_t klen)
 {
+	persist_note_change();
 	watch_touch_cb(ctx, db, key, klen);
 	block_touch(db, key, klen);
 }
@@ -444,6 +454,7 @@ int server_init(void)
 {
 	static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
 	struct timeval cron_tv = {0, 1000000 / server.cfg.hz};
+	char err[CONFIG_ERR_MAX];
 
 	signal(SIGPIPE, SIG_IGN);
 	notify_init();
@@ -480,6 +491,12 @@ int server_init(void)
 	/* Root is needed, if at all, only to bind: give it up right after. */
 	if (security_drop_privileges(server.cfg.user) != 0)
 		return -1;
+	/* The snapshot goes in before the first client (and READY=1), and
+	 * as the user that will write the next one. */
+	if (persist_init(server.base) != 0 || persist_load(server.ignore_snapshot) != 0)
+		return -1;
+	if (server.cfg.save.n > 0 && persist_check_dir(&server.cfg, true, err) != 0)
+		log_warning("snapshots will fail: %s", err);
 	if (listen_start(server.base) != 0)
 		return -1;
 	server.ev_cron = event_new(server.base, -1, EV_PERSIST, cron_cb, NULL);
@@ -525,6 +542,7 @@ int server_run(void)
 void server_free(void)
 {
 	listen_free();
+	persist_free();
 	server.shutting_down = false;
 	waitq_free();
 	block_free();

@@ -61,6 +61,7 @@ struct server {
 	int64_t start_ms;		/* ms, monotonic */
 	time_t start_wall;		/* s since the epoch */
 	bool shutting_down;
+	bool ignore_snapshot;		/* --ignore-snapshot: move the file aside, start empty */
 	int exit_code;
 	struct server_stats stats;
 };

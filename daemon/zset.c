@@ -14,6 +14,7 @@
 
 #include "lp.h"
 #include "random.h"
+#include "snapio.h"
 #include "zset_int.h"
 
 static size_t max_entries = ZSET_LISTPACK_ENTRIES;
@@ -655,10 +656,66 @@ static size_t zset_len_cb(const void *obj)
 	return zset_len(obj);
 }
 
+/* A count, then member and score (8 bytes) in ascending order. */
+static void zset_save_cb(const void *obj, struct snap_out *o)
+{
+	struct zset_iter it;
+	const char *m;
+	size_t len;
+	double score;
+
+	snap_put_len(o, zset_len(obj));
+	zset_iter_init(&it, obj, 0, false);
+	while (zset_iter_next(&it, &m, &len, &score)) {
+		snap_put_str(o, m, len);
+		snap_put_double(o, score);
+	}
+}
+
+/* Sized as ZADD of all the members would size it (zset_new's hint), then
+ * member by member, so a long member converts it as ZADD would. */
+static void *zset_load_cb(struct snap_in *in)
+{
+	struct zset *z;
+	size_t n;
+
+	if (snap_get_count(in, 9, &n) != 0)
+		return NULL;
+	if (!(z = zset_new(n, 0))) {
+		snap_fail(in, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *m;
+		size_t len;
+		double score, now;
+		unsigned out = 0;
+
+		if (snap_get_str(in, &m, &len) != 0 || snap_get_double(in, &score) != 0)
+			goto fail;
+		if (isnan(score)) {
+			snap_fail(in, "a sorted-set score is not a number");
+			goto fail;
+		}
+		if (zset_add(z, score, m, len, ZADD_IN_NX, &out, &now) != 0 ||
+		    !(out & ZADD_OUT_ADDED)) {
+			snap_fail(in, out & ZADD_OUT_NOP ? "a sorted-set member appears twice"
+							 : "out of memory");
+			goto fail;
+		}
+	}
+	return z;
+fail:
+	zset_free_cb(z);
+	return NULL;
+}
+
 const struct obj_type zset_type = {
 	.name = "zset",
 	.encoding = zset_encoding_cb,
 	.dup = zset_dup_cb,
 	.free = zset_free_cb,
 	.len = zset_len_cb,
+	.save = zset_save_cb,
+	.load = zset_load_cb,
 };
