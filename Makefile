@@ -150,7 +150,7 @@ run: deps all
 	@mkdir -p -m 0755 run && chmod 0755 run
 	@echo "cachifyd: socket $(CURDIR)/run/cachifyd.sock"
 	@echo "connect:  redis-cli -s $(CURDIR)/run/cachifyd.sock"
-	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock
+	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock --dir $(CURDIR)/run
 
 # libFuzzer targets (clang). fuzz-smoke runs each briefly on the seed corpus.
 # fuzz_request and fuzz_reply build from proto/ alone; fuzz_server and

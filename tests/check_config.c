@@ -190,7 +190,7 @@ END_TEST
 
 START_TEST(test_config_directive_name_lists_the_table_then_null)
 {
-	ck_assert_uint_eq(ndirectives(), 42);
+	ck_assert_uint_eq(ndirectives(), 45);
 	ck_assert_str_eq(config_directive_name(0), "unixsocket");
 	ck_assert_str_eq(config_directive_name(5), "maxmemory-samples");
 	ck_assert_str_eq(config_directive_name(18), "lock-max-waiters");
@@ -201,7 +201,9 @@ START_TEST(test_config_directive_name_lists_the_table_then_null)
 	ck_assert_str_eq(config_directive_name(31), "notify-keyspace-events");
 	ck_assert_str_eq(config_directive_name(32), "hash-max-listpack-entries");
 	ck_assert_str_eq(config_directive_name(41), "list-max-ziplist-size");
-	ck_assert_ptr_null(config_directive_name(42));
+	ck_assert_str_eq(config_directive_name(42), "save");
+	ck_assert_str_eq(config_directive_name(44), "dbfilename");
+	ck_assert_ptr_null(config_directive_name(45));
 	ck_assert_ptr_null(config_directive_name((size_t)-1));
 }
 END_TEST
@@ -242,6 +244,12 @@ static const struct {
 	{"zset-max-listpack-entries", "512", "512"},
 	{"list-max-listpack-size", "-5", "-5"},
 	{"list-max-ziplist-size", "100", "100"},
+	{"save", "", ""},
+	{"save", "3600 1", "3600 1"},
+	{"save", " 900  1\t300 10 ", "900 1 300 10"},
+	{"save", "60 0", "60 0"},
+	{"dir", "/var/lib/cachifyd", "/var/lib/cachifyd"},
+	{"dbfilename", "dump.snap", "dump.snap"},
 	{"list-max-listpack-size", "-2147483648", "-2147483648"},
 	{"hash-max-ziplist-entries", "64", "64"},
 	{"hash-max-listpack-value", "1024", "1024"},
@@ -402,6 +410,13 @@ static const struct {
 	{"zset-max-listpack-entries", "1e3"},
 	{"zset-max-ziplist-value", "64x"},
 	{"list-max-ziplist-size", "two"},
+	{"save", "3600"},
+	{"save", "0 1"},
+	{"save", "60 -1"},
+	{"save", "60 x"},
+	{"save", "1 1 1"},
+	{"dir", ""},
+	{"dbfilename", ""},
 	{"loglevel", "trace"},
 	{"loglevel", "2"},
 	{"proto-inline-max", "1023"},
@@ -789,6 +804,9 @@ START_TEST(test_config_get_formats_defaults_as_redis_does)
 		{"zset-max-ziplist-value", "64"},
 		{"list-max-listpack-size", "-2"},
 		{"list-max-ziplist-size", "-2"},
+		{"save", ""},
+		{"dir", "."},
+		{"dbfilename", "cachifyd.snap"},
 	};
 	struct config c;
 	struct got g = {0};
@@ -1500,7 +1518,10 @@ START_TEST(test_config_shipped_file_loads_with_defaults_and_documents_all)
 	config_get(&d, "*", got_cb, &gd);
 	ck_assert_int_eq(gc.n, gd.n);
 	for (int i = 0; i < gc.n; i++)
-		ck_assert_msg(strcmp(gc.values[i], gd.values[i]) == 0,
+		/* Snapshots are off by default and on for the service. */
+		ck_assert_msg(strcmp(gc.values[i], gd.values[i]) == 0 ||
+				      (strcmp(gc.names[i], "save") == 0 &&
+				       strcmp(gc.values[i], "3600 1 300 100 60 10000") == 0),
 			      "%s: the shipped file sets '%s', the default is '%s'", gc.names[i],
 			      gc.values[i], gd.values[i]);
 

@@ -475,11 +475,11 @@ START_TEST(test_config_set_takes_effect_at_once)
 	s = info(c, "server");
 	ck_assert_str_eq(expect_field(s, "hz"), "100");
 	free(s);
-	/* Persistence is off, and may be turned off; not on. */
+	/* There is no append-only file: it may be turned off, not on. */
 	h_ok(c, "CONFIG", "SET", "save", "", "appendonly", "no");
 	h_call_error(c,
 		     "ERR CONFIG SET failed (possibly related to argument 'appendonly') - "
-		     "cachifyd keeps nothing on disk",
+		     "cachifyd has no append-only file",
 		     "CONFIG", "SET", "appendonly", "yes");
 	/* acl-default replaces the rules for everyone not named elsewhere. */
 	h_ok(c, "CONFIG", "SET", "admin-uid", "", "acl-default", "-@all +ping");
