@@ -358,6 +358,9 @@ START_TEST(test_install_lays_out_every_file_and_keeps_a_modified_config)
 	s = h_slurp(at(at(root, units), "/cachifyd.service"), NULL);
 	expect_contains(s, "\nExecStart=/usr/local/sbin/cachifyd /etc/cachifyd/cachifyd.conf\n",
 			"cachifyd.service");
+	/* Snapshots land in the state directory the service runs in. */
+	expect_contains(s, "\nStateDirectory=cachifyd\n", "cachifyd.service");
+	expect_contains(s, "\nWorkingDirectory=/var/lib/cachifyd\n", "cachifyd.service");
 	free(s);
 	expect_same_file(at(at(root, units), "/cachifyd.socket"), h_src_path("systemd/cachifyd.socket"));
 	expect_file(at(at(root, sysusers), "/cachifyd.conf"), S_IFREG, 0644);
