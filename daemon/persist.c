@@ -161,6 +161,12 @@ static void child_run(int fd)
 	/* libevent's handlers would write to the parent's signal pipe. */
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		signal(sigs[i], SIG_DFL);
+	/* Only the result pipe is ours: a listening socket or a client's
+	 * connection held here would outlive a killed parent (a new daemon
+	 * could not bind, clients would not see their connection close). */
+	if (fd > 3)
+		close_range(3, (unsigned)fd - 1, 0);
+	close_range((unsigned)fd + 1, ~0U, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(2);
@@ -400,16 +406,14 @@ static int persist_move_aside(const char *path)
 	return 0;
 }
 
-/* The fence floor: a clean stop's mark is exact; any other snapshot may
- * have been followed by grants it does not know of. */
-static void persist_raise_fence(const struct snapshot_info *info)
+/* A clean stop's mark is exact; any other snapshot may have been followed
+ * by grants it does not know of. */
+uint64_t persist_fence_floor(const struct snapshot_info *info)
 {
-	uint64_t floor = info->fence;
-
-	if (!(info->flags & SNAPSHOT_CLEAN))
-		floor = floor > UINT64_MAX - PERSIST_FENCE_MARGIN ? UINT64_MAX - 1
-								    : floor + PERSIST_FENCE_MARGIN;
-	grant_fence_raise(floor);
+	if (info->flags & SNAPSHOT_CLEAN)
+		return info->fence;
+	return info->fence > UINT64_MAX - PERSIST_FENCE_MARGIN ? UINT64_MAX - 1
+							     : info->fence + PERSIST_FENCE_MARGIN;
 }
 
 static int persist_load_map(const char *path, int fd, size_t size)
@@ -444,7 +448,7 @@ static int persist_load_map(const char *path, int fd, size_t size)
 			    path, err, path);
 		return -1;
 	}
-	persist_raise_fence(&info);
+	grant_fence_raise(persist_fence_floor(&info));
 	st.loaded_keys = info.keys;
 	st.loaded_expired = info.expired;
 	log_notice("snapshot %s loaded: %llu keys (%llu expired and dropped) in %lld ms", path,

@@ -82,6 +82,12 @@ void persist_after_flushall(void);
  * may create files in)? 0, or -1 with the reason in err (CONFIG_ERR_MAX). */
 int persist_check_dir(const struct config *c, bool writable, char *err);
 
+/* The fence every later grant must exceed after loading the snapshot
+ * described by info: its mark, plus PERSIST_FENCE_MARGIN unless it was
+ * written at a clean stop. */
+struct snapshot_info;
+uint64_t persist_fence_floor(const struct snapshot_info *info);
+
 const struct persist_stats *persist_stats(void);
 /* Appends INFO's persistence section. */
 void persist_info(struct resp_buf *b);

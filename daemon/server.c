@@ -457,6 +457,9 @@ int server_init(void)
 	char err[CONFIG_ERR_MAX];
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit (ulimit -f) fails a snapshot with EFBIG instead of
+	 * killing the daemon. */
+	signal(SIGXFSZ, SIG_IGN);
 	notify_init();
 	server.start_ms = clock_ms();
 	server.start_wall = time(NULL);

@@ -35,5 +35,6 @@ Suite *block_suite(void);
 Suite *conn_suite(void);
 Suite *script_suite(void);
 Suite *pubsub_suite(void);
+Suite *snapshot_suite(void);
 
 #endif /* CACHIFY_CHECK_SUITES_H */
