@@ -160,7 +160,7 @@ FUZZ_BASE  := -std=c11 -D_GNU_SOURCE -g -O1 -Iproto
 FUZZ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZ_TIME  ?= 30
 FUZZ_TIME_DAEMON ?= 20
-FUZZ_DAEMON := $(BUILD)/fuzz/fuzz_server $(BUILD)/fuzz/fuzz_config
+FUZZ_DAEMON := $(BUILD)/fuzz/fuzz_server $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_snapshot
 FUZZERS    := $(BUILD)/fuzz/fuzz_request $(BUILD)/fuzz/fuzz_reply $(FUZZ_DAEMON)
 FUZZ_OBJ   := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(DAEMON_SRC) $(PROTO_SRC))
 FUZZ_OBJ_FLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined -Idaemon \

@@ -602,6 +602,10 @@ static void *type_load(struct snap_in *in)
 
 	if (snap_get_count(in, 2, &n) != 0)
 		return NULL;
+	if (n == 0) {
+		snap_fail(in, "an empty hash (commands never leave one)");
+		return NULL;
+	}
 	if (!(h = hash_new())) {
 		snap_fail(in, "out of memory");
 		return NULL;

@@ -222,7 +222,12 @@ static int node_take(struct qnode *n, unsigned char *lp2, size_t before)
 /* Inserts s at byte position pos of n (LP_END: appends). */
 static int node_insert(struct qnode *n, size_t pos, const void *s, size_t len)
 {
-	if (node_take(n, lp_insert(n->lp, pos, s, len, NULL), lp_alloc_size(n->lp)) != 0)
+	/* Measured first: lp_insert may free the old list, and the order in
+	 * which a call's arguments are evaluated is unspecified (clang: left
+	 * to right). */
+	size_t before = lp_alloc_size(n->lp);
+
+	if (node_take(n, lp_insert(n->lp, pos, s, len, NULL), before) != 0)
 		return -1;
 	n->count++;
 	n->rsz += list_entry_rsize(s, len);
@@ -459,7 +464,9 @@ int list_it_replace(struct list_it *it, const void *s, size_t len)
 
 	if (it->l->packed || (!n->plain && !is_large(len) &&
 	                      !exceeds_limit(n->rsz - orsz + len + SIZE_OVERHEAD, n->count))) {
-		if (node_take(n, lp_replace(n->lp, it->pos, s, len), lp_alloc_size(n->lp)) != 0)
+		size_t before = lp_alloc_size(n->lp); /* before lp_replace frees it */
+
+		if (node_take(n, lp_replace(n->lp, it->pos, s, len), before) != 0)
 			return -1;
 		n->rsz = n->rsz - orsz + list_entry_rsize(s, len);
 		return 0;
@@ -624,6 +631,10 @@ static void *list_load(struct snap_in *in)
 
 	if (snap_get_count(in, 1, &n) != 0)
 		return NULL;
+	if (n == 0) {
+		snap_fail(in, "an empty list (commands never leave one)");
+		return NULL;
+	}
 	if (!(l = list_new())) {
 		snap_fail(in, "out of memory");
 		return NULL;

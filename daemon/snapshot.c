@@ -26,6 +26,7 @@ enum {
 #define SNAPSHOT_PROGRESS   65536   /* records between progress reports */
 #define SNAPSHOT_PID_MAX    0x7fffffffULL
 #define SNAPSHOT_UID_MAX    0xfffffffeULL /* (uid_t)-1 means none */
+#define SNAPSHOT_AT_MAX	    ((uint64_t)INT64_MAX / 4) /* Unix ms: far enough to never overflow */
 
 /* ---- writing ---- */
 
@@ -217,8 +218,9 @@ static int get_holder(struct loader *ld, struct grant_saved *g)
 		return snap_fail(&ld->in, "a holder's pid, uid or name is out of range");
 	g->pid = (pid_t)pid;
 	g->uid = (uid_t)uid;
-	g->since_ms = (int64_t)at < ld->wall_ms ? ld->now_ms - (ld->wall_ms - (int64_t)at)
-						 : ld->now_ms;
+	/* Granted "in the future" (a clock stepped back): granted now. */
+	g->since_ms = at < (uint64_t)ld->wall_ms ? ld->now_ms - (ld->wall_ms - (int64_t)at)
+						  : ld->now_ms;
 	return 0;
 }
 
@@ -320,6 +322,8 @@ static int load_slot(struct loader *ld, struct pool **p, const char *key, size_t
 		return -1;
 	if (!is_slot_id(id))
 		return snap_fail(&ld->in, "a pool slot id is not %d hex digits", GRANT_TOKEN_HEX);
+	if (at > SNAPSHOT_AT_MAX)
+		return snap_fail(&ld->in, "an expiry time out of range");
 	loader_fence(ld, g.fence);
 	if (!ld->s || loader_gone(ld, at))
 		return 0;
@@ -410,7 +414,7 @@ static int load_records(struct loader *ld, snapshot_progress_fn *progress, void 
 		case REC_EXPIRE:
 			if (snap_get_u64(in, &at) != 0)
 				return -1;
-			if (at == 0 || at > INT64_MAX / 2)
+			if (at == 0 || at > SNAPSHOT_AT_MAX)
 				return snap_fail(in, "an expiry time out of range");
 			continue;
 		case STORE_STRING:

@@ -681,6 +681,10 @@ static void *zset_load_cb(struct snap_in *in)
 
 	if (snap_get_count(in, 9, &n) != 0)
 		return NULL;
+	if (n == 0) {
+		snap_fail(in, "an empty sorted set (commands never leave one)");
+		return NULL;
+	}
 	if (!(z = zset_new(n, 0))) {
 		snap_fail(in, "out of memory");
 		return NULL;
