@@ -425,7 +425,8 @@ def main(argv):
         if not csock:
             csock = os.path.join(tmp, "cachifyd.sock")
             with open(os.path.join(tmp, "cachifyd.log"), "w") as log:
-                procs.append(start([args.cachifyd, "-s", csock], csock, log, "cachifyd"))
+                procs.append(start([args.cachifyd, "-s", csock, "--dir", tmp], csock, log,
+                                   "cachifyd"))
         runner = Runner(rsock, csock, known_ids(args.protocol))
         for path in args.cases:
             runner.run_file(path)
