@@ -26,6 +26,7 @@
 #define PERSIST_RETRY_MS	  5000	/* a failed automatic save is retried after this */
 #define PERSIST_PROGRESS_MS	  1000	/* between STATUS= reports while loading */
 #define PERSIST_ERR_MAX		  512	/* bytes of a save or load failure message */
+#define PERSIST_CHILD_NICE	  10	/* the BGSAVE child's nice value */
 
 struct event_base;
 struct resp_buf;

@@ -156,7 +156,9 @@ static void cron_cb(evutil_socket_t fd, short what, void *arg)
 	command_stats_sample_ops(now, server.stats.commands);
 	if (store_used_memory(server.store) > server.stats.used_memory_peak)
 		server.stats.used_memory_peak = store_used_memory(server.store);
-	while (store_rehash_step(server.store, CRON_REHASH_BUCKETS) &&
+	/* Not while a snapshot child shares the memory: moving buckets
+	 * would copy pages for nothing (Redis holds off resizing too). */
+	while (!persist_bgsave_running() && store_rehash_step(server.store, CRON_REHASH_BUCKETS) &&
 	       clock_us() - start < SERVER_EXPIRE_BUDGET)
 		;
 	for (c = LIST_FIRST(&server.clients); c; c = next) {

@@ -71,6 +71,7 @@ struct store {
 	uint64_t rng;                    /* xorshift state for eviction sampling */
 	bool in_callback;                /* a delete hook or scan callback is running */
 	bool no_touch;                   /* lookups leave the LRU clock alone (CLIENT NO-TOUCH) */
+	bool child_reads;                /* a forked child reads the entries: leave them alone */
 };
 
 static _Noreturn void store_bug(const char *file, int line, const char *msg)
@@ -162,10 +163,12 @@ static uint32_t store_lru_new(const struct store *s)
 }
 
 /* A read or write of e: its LRU time or LFU counter, unless the running
- * command's client asked CLIENT NO-TOUCH. */
+ * command's client asked CLIENT NO-TOUCH, or a snapshot child shares the
+ * memory (each first write to a page would copy it: Redis skips these
+ * updates then too). */
 static void store_access(struct store *s, struct sentry *e)
 {
-	if (s->no_touch)
+	if (s->no_touch || s->child_reads)
 		return;
 	if (store_policy_is_lfu(s))
 		e->lru = store_lfu_pack(store_lfu_incr(s, store_lfu_decayed(s, e->lru)));
@@ -399,6 +402,11 @@ struct sentry *store_find_write(struct store *s, int db, const void *key, size_t
 void store_set_no_touch(struct store *s, bool on)
 {
 	s->no_touch = on;
+}
+
+void store_set_child_reads(struct store *s, bool on)
+{
+	s->child_reads = on;
 }
 
 struct sentry *store_peek_any(struct store *s, int db, const void *key, size_t klen)

@@ -154,6 +154,10 @@ struct sentry *store_find_write(struct store *s, int db, const void *key, size_t
  * dispatch sets it around the commands of a CLIENT NO-TOUCH client. */
 void store_set_no_touch(struct store *s, bool on);
 
+/* While a forked child (a background snapshot) shares the store's memory,
+ * lookups leave the entries' access times alone, so reads copy no pages. */
+void store_set_child_reads(struct store *s, bool on);
+
 /* The entry for key as stored, even if its TTL has passed (nothing is
  * deleted): for an owner re-timing its own entry, where a lazy expiry
  * would free what the caller is still using. */
