@@ -230,36 +230,37 @@ static void loader_fence(struct loader *ld, uint64_t fence)
 		ld->info->fence = fence;
 }
 
-/* Runs put (which adds one key) and checks it did add one: a key the file
- * names twice is damage, not something to resolve quietly. */
-#define LOADER_PUT(ld, ok_expr)                                                                   \
-	do {                                                                                       \
-		size_t before_ = store_dbsize((ld)->s, (ld)->db);                                 \
-		if (!(ok_expr))                                                                    \
-			return snap_fail(&(ld)->in, "out of memory");                              \
-		if (store_dbsize((ld)->s, (ld)->db) == before_)                                   \
-			return snap_fail(&(ld)->in, "a key appears twice in database %d",          \
-					 (ld)->db);                                                \
-		(ld)->info->keys++;                                                                \
-	} while (0)
+/* After a put that should have added one key (ok: it did not fail): a
+ * key the file names twice is damage, not something to resolve quietly. */
+static int loader_added(struct loader *ld, size_t before, bool ok)
+{
+	if (!ok)
+		return snap_fail(&ld->in, "out of memory");
+	if (store_dbsize(ld->s, ld->db) == before)
+		return snap_fail(&ld->in, "a key appears twice in database %d", ld->db);
+	ld->info->keys++;
+	return 0;
+}
 
 static int load_string(struct loader *ld, const char *key, size_t klen, uint64_t at)
 {
 	const char *v;
-	size_t vlen;
+	size_t vlen, before;
 
 	if (snap_get_str(&ld->in, &v, &vlen) != 0)
 		return -1;
-	if (ld->s && !loader_gone(ld, at))
-		LOADER_PUT(ld, store_put(ld->s, ld->db, key, klen, v, vlen, STORE_STRING,
-					 loader_expire(ld, at)));
-	return 0;
+	if (!ld->s || loader_gone(ld, at))
+		return 0;
+	before = store_dbsize(ld->s, ld->db);
+	return loader_added(ld, before, store_put(ld->s, ld->db, key, klen, v, vlen, STORE_STRING,
+						  loader_expire(ld, at)) != NULL);
 }
 
 static int load_object(struct loader *ld, unsigned type, const char *key, size_t klen,
 		       uint64_t at)
 {
 	const struct obj_type *t = object_type(type);
+	size_t before;
 	void *obj;
 
 	if (!t || !t->load)
@@ -270,23 +271,19 @@ static int load_object(struct loader *ld, unsigned type, const char *key, size_t
 		t->free(obj);
 		return 0;
 	}
-	size_t before = store_dbsize(ld->s, ld->db);
-
+	before = store_dbsize(ld->s, ld->db);
 	if (!store_put(ld->s, ld->db, key, klen, &obj, sizeof obj, type, loader_expire(ld, at))) {
-		t->free(obj);
-		return snap_fail(&ld->in, "out of memory");
+		t->free(obj); /* the store did not take it */
+		return loader_added(ld, before, false);
 	}
-	if (store_dbsize(ld->s, ld->db) == before)
-		return snap_fail(&ld->in, "a key appears twice in database %d", ld->db);
-	ld->info->keys++;
-	return 0;
+	return loader_added(ld, before, true);
 }
 
 static int load_lock(struct loader *ld, const char *key, size_t klen, uint64_t at)
 {
 	struct grant_saved g;
 	const char *token;
-	size_t toklen;
+	size_t toklen, before;
 
 	if (snap_get_str(&ld->in, &token, &toklen) != 0 || snap_get_u64(&ld->in, &g.fence) != 0 ||
 	    get_holder(ld, &g) != 0)
@@ -295,10 +292,11 @@ static int load_lock(struct loader *ld, const char *key, size_t klen, uint64_t a
 		return snap_fail(&ld->in, "a lock token of %zu bytes (1..%d allowed)", toklen,
 				 GRANT_TOKEN_MAX);
 	loader_fence(ld, g.fence);
-	if (ld->s && !loader_gone(ld, at))
-		LOADER_PUT(ld, lock_restore(ld->db, key, klen, token, toklen, loader_expire(ld, at),
-					    &g) == 0);
-	return 0;
+	if (!ld->s || loader_gone(ld, at))
+		return 0;
+	before = store_dbsize(ld->s, ld->db);
+	return loader_added(ld, before, lock_restore(ld->db, key, klen, token, toklen,
+						     loader_expire(ld, at), &g) == 0);
 }
 
 static bool is_slot_id(const char *id)
@@ -327,8 +325,13 @@ static int load_slot(struct loader *ld, struct pool **p, const char *key, size_t
 	loader_fence(ld, g.fence);
 	if (!ld->s || loader_gone(ld, at))
 		return 0;
-	if (!*p)
-		LOADER_PUT(ld, (*p = pool_restore(ld->db, key, klen, max)) != NULL);
+	if (!*p) {
+		size_t before = store_dbsize(ld->s, ld->db);
+
+		*p = pool_restore(ld->db, key, klen, max);
+		if (loader_added(ld, before, *p != NULL) != 0)
+			return -1;
+	}
 	if (pool_slot(*p, id, GRANT_TOKEN_HEX))
 		return snap_fail(&ld->in, "a pool slot id appears twice");
 	if (pool_restore_slot(*p, id, loader_expire(ld, at), &g) != 0)
