@@ -764,7 +764,7 @@ START_TEST(test_config_save_dir_dbfilename)
 	struct h_daemon *d = start("");
 	struct h_client *c = h_connect(d);
 	struct resp_reply *r;
-	char other[H_PATH_MAX + 8];
+	char other[H_PATH_MAX + 32];
 
 	h_ok(c, "CONFIG", "SET", "save", "100 10 20 5");
 	r = h_call(c, "CONFIG", "GET", "save");
