@@ -68,7 +68,15 @@ START_TEST(test_case_file_matches_redis)
 		printf("diff: %s skipped under valgrind (long double)\n", cases[_i]);
 		return;
 	}
-	d = h_daemon_start(NULL);
+	/* Its snapshots (SAVE, BGSAVE) go in its own directory, as the
+	 * driver's redis-server's go in the driver's. */
+	d = h_daemon_new();
+	{
+		const char *args[] = {"--dir", d->dir, NULL};
+
+		h_daemon_spawn(d, args);
+		h_daemon_wait_ready(d);
+	}
 	rc = run_driver(d, cases[_i], &out);
 	/* Check passes failure messages through a pipe of limited size: the
 	 * first mismatches are what matter. */

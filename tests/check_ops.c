@@ -1555,7 +1555,7 @@ START_TEST(test_shutdown_command_stops_like_sigterm)
 	int status;
 
 	h_call_error(c, "ERR syntax error", "SHUTDOWN", "LATER");
-	h_call_error(c, "ERR syntax error", "SHUTDOWN", "NOSAVE", "NOW");
+	h_call_error(c, "ERR syntax error", "SHUTDOWN", "NOSAVE", "SAVE");
 	/* Replies already due are flushed; SHUTDOWN itself has none. */
 	h_send_str(c, "PING\r\nSHUTDOWN NOSAVE\r\nPING\r\n");
 	h_expect_status(c, "PONG");
