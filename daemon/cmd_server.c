@@ -218,7 +218,6 @@ static void info_memory(struct resp_buf *b)
 		 used ? (double)rss / (double)used : 0.0);
 }
 
-
 static void info_stats(struct resp_buf *b)
 {
 	const struct store_stats *st = store_stats(server.store);
@@ -389,7 +388,7 @@ void cmd_info(struct conn *c, int argc, struct resp_arg *argv)
  * caller sees its connection close once its earlier replies are flushed. */
 void cmd_shutdown(struct conn *c, int argc, struct resp_arg *argv)
 {
-	bool save = false, nosave = false, force = false, abort_ = false, now = false;
+	bool save = false, nosave = false, force = false, abort_ = false, now = false, bad = false;
 	char why[64];
 
 	for (int i = 1; i < argc; i++) {
@@ -404,9 +403,9 @@ void cmd_shutdown(struct conn *c, int argc, struct resp_arg *argv)
 		else if (arg_is(&argv[i], "abort"))
 			abort_ = true;
 		else
-			nosave = save = true; /* an unknown word: a syntax error below */
+			bad = true;
 	}
-	if ((abort_ && (save || nosave || force || now)) || (save && nosave)) {
+	if (bad || (abort_ && (save || nosave || force || now)) || (save && nosave)) {
 		reply_error(c, ERR_SYNTAX);
 		return;
 	}
