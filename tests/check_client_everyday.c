@@ -523,6 +523,49 @@ START_TEST(test_daemon_once_is_locked_and_release)
 }
 END_TEST
 
+/* ---- the cross-process examples ---------------------------------------------------- */
+
+static const char *const daemon_examples[] = {
+	"example6_daemon_cached",
+	"example7_daemon_lock",
+	"example8_daemon_once",
+	"example9_daemon_pool",
+};
+
+START_TEST(test_daemon_example_runs_across_processes) /* loop over daemon_examples */
+{
+	const char *build = getenv("CACHIFY_BUILD");
+	struct h_daemon *d = h_daemon_start("--loglevel", "warning", NULL);
+	char path[H_PATH_MAX], out[H_PATH_MAX + 8], url[H_SOCK_MAX + 8];
+	struct h_client *raw;
+	const char *argv[2];
+	char *log;
+	int status;
+
+	ck_assert_msg(build != NULL, "CACHIFY_BUILD is not set (run through make check)");
+	snprintf(path, sizeof path, "%s/examples/%s", build, daemon_examples[_i]);
+	snprintf(out, sizeof out, "%s/out", d->dir);
+	snprintf(url, sizeof url, "unix:%s", d->sock);
+	ck_assert_msg(access(path, X_OK) == 0, "%s is not built", path);
+	argv[0] = path;
+	argv[1] = NULL;
+	setenv("CACHIFY_URL", url, 1);
+	status = h_exec(argv, NULL, out, out, SLOW(EXAMPLE_MS));
+	unsetenv("CACHIFY_URL");
+	log = h_slurp(out, NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status %d, output:\n%s",
+		      daemon_examples[_i], status, log ? log : "(none)");
+	ck_assert_msg(log && strstr(log, ": ok\n"), "%s said:\n%s", daemon_examples[_i], log);
+	free(log);
+	/* Every process worked on this daemon, and left nothing behind. */
+	raw = h_connect(d);
+	ck_assert_int_gt(h_info_ll(raw, "stats", "total_connections_received"), 4);
+	h_call_int(raw, 0, "DBSIZE");
+	h_close(raw);
+	h_daemon_finish(d);
+}
+END_TEST
+
 Suite *client_everyday_suite(void)
 {
 	Suite *s = suite_create("client_everyday");
@@ -537,6 +580,8 @@ Suite *client_everyday_suite(void)
 	tcase_add_test(tc, test_daemon_async_shared_lock);
 	tcase_add_test(tc, test_daemon_pooled_waits_server_side);
 	tcase_add_test(tc, test_daemon_once_is_locked_and_release);
+	tcase_add_loop_test(tc, test_daemon_example_runs_across_processes, 0,
+			    (int)(sizeof daemon_examples / sizeof daemon_examples[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
