@@ -457,6 +457,8 @@ START_TEST(test_lock_run_with_auto_renew_outlives_exp)
 }
 END_TEST
 
+static void job_fn(void *arg, cachify_async_job *job);
+
 /* ---- auto-renew, async face ----------------------------------------------------- */
 
 struct arec {
@@ -518,8 +520,10 @@ START_TEST(test_async_auto_renew_keeps_a_lock_and_reports_its_loss)
 	run_until(base, atomic_load(&lo.calls) == 1);
 	ck_assert(cachify_async_lock_lost(r.lock));
 	ck_assert_str_eq(lo.key, "PYC-job-lock");
-	memset(&r, 0, sizeof r);
-	r.lock = NULL;
+	expect_rc(cachify_async_lock_run(c, &o, job_fn, NULL, arec_cb, &r, NULL, "run"),
+		  CACHIFY_ENOTSUP);
+	cachify_async_lock_release(r.lock, NULL, NULL, NULL);
+	ck_assert_int_eq(event_base_dispatch(base), 0);
 	cachify_free(c);
 	event_base_free(base);
 }

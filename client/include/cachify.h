@@ -10,8 +10,11 @@
  * cachifyd client gives each call its own connection from a small pool, so a
  * thread blocked waiting for a lock never holds up another thread's calls.
  * Handles returned by acquire calls (cachify_lock *, cachify_slot *) belong
- * to one thread at a time. cachify_init with is_global and cachify_free of
- * the global instance must not race with calls that use the global one.
+ * to one thread at a time (cachify_lock_lost may be asked from any).
+ * Auto-renewed locks (cachify_lock_options.auto_renew) add one thread per
+ * client while any of them is held. cachify_init with is_global and
+ * cachify_free of the global instance must not race with calls that use
+ * the global one.
  *
  * The library never aborts and never prints: every call returns a code
  * (0 or a negative CACHIFY_E*), and cachify_last_error() describes the
@@ -110,7 +113,11 @@ struct cachify_client_ops {
  * SET NX and polling every lock_poll_interval. */
 cachify_client *cachify_client_custom(const struct cachify_client_ops *ops, void *ctx);
 
-/* A new in-process memory client: thread-safe, atomic NX, lazy expiry. */
+/* A new in-process memory client: thread-safe, atomic NX, lazy expiry.
+ * Its blocking face's locks (exclusive and shared) are in-process
+ * reader/writer locks whose waits queue in arrival order on condition
+ * variables (no polling); pools, cached's fill locks and its async face
+ * run the reference's algorithms over get/set/delete. */
 cachify_client *cachify_client_memory(void);
 
 #define CACHIFY_NAME_MAX 64 /* bytes of a connection's name, after sanitising */
@@ -563,7 +570,9 @@ int cachify_async_is_locked(cachify *c, cachify_async_cb *cb, void *arg, cachify
 int cachify_async_lock_force_release(cachify *c, cachify_async_cb *cb, void *arg,
 				     cachify_aop **op, const char *keyfmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* The lock decorator on an async function: acquire, fn, release. */
+/* The lock decorator on an async function: acquire, fn, release.
+ * opts->auto_renew is not available here (CACHIFY_ENOTSUP at once):
+ * acquire a handle, which renews itself, instead. */
 int cachify_async_lock_run(cachify *c, const struct cachify_lock_options *opts,
 			   cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
 			   cachify_aop **op, const char *keyfmt, ...)

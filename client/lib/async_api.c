@@ -181,6 +181,10 @@ int cachify_async_lock_run(cachify *c, const struct cachify_lock_options *opts,
 
 	if (!fn)
 		return lc_set_error(CACHIFY_EINVAL, "lock run: fn is required");
+	if (opts && opts->auto_renew)
+		return lc_set_error(CACHIFY_ENOTSUP,
+				    "async lock run: no auto_renew (acquire a handle, which renews "
+				    "itself)");
 	va_start(ap, keyfmt);
 	rc = lock_op(c, K_RUN, opts, LC_SUFFIX_LOCK, cb, arg, opp, &op, &in, keyfmt, ap);
 	va_end(ap);
