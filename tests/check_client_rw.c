@@ -458,6 +458,7 @@ START_TEST(test_lock_run_with_auto_renew_outlives_exp)
 END_TEST
 
 static void job_fn(void *arg, cachify_async_job *job);
+static void async_release_cb(void *arg, struct cachify_async_result *res);
 
 /* ---- auto-renew, async face ----------------------------------------------------- */
 
@@ -506,6 +507,7 @@ START_TEST(test_async_auto_renew_keeps_a_lock_and_reports_its_loss)
 	struct cachify_lock_options o = lopts(false, true, 0, EXP_S);
 	struct arec r = { 0 };
 	struct lost lo = { 0 };
+	int rel;
 
 	o.auto_renew = true;
 	o.on_lost = lost_cb;
@@ -522,8 +524,10 @@ START_TEST(test_async_auto_renew_keeps_a_lock_and_reports_its_loss)
 	ck_assert_str_eq(lo.key, "PYC-job-lock");
 	expect_rc(cachify_async_lock_run(c, &o, job_fn, NULL, arec_cb, &r, NULL, "run"),
 		  CACHIFY_ENOTSUP);
-	cachify_async_lock_release(r.lock, NULL, NULL, NULL);
-	ck_assert_int_eq(event_base_dispatch(base), 0);
+	rel = 0;
+	expect_rc(cachify_async_lock_release(r.lock, async_release_cb, &rel, NULL), 0);
+	run_until(base, rel != 0);
+	ck_assert_int_eq(rel, 1000 + CACHIFY_ENOTOWNER);
 	cachify_free(c);
 	event_base_free(base);
 }
