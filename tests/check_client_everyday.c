@@ -69,6 +69,7 @@ static void fx_start(struct fx *f, const char *name)
 
 static void fx_end(struct fx *f)
 {
+	event_base_dispatch(f->base); /* background releases finish */
 	cachify_free(f->a);
 	cachify_free(f->c);
 	cachify_async_client_free(f->ac);
