@@ -26,10 +26,10 @@ static int add_one(void *arg)
 	return v < 0 ? 1 : ex_set_ll(wc, "counter", v + 1);
 }
 
-/* A job longer than the lock's 1 s TTL: auto_renew keeps it held. */
+/* A job longer than the lock's 2 s TTL: auto_renew keeps it held. */
 static int long_job(void *arg)
 {
-	ex_sleep_ms(1800);
+	ex_sleep_ms(3000);
 	return cachify_is_locked(wc, "counter") == 1 ? 0 : 1;
 }
 
@@ -48,10 +48,10 @@ static int worker(int i)
 	for (int r = 0; r < ROUNDS && rc == 0; r++)
 		rc = cachify_lock_run(wc, &o, add_one, NULL, &fn_ret, "counter");
 	if (rc == 0 && i == 0) {
-		o.exp = 1;
+		o.exp = 2;
 		o.auto_renew = true;
 		rc = cachify_lock_run(wc, &o, long_job, NULL, &fn_ret, "counter");
-		printf("  worker 0 held the lock 1.8 s on a 1 s TTL: %s\n",
+		printf("  worker 0 held the lock 3 s on a 2 s TTL: %s\n",
 		       rc == 0 && fn_ret == 0 ? "renewed, never lost" : "LOST");
 		rc = rc ? rc : fn_ret;
 	}
