@@ -28,6 +28,8 @@ int main(void)
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, client_suite());
 	srunner_add_suite(sr, client_daemon_suite());
+	srunner_add_suite(sr, client_rw_suite());
+	srunner_add_suite(sr, client_everyday_suite());
 	srunner_add_suite(sr, async_suite());
 	srunner_add_suite(sr, async_daemon_suite());
 	srunner_add_suite(sr, cli_suite());

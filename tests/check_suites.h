@@ -20,6 +20,8 @@ Suite *ops_suite(void);
 Suite *acl_suite(void);
 Suite *client_suite(void);
 Suite *client_daemon_suite(void);
+Suite *client_rw_suite(void);
+Suite *client_everyday_suite(void);
 Suite *async_suite(void);
 Suite *async_daemon_suite(void);
 Suite *cli_suite(void);
