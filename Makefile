@@ -38,10 +38,14 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 $(BUILD)/proto/%.o $(BUILD)/pic/proto/%.o:           INC = -Iproto
 $(BUILD)/daemon/%.o:                                 INC = -Iproto -Idaemon $(LUA_CFLAGS)
 $(BUILD)/client/lib/%.o $(BUILD)/pic/client/lib/%.o: INC = -Iproto -Iclient/include
-$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto
+$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto $(CLI_DEFS)
 $(BUILD)/tests/%.o:                                  INC = -Iproto -Idaemon -Iclient/include $(LUA_CFLAGS)
 $(BUILD)/examples/%.o:                               INC = -Iclient/include
 $(BUILD)/bench/%.o:                                  INC = -Iclient/include -Iproto
+
+# The CLI looks for a `make run` daemon of this checkout (run/cachifyd.sock)
+# when no address is given and the system's does not answer.
+CLI_DEFS := -DCLI_CHECKOUT_DIR='"$(CURDIR)"'
 
 PROTO_SRC  := $(wildcard proto/*.c)
 LIB_SRC    := $(wildcard client/lib/*.c)
