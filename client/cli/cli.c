@@ -117,6 +117,8 @@ int cli_cmd_help(struct cli *g, int argc, char **argv)
 		main_usage(stdout);
 		return 0;
 	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return cli_help(g);
 	d = cli_find_cmd(argv[1]);
 	if (!d)
 		return cli_usage_error(g, "unknown command '%s'", argv[1]);

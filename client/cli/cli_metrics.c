@@ -163,7 +163,7 @@ static int print_info_json(const struct info *in)
 
 			for (size_t j = 0; j < n; j++)
 				lower[j] = (char)tolower((unsigned char)l->section[j]);
-			cli_buf_printf(&b, "%s\n ", sec ? "},\n" : "\n");
+			cli_buf_add(&b, sec ? "\n },\n " : "\n ", sec ? 6 : 2);
 			cli_buf_json_str(&b, lower, n);
 			cli_buf_add(&b, ": {", 3);
 			sec = l->section;
