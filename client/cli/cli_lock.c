@@ -110,6 +110,8 @@ int cli_parse_run_opts(struct cli *g, int argc, char **argv, const char *letters
 			opt = shared_letter ? 's' : 0;
 		if (opt == CLI_OPT_SOCKET || (opt == 's' && !shared_letter)) {
 			rc = cli_common_opt(g, 's', optarg, argv);
+		} else if (opt == 's') {
+			rc = run_opt(g, opt, letters, argv, o);
 		} else if (opt == 0 || (opt < 0x100 && opt != 'u' && opt != 'h' && opt != '?' &&
 		                        opt != ':' && !strchr(letters, opt))) {
 			/* a long name of a letter this command does not take */
