@@ -434,13 +434,14 @@ END_TEST
  * (the system's, or a developer's make run) is in the way. */
 START_TEST(test_cli_finds_the_make_run_daemon_or_says_what_to_set)
 {
-	char rundir[H_PATH_MAX], sock[H_PATH_MAX], out[H_PATH_MAX], err[H_PATH_MAX], want[256];
+	char rundir[H_PATH_MAX], sock[H_PATH_MAX + 16], out[H_PATH_MAX], err[H_PATH_MAX];
+	char want[H_PATH_MAX + 64];
 	const char *ping[] = {"ping", NULL};
 	struct h_daemon *d = h_daemon_new();
 	bool made_dir;
 
 	snprintf(rundir, sizeof rundir, "%s", h_src_path("run"));
-	snprintf(sock, sizeof sock, "%s/cachifyd.sock", rundir);
+	ck_assert_int_lt(snprintf(sock, sizeof sock, "%s/cachifyd.sock", rundir), (int)sizeof sock);
 	if (exists("/run/cachifyd/cachifyd.sock") || exists(sock) ||
 	    strlen(sock) >= H_SOCK_MAX) {
 		fputs("cli_parity: skipped the daemon-finding test: a daemon socket exists at "
@@ -453,11 +454,12 @@ START_TEST(test_cli_finds_the_make_run_daemon_or_says_what_to_set)
 	fpath(out, d, "out");
 	fpath(err, d, "err");
 	ck_assert_int_eq(reap(spawn_argv(NULL, NULL, out, err, ping)), 125);
-	snprintf(want, sizeof want, "\n  export CACHIFY_URL=unix:%s\n", sock);
+	ck_assert_int_lt(snprintf(want, sizeof want, "\n  export CACHIFY_URL=unix:%s\n", sock),
+	                 (int)sizeof want);
 	expect_in(err, want);
 	made_dir = mkdir(rundir, 0755) == 0;
 	ck_assert_msg(made_dir || errno == EEXIST, "mkdir %s: %s", rundir, strerror(errno));
-	snprintf(d->sock, sizeof d->sock, "%s", sock);
+	ck_assert_int_lt(snprintf(d->sock, sizeof d->sock, "%s", sock), (int)sizeof d->sock);
 	h_daemon_spawn(d, (const char *const[]){"--loglevel", "warning", NULL});
 	h_daemon_wait_ready(d);
 	ck_assert_int_eq(reap(spawn_argv(NULL, NULL, out, NULL, ping)), 0);
