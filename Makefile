@@ -38,10 +38,14 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 $(BUILD)/proto/%.o $(BUILD)/pic/proto/%.o:           INC = -Iproto
 $(BUILD)/daemon/%.o:                                 INC = -Iproto -Idaemon $(LUA_CFLAGS)
 $(BUILD)/client/lib/%.o $(BUILD)/pic/client/lib/%.o: INC = -Iproto -Iclient/include
-$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto
+$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto $(CLI_DEFS)
 $(BUILD)/tests/%.o:                                  INC = -Iproto -Idaemon -Iclient/include $(LUA_CFLAGS)
 $(BUILD)/examples/%.o:                               INC = -Iclient/include
 $(BUILD)/bench/%.o:                                  INC = -Iclient/include -Iproto
+
+# The CLI looks for a `make run` daemon of this checkout (run/cachifyd.sock)
+# when no address is given and the system's does not answer.
+CLI_DEFS := -DCLI_CHECKOUT_DIR='"$(CURDIR)"'
 
 PROTO_SRC  := $(wildcard proto/*.c)
 LIB_SRC    := $(wildcard client/lib/*.c)
@@ -274,6 +278,9 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 SYSUSERSDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
 TMPFILESDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+# Shell completion for cachify(1): where bash-completion and zsh look.
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 
 MANPAGES := $(wildcard man/*.[1-8])
 MANPAGES_KNOWN := man/cachifyd.8 man/cachifyd.conf.5 man/libcachify.3 man/cachify.1
@@ -295,6 +302,9 @@ install: all
 	install -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libcachify.so.0
 	ln -sf libcachify.so.0 $(DESTDIR)$(LIBDIR)/libcachify.so
 	install -m 0644 client/include/cachify.h $(DESTDIR)$(INCLUDEDIR)/cachify.h
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 completion/cachify.bash $(DESTDIR)$(BASHCOMPDIR)/cachify
+	install -m 0644 completion/_cachify $(DESTDIR)$(ZSHCOMPDIR)/_cachify
 	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
 		-e 's|^libdir=.*|libdir=$(LIBDIR)|' $(LIBPC) > $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
@@ -327,7 +337,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libcachify.so $(DESTDIR)$(INCLUDEDIR)/cachify.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/cachifyd.service $(DESTDIR)$(SYSTEMDUNITDIR)/cachifyd.socket \
-		$(DESTDIR)$(SYSUSERSDIR)/cachifyd.conf $(DESTDIR)$(TMPFILESDIR)/cachifyd.conf
+		$(DESTDIR)$(SYSUSERSDIR)/cachifyd.conf $(DESTDIR)$(TMPFILESDIR)/cachifyd.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/cachify $(DESTDIR)$(ZSHCOMPDIR)/_cachify
 	for m in $(sort $(MANPAGES) $(MANPAGES_KNOWN)); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done

@@ -33,6 +33,8 @@ int main(void)
 	srunner_add_suite(sr, async_suite());
 	srunner_add_suite(sr, async_daemon_suite());
 	srunner_add_suite(sr, cli_suite());
+	srunner_add_suite(sr, cli_wait_suite());
+	srunner_add_suite(sr, cli_parity_suite());
 	srunner_add_suite(sr, string_suite());
 	srunner_add_suite(sr, hash_suite());
 	srunner_add_suite(sr, diff_suite());

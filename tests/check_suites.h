@@ -25,6 +25,8 @@ Suite *client_everyday_suite(void);
 Suite *async_suite(void);
 Suite *async_daemon_suite(void);
 Suite *cli_suite(void);
+Suite *cli_wait_suite(void);
+Suite *cli_parity_suite(void);
 Suite *string_suite(void);
 Suite *hash_suite(void);
 Suite *diff_suite(void);
