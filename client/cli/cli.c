@@ -193,9 +193,7 @@ int cli_connect(struct cli *g)
 		addr = find_socket(g);
 	cli_set_default_name(g, NULL);
 	cachify_daemon_options_init(&dopt);
-#if CLI_HAVE_LIB16
 	dopt.name = g->name;
-#endif
 	cl = cachify_client_daemon(addr, &dopt);
 	if (!cl) {
 		if (addr && !g->found_path)

@@ -40,15 +40,6 @@
 #define CLI_CHECKOUT_SOCKET CLI_CHECKOUT_DIR "/run/cachifyd.sock"
 #endif
 
-/* The seam to libcachify's issue-16 API (connection names, shared locks):
- * CACHIFY_NAME_MAX comes with it, so the CLI uses it as soon as the
- * library has it. Without it, --name is accepted but not sent and -s fails. */
-#ifdef CACHIFY_NAME_MAX
-#define CLI_HAVE_LIB16 1
-#else
-#define CLI_HAVE_LIB16 0
-#endif
-
 /* The global options and the connection made from them. */
 struct cli {
 	const char *socket; /* -s PATH, or NULL */

@@ -247,14 +247,7 @@ static int lock_options(struct cli *g, const struct cli_run_opts *o, struct cach
 	lo->nowait = o->nonblock;
 	lo->timeout = o->has_wait ? o->wait : CACHIFY_WAIT_FOREVER;
 	lo->exp = o->has_ttl ? cli_ceil_secs(o->ttl) : CACHIFY_TTL_NEVER;
-#if CLI_HAVE_LIB16
 	lo->shared = o->shared;
-#else
-	if (o->shared) {
-		cli_warn(g, "-s: this libcachify has no shared locks (build with issue 16's)");
-		return CLI_EXIT_FAIL;
-	}
-#endif
 	(void)g;
 	return 0;
 }
