@@ -635,6 +635,81 @@ START_TEST(test_shared_reader_joining_or_leaving_fails_a_watch_and_exec_never_bl
 }
 END_TEST
 
+/* The CLIENT LIST line of the client named name contains want. */
+static void expect_client_line(struct h_client *c, const char *name, const char *want)
+{
+	struct resp_reply *r = h_call(c, "CLIENT", "LIST");
+	char needle[64];
+	const char *p, *end;
+
+	ck_assert_int_eq(r->type, RESP_BULK);
+	snprintf(needle, sizeof needle, " name=%s ", name);
+	ck_assert_msg((p = strstr(r->str, needle)) != NULL, "no %s in:\n%s", name, r->str);
+	end = strchr(p, '\n');
+	ck_assert_ptr_nonnull(end);
+	ck_assert_msg(memmem(p, (size_t)(end - p), want, strlen(want)) != NULL,
+		      "%s's line lacks '%s':\n%.*s", name, want, (int)(end - p), p);
+	resp_reply_free(r);
+}
+
+START_TEST(test_shared_client_list_counts_reader_holds_and_waits)
+{
+	struct h_daemon *d = start();
+	struct h_client *a = h_connect(d), *w = h_connect(d), *b = h_connect(d);
+	struct hold r1, r2, r3;
+
+	h_ok(a, "CLIENT", "SETNAME", "reader");
+	h_ok(w, "CLIENT", "SETNAME", "writer");
+	h_ok(b, "CLIENT", "SETNAME", "late");
+	reader(a, &r1, "k");
+	reader(a, &r2, "k"); /* one client may hold two readers' holds */
+	reader(a, &r3, "other", "DETACH");
+	expect_client_line(a, "reader", " holds=2 ");
+	h_cmd(w, "LOCK.ACQUIRE", "k", "WAIT", "0");
+	wait_info(a, "k", "waiters", 1);
+	h_cmd(b, "LOCK.ACQUIRE", "k", "SHARED", "WAIT", "0");
+	wait_info(a, "k", "waiters", 2);
+	expect_client_line(a, "writer", " waits=k");
+	expect_client_line(a, "late", " waits=k");
+	ck_assert_int_eq(h_info_ll(a, "locks", "readers_held"), 3);
+	ck_assert_int_eq(h_info_ll(a, "locks", "waiters"), 2);
+	/* The writer hangs up: the reader behind it joins the holders. */
+	h_set_timeout(b, SLOW(GRANT_LATE_MS));
+	h_close(w);
+	expect_hold(b, &r3);
+	ck_assert_int_eq(info_ll(a, "k", "readers"), 3);
+	ck_assert_int_eq(info_ll(a, "k", "waiters"), 0);
+	h_close(a);
+	wait_info(b, "k", "readers", 1);
+	h_close(b);
+	h_daemon_finish(d);
+}
+END_TEST
+
+/* Eviction never takes a shared lock, whatever the policy. */
+START_TEST(test_shared_locks_are_never_evicted)
+{
+	struct h_daemon *d = h_daemon_start("--loglevel", "warning", "--maxmemory", "2mb",
+					    "--maxmemory-policy", "allkeys-lru", NULL);
+	struct h_client *a = h_connect(d);
+	struct hold r;
+	char key[32], val[1024];
+
+	memset(val, 'v', sizeof val - 1);
+	val[sizeof val - 1] = '\0';
+	reader(a, &r, "k");
+	for (int i = 0; i < 4000; i++) {
+		snprintf(key, sizeof key, "fill:%d", i);
+		h_ok(a, "SET", key, val);
+	}
+	ck_assert_int_gt(h_info_ll(a, "stats", "evicted_keys"), 0);
+	ck_assert_int_eq(info_ll(a, "k", "readers"), 1);
+	ck_assert_int_eq(check_fence(a, "k", r.fence), 1);
+	h_close(a);
+	h_daemon_finish(d);
+}
+END_TEST
+
 /* Another uid shares the read lock but may neither release a reader's hold
  * nor delete the lock (the tests run as root, the admin; a child takes the
  * uid of nobody and reports by its exit status). */
@@ -717,6 +792,8 @@ Suite *shared_suite(void)
 	tcase_add_test(tc, test_shared_readers_notify_acquire_and_release);
 	tcase_add_test(tc, test_shared_reader_joining_or_leaving_fails_a_watch_and_exec_never_blocks);
 	tcase_add_test(tc, test_shared_lock_of_another_uid_cannot_be_released_or_deleted);
+	tcase_add_test(tc, test_shared_client_list_counts_reader_holds_and_waits);
+	tcase_add_test(tc, test_shared_locks_are_never_evicted);
 	suite_add_tcase(s, tc);
 	return s;
 }
