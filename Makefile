@@ -70,7 +70,7 @@ CLI   := $(BUILD)/cachify
 CACHIFYD := $(BUILD)/cachifyd
 CHECKBIN := $(BUILD)/check_cachify
 
-.PHONY: all check check-asan check-valgrind run fuzz fuzz-smoke bench install uninstall clean help deps test-run \
+.PHONY: all check check-asan check-valgrind run run-env fuzz fuzz-smoke bench install uninstall clean help deps test-run \
 	torture torture-asan torture-valgrind torture-run
 
 all: $(CACHIFYD) $(LIBA) $(LIBSO) $(LIBPC) $(if $(CLI_SRC),$(CLI)) $(EXAMPLES)
@@ -100,10 +100,16 @@ $(LIBSO): $(LIB_PIC)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcachify.so.0 -o $@ $^ $(EVENT_LIBS) -pthread -lm
 	ln -sf libcachify.so.0 $(BUILD)/libcachify.so
 
+# Its directories are written relative to ${prefix} when they are under it,
+# so `pkg-config --define-prefix` (or --define-variable=prefix=...) finds a
+# staged (DESTDIR) or moved copy without PKG_CONFIG_SYSROOT_DIR.
+pc_rel = $(if $(filter $(2)/%,$(1)),$${prefix}/$(patsubst $(2)/%,%,$(1)),$(1))
+
 $(LIBPC): Makefile
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: libcachify\nDescription: caching, locks, once and pools (py-cachify API in C)\nVersion: 0.1.0\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lcachify\nRequires.private: libevent\nLibs.private: -pthread -lm\n' \
-		"$(CURDIR)" "$(CURDIR)/client/include" "$(abspath $(BUILD))" > $@
+		'$(CURDIR)' '$(call pc_rel,$(CURDIR)/client/include,$(CURDIR))' \
+		'$(call pc_rel,$(abspath $(BUILD)),$(CURDIR))' > $@
 
 $(CLI): $(CLI_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
@@ -150,11 +156,17 @@ check-valgrind: deps
 	done
 
 ## run: install missing packages, build, start cachifyd in the foreground
+RUN_SOCK := $(CURDIR)/run/cachifyd.sock
 run: deps all
 	@mkdir -p -m 0755 run && chmod 0755 run
-	@echo "cachifyd: socket $(CURDIR)/run/cachifyd.sock"
-	@echo "connect:  redis-cli -s $(CURDIR)/run/cachifyd.sock"
-	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock
+	@$(MAKE) --no-print-directory -s run-env
+	exec ./$(CACHIFYD) cachifyd.conf -s $(RUN_SOCK)
+
+## run-env: print the lines that point clients at `make run`'s daemon
+run-env:
+	@echo "# cachifyd listens on $(RUN_SOCK); in another shell:"
+	@echo "export CACHIFY_URL=unix://$(RUN_SOCK)"
+	@echo "redis-cli -s $(RUN_SOCK)"
 
 # libFuzzer targets (clang). fuzz-smoke runs each briefly on the seed corpus.
 # fuzz_request and fuzz_reply build from proto/ alone; fuzz_server and
@@ -305,8 +317,10 @@ install: all
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0644 completion/cachify.bash $(DESTDIR)$(BASHCOMPDIR)/cachify
 	install -m 0644 completion/_cachify $(DESTDIR)$(ZSHCOMPDIR)/_cachify
-	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
-		-e 's|^libdir=.*|libdir=$(LIBDIR)|' $(LIBPC) > $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
+		-e 's|^includedir=.*|includedir=$(call pc_rel,$(INCLUDEDIR),$(PREFIX))|' \
+		-e 's|^libdir=.*|libdir=$(call pc_rel,$(LIBDIR),$(PREFIX))|' \
+		$(LIBPC) > $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf"; \

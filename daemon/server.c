@@ -222,11 +222,22 @@ void server_shutdown(const char *why)
 	server_maybe_exit();
 }
 
+/* SIGHUP first reopens the logfile, so logrotate can rename it and signal
+ * (no copytruncate); if that fails the old file keeps the lines. */
+static void server_reopen_log(void)
+{
+	char err[256];
+
+	if (log_reopen(err, sizeof err) != 0)
+		log_warning("SIGHUP: cannot reopen the log, still writing to the old file: %s", err);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
+		server_reopen_log();
 		log_notice("SIGHUP: reloading the configuration");
 		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration",
 			    (unsigned long long)notify_monotonic_usec());
@@ -247,6 +258,7 @@ void server_apply_config(void)
 	LIST_FOREACH(c, &server.clients, link)
 		resp_req_set_limits(&c->req, &server.lim);
 	log_set_level(server.cfg.loglevel);
+	log_set_format(server.cfg.log_format);
 	/* config.h lists the policies in store.h's order. */
 	store_set_maxmemory(server.store, server.cfg.maxmemory,
 			    (enum store_policy)server.cfg.maxmemory_policy);

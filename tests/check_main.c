@@ -24,6 +24,8 @@ int main(void)
 	srunner_add_suite(sr, server_suite());
 	srunner_add_suite(sr, compat_suite());
 	srunner_add_suite(sr, lock_suite());
+	srunner_add_suite(sr, shared_suite());
+	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, ops_suite());
 	srunner_add_suite(sr, acl_suite());
 	srunner_add_suite(sr, client_suite());

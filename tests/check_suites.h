@@ -16,6 +16,8 @@ Suite *grant_suite(void);
 Suite *server_suite(void);
 Suite *compat_suite(void);
 Suite *lock_suite(void);
+Suite *shared_suite(void);
+Suite *log_suite(void);
 Suite *ops_suite(void);
 Suite *acl_suite(void);
 Suite *client_suite(void);
