@@ -38,10 +38,14 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(INC) $(EVENT_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 $(BUILD)/proto/%.o $(BUILD)/pic/proto/%.o:           INC = -Iproto
 $(BUILD)/daemon/%.o:                                 INC = -Iproto -Idaemon $(LUA_CFLAGS)
 $(BUILD)/client/lib/%.o $(BUILD)/pic/client/lib/%.o: INC = -Iproto -Iclient/include
-$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto
+$(BUILD)/client/cli/%.o:                             INC = -Iclient/include -Iproto $(CLI_DEFS)
 $(BUILD)/tests/%.o:                                  INC = -Iproto -Idaemon -Iclient/include $(LUA_CFLAGS)
 $(BUILD)/examples/%.o:                               INC = -Iclient/include
 $(BUILD)/bench/%.o:                                  INC = -Iclient/include -Iproto
+
+# The CLI looks for a `make run` daemon of this checkout (run/cachifyd.sock)
+# when no address is given and the system's does not answer.
+CLI_DEFS := -DCLI_CHECKOUT_DIR='"$(CURDIR)"'
 
 PROTO_SRC  := $(wildcard proto/*.c)
 LIB_SRC    := $(wildcard client/lib/*.c)
@@ -66,7 +70,7 @@ CLI   := $(BUILD)/cachify
 CACHIFYD := $(BUILD)/cachifyd
 CHECKBIN := $(BUILD)/check_cachify
 
-.PHONY: all check check-asan check-valgrind run fuzz fuzz-smoke bench install uninstall clean help deps test-run \
+.PHONY: all check check-asan check-valgrind run run-env fuzz fuzz-smoke bench install uninstall clean help deps test-run \
 	torture torture-asan torture-valgrind torture-run
 
 all: $(CACHIFYD) $(LIBA) $(LIBSO) $(LIBPC) $(if $(CLI_SRC),$(CLI)) $(EXAMPLES)
@@ -96,10 +100,16 @@ $(LIBSO): $(LIB_PIC)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libcachify.so.0 -o $@ $^ $(EVENT_LIBS) -pthread -lm
 	ln -sf libcachify.so.0 $(BUILD)/libcachify.so
 
+# Its directories are written relative to ${prefix} when they are under it,
+# so `pkg-config --define-prefix` (or --define-variable=prefix=...) finds a
+# staged (DESTDIR) or moved copy without PKG_CONFIG_SYSROOT_DIR.
+pc_rel = $(if $(filter $(2)/%,$(1)),$${prefix}/$(patsubst $(2)/%,%,$(1)),$(1))
+
 $(LIBPC): Makefile
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nincludedir=%s\nlibdir=%s\n\nName: libcachify\nDescription: caching, locks, once and pools (py-cachify API in C)\nVersion: 0.1.0\nCflags: -I$${includedir}\nLibs: -L$${libdir} -lcachify\nRequires.private: libevent\nLibs.private: -pthread -lm\n' \
-		"$(CURDIR)" "$(CURDIR)/client/include" "$(abspath $(BUILD))" > $@
+		'$(CURDIR)' '$(call pc_rel,$(CURDIR)/client/include,$(CURDIR))' \
+		'$(call pc_rel,$(abspath $(BUILD)),$(CURDIR))' > $@
 
 $(CLI): $(CLI_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $^ $(EVENT_LIBS) -pthread -lm
@@ -146,11 +156,17 @@ check-valgrind: deps
 	done
 
 ## run: install missing packages, build, start cachifyd in the foreground
+RUN_SOCK := $(CURDIR)/run/cachifyd.sock
 run: deps all
 	@mkdir -p -m 0755 run && chmod 0755 run
-	@echo "cachifyd: socket $(CURDIR)/run/cachifyd.sock"
-	@echo "connect:  redis-cli -s $(CURDIR)/run/cachifyd.sock"
-	exec ./$(CACHIFYD) cachifyd.conf -s $(CURDIR)/run/cachifyd.sock --dir $(CURDIR)/run
+	@$(MAKE) --no-print-directory -s run-env
+	exec ./$(CACHIFYD) cachifyd.conf -s $(RUN_SOCK) --dir $(CURDIR)/run
+
+## run-env: print the lines that point clients at `make run`'s daemon
+run-env:
+	@echo "# cachifyd listens on $(RUN_SOCK); in another shell:"
+	@echo "export CACHIFY_URL=unix://$(RUN_SOCK)"
+	@echo "redis-cli -s $(RUN_SOCK)"
 
 # libFuzzer targets (clang). fuzz-smoke runs each briefly on the seed corpus.
 # fuzz_request and fuzz_reply build from proto/ alone; fuzz_server and
@@ -274,6 +290,9 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 SYSUSERSDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=sysusersdir systemd 2>/dev/null),/usr/lib/sysusers.d)
 TMPFILESDIR    ?= $(or $(shell $(PKG_CONFIG) --variable=tmpfilesdir systemd 2>/dev/null),/usr/lib/tmpfiles.d)
+# Shell completion for cachify(1): where bash-completion and zsh look.
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 
 MANPAGES := $(wildcard man/*.[1-8])
 MANPAGES_KNOWN := man/cachifyd.8 man/cachifyd.conf.5 man/libcachify.3 man/cachify.1
@@ -295,8 +314,13 @@ install: all
 	install -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libcachify.so.0
 	ln -sf libcachify.so.0 $(DESTDIR)$(LIBDIR)/libcachify.so
 	install -m 0644 client/include/cachify.h $(DESTDIR)$(INCLUDEDIR)/cachify.h
-	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
-		-e 's|^libdir=.*|libdir=$(LIBDIR)|' $(LIBPC) > $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 completion/cachify.bash $(DESTDIR)$(BASHCOMPDIR)/cachify
+	install -m 0644 completion/_cachify $(DESTDIR)$(ZSHCOMPDIR)/_cachify
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' \
+		-e 's|^includedir=.*|includedir=$(call pc_rel,$(INCLUDEDIR),$(PREFIX))|' \
+		-e 's|^libdir=.*|libdir=$(call pc_rel,$(LIBDIR),$(PREFIX))|' \
+		$(LIBPC) > $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cachifyd/cachifyd.conf"; \
@@ -327,7 +351,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libcachify.so $(DESTDIR)$(INCLUDEDIR)/cachify.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/libcachify.pc \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/cachifyd.service $(DESTDIR)$(SYSTEMDUNITDIR)/cachifyd.socket \
-		$(DESTDIR)$(SYSUSERSDIR)/cachifyd.conf $(DESTDIR)$(TMPFILESDIR)/cachifyd.conf
+		$(DESTDIR)$(SYSUSERSDIR)/cachifyd.conf $(DESTDIR)$(TMPFILESDIR)/cachifyd.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/cachify $(DESTDIR)$(ZSHCOMPDIR)/_cachify
 	for m in $(sort $(MANPAGES) $(MANPAGES_KNOWN)); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
 	done

@@ -647,10 +647,8 @@ void acl_reply_token(struct conn *c, uid_t holder_uid, const char *token, size_t
 /* Does e hold a live grant of a uid other than uid? Then *other is it. */
 static bool entry_has_other_holder(struct sentry *e, uid_t uid, uid_t *other)
 {
-	if (e->type == STORE_LOCK) {
-		*other = lock_of(e)->h.uid;
-		return *other != uid;
-	}
+	if (e->type == STORE_LOCK)
+		return lock_has_other_holder(e, uid, other);
 	return e->type == STORE_POOL && pool_has_other_holder(e, uid, other);
 }
 

@@ -49,7 +49,7 @@ struct blocked;
 struct acl_rule;
 struct multi_state;
 struct pubsub_state;
-LIST_HEAD(lock_list, lock);
+LIST_HEAD(lock_list, lock_hold);
 LIST_HEAD(slot_list, slot);
 LIST_HEAD(watch_list, watch);
 
@@ -84,7 +84,7 @@ struct conn {
 
 	struct waiter *waiting;		/* the wait it is blocked in, or NULL */
 	struct blocked *blocked;	/* blocked on keys (BLPOP...: block.c), or NULL */
-	struct lock_list locks;		/* session-bound locks it holds */
+	struct lock_list locks;		/* session-bound lock holds it has */
 	struct slot_list slots;		/* session-bound pool slots it holds */
 	struct multi_state *multi;	/* commands queued since MULTI, or NULL (cmd_multi.c) */
 	struct watch_list watches;	/* keys it WATCHes (watch.c) */

@@ -15,7 +15,7 @@
 #define GRANT_WAIT_MAX (INT64_MAX / 4)
 
 int cmd_grant_opts(struct conn *c, int argc, struct resp_arg *argv, int first, const char *cmd,
-		   bool allow_token, struct grant_req *r, int64_t *wait_ms)
+		   bool lock_opts, struct grant_req *r, int64_t *wait_ms)
 {
 	*wait_ms = -1;
 	r->ttl_ms = -1;
@@ -39,7 +39,9 @@ int cmd_grant_opts(struct conn *c, int argc, struct resp_arg *argv, int first, c
 				return -1;
 			}
 			*wait_ms = v;
-		} else if (allow_token && arg_is(a, "token") && has_value) {
+		} else if (lock_opts && arg_is(a, "shared")) {
+			r->shared = true;
+		} else if (lock_opts && arg_is(a, "token") && has_value) {
 			const struct resp_arg *t = &argv[++i];
 
 			if (t->len == 0 || t->len > GRANT_TOKEN_MAX) {

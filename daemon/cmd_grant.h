@@ -11,11 +11,12 @@
 
 struct conn;
 
-/* Parses [PX ms] [WAIT ms] [TOKEN t] [DETACH] from argv[first..] into r
- * (TOKEN only when allow_token; r->token then borrows from argv) and
+/* Parses [PX ms] [WAIT ms] [TOKEN t] [DETACH] [SHARED] from argv[first..]
+ * into r (TOKEN and SHARED only when lock_opts; r->token then borrows from
+ * argv) and
  * *wait_ms (-1 when no WAIT). Replies and returns -1 on bad input. */
 int cmd_grant_opts(struct conn *c, int argc, struct resp_arg *argv, int first, const char *cmd,
-		   bool allow_token, struct grant_req *r, int64_t *wait_ms);
+		   bool lock_opts, struct grant_req *r, int64_t *wait_ms);
 
 /* Grants r on key now when waitq_admits it (0), or queues r->c for wait_ms
  * (0), or replies an error when it cannot be queued (0). Returns 1, having

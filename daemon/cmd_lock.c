@@ -19,7 +19,7 @@
 
 #define ERR_NOTOWNER "NOTOWNER not the holder (wrong token, not held, expired, or another user's)"
 
-/* LOCK.ACQUIRE key [PX ttl-ms] [WAIT timeout-ms] [TOKEN token] [DETACH] */
+/* LOCK.ACQUIRE key [PX ttl-ms] [WAIT timeout-ms] [TOKEN token] [DETACH] [SHARED] */
 void cmd_lock_acquire(struct conn *c, int argc, struct resp_arg *argv)
 {
 	struct grant_req r = {.c = c, .kind = &lock_kind};
@@ -31,19 +31,19 @@ void cmd_lock_acquire(struct conn *c, int argc, struct resp_arg *argv)
 		reply_error(c, "LOCKED the key is held");
 }
 
-/* The lock at key if token owns it and c is of its holder's uid (or an
- * admin), else NULL (after counting a NOTOWNER and replying it). */
-static struct sentry *owned_lock(struct conn *c, const struct resp_arg *key,
-				 const struct resp_arg *token)
+/* The live hold of the lock at key that token names if c is of its
+ * holder's uid (or an admin), with *ep its entry; else NULL (after
+ * counting a NOTOWNER and replying it). */
+static struct lock_hold *owned_hold(struct conn *c, const struct resp_arg *key,
+				    const struct resp_arg *token, struct sentry **ep)
 {
-	struct sentry *e = store_find_write(server.store, c->db, key->ptr, key->len);
-	struct lock *l;
+	bool other;
+	struct sentry *e = lock_find(c->db, key->ptr, key->len, &other);
+	struct lock_hold *h = e ? lock_hold_by_token(e, token->ptr, token->len) : NULL;
 
-	if (e && e->type == STORE_LOCK) {
-		l = lock_of(e);
-		if (l->toklen == token->len && memcmp(l->token, token->ptr, token->len) == 0 &&
-		    acl_is_holder(c, l->h.uid))
-			return e;
+	if (h && acl_is_holder(c, h->h.uid)) {
+		*ep = e;
+		return h;
 	}
 	lock_stats_mut()->notowner++;
 	reply_error(c, ERR_NOTOWNER);
@@ -53,19 +53,21 @@ static struct sentry *owned_lock(struct conn *c, const struct resp_arg *key,
 /* LOCK.RELEASE key token */
 void cmd_lock_release(struct conn *c, int argc, struct resp_arg *argv)
 {
-	struct sentry *e = owned_lock(c, &argv[1], &argv[2]);
+	struct sentry *e;
+	struct lock_hold *h = owned_hold(c, &argv[1], &argv[2], &e);
 
 	(void)argc;
-	if (!e)
+	if (!h)
 		return;
 	lock_stats_mut()->releases++;
-	store_delete_entry(server.store, c->db, e, STORE_DEL_RELEASED);
+	lock_release_hold(c->db, e, h);
 	reply_int(c, 1);
 }
 
 /* LOCK.RENEW key token PX ttl-ms */
 void cmd_lock_renew(struct conn *c, int argc, struct resp_arg *argv)
 {
+	struct lock_hold *h;
 	struct sentry *e;
 	int64_t ttl;
 
@@ -76,53 +78,72 @@ void cmd_lock_renew(struct conn *c, int argc, struct resp_arg *argv)
 	}
 	if (arg_ttl_ms(c, &argv[4], "lock.renew", &ttl) != 0)
 		return;
-	if (!(e = owned_lock(c, &argv[1], &argv[2])))
+	if (!(h = owned_hold(c, &argv[1], &argv[2], &e)))
 		return;
-	if (!store_set_expire(server.store, c->db, e, clock_ms() + ttl)) {
+	if (lock_renew_hold(c->db, e, h, clock_ms() + ttl) != 0) {
 		reply_error(c, ERR_OOM);
 		return;
 	}
-	/* Waiters time their wake-up by the TTL: re-arm for the new one. */
-	waitq_wake(c->db, argv[1].ptr, argv[1].len);
 	reply_int(c, 1);
 }
 
 /* LOCK.INFO key -> nil, or token fence client-id pid uid name held-ms
- * ttl-ms waiters session as field/value pairs (DESIGN.md's order). */
+ * ttl-ms waiters session mode readers as field/value pairs (DESIGN.md's
+ * order, then the mode). The holder fields are a shared lock's oldest
+ * reader's. */
 void cmd_lock_info(struct conn *c, int argc, struct resp_arg *argv)
 {
-	struct sentry *e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
-	struct lock *l;
+	bool other;
+	struct sentry *e = lock_find(c->db, argv[1].ptr, argv[1].len, &other);
+	struct lock_hold *h;
+	bool shared;
 
 	(void)argc;
+	if (other) {
+		reply_error(c, ERR_WRONGTYPE);
+		return;
+	}
 	if (!e) {
 		reply_nil(c);
 		return;
 	}
-	if (e->type != STORE_LOCK) {
-		reply_error(c, ERR_WRONGTYPE);
-		return;
-	}
-	l = lock_of(e);
-	reply_array(c, 20);
+	h = lock_oldest(e);
+	shared = lock_of(e)->shared;
+	reply_array(c, 24);
 	reply_bulk_cstr(c, "token");
-	acl_reply_token(c, l->h.uid, l->token, l->toklen);
+	acl_reply_token(c, h->h.uid, h->token, h->toklen);
 	reply_bulk_cstr(c, "fence");
-	reply_int(c, (long long)l->fence);
-	grant_reply_holder(c, &l->h, sentry_expire(e));
+	reply_int(c, (long long)h->fence);
+	grant_reply_holder(c, &h->h, lock_hold_expire(e, h));
 	reply_bulk_cstr(c, "waiters");
 	reply_int(c, (long long)waitq_count(c->db, argv[1].ptr, argv[1].len));
-	grant_reply_session(c, &l->h);
+	grant_reply_session(c, &h->h);
+	reply_bulk_cstr(c, "mode");
+	reply_bulk_cstr(c, shared ? "shared" : "exclusive");
+	reply_bulk_cstr(c, "readers");
+	reply_int(c, shared ? (long long)lock_live_holds(e) : 0);
 }
 
-/* LOCK.CHECK key fence -> :1 if fence is the current holder's. */
+/* LOCK.CHECK key fence -> :1 if fence is a current holder's (any reader's
+ * of a shared lock). */
 void cmd_lock_check(struct conn *c, int argc, struct resp_arg *argv)
 {
-	struct sentry *e = store_find_write(server.store, c->db, argv[1].ptr, argv[1].len);
 	long long fence;
+	bool other;
+	struct sentry *e;
+	const struct lock_hold *h;
 
 	(void)argc;
 	if (arg_ll(c, &argv[2], &fence) != 0)
 		return;
-	reply_int(c, e && e->type == STORE_LOCK && lock_of(e)->fence == (uint64_t)fence);
+	e = lock_find(c->db, argv[1].ptr, argv[1].len, &other);
+	if (e) {
+		TAILQ_FOREACH(h, &lock_of(e)->holds, in_lock) {
+			if (h->fence == (uint64_t)fence) {
+				reply_int(c, 1);
+				return;
+			}
+		}
+	}
+	reply_int(c, 0);
 }

@@ -305,12 +305,14 @@ static void info_locks(struct resp_buf *b)
 
 	resp_buf_printf(b, "# Locks\r\nlocks_held:%zu\r\nwaiters:%zu\r\ngrants:%llu\r\nreleases:%llu\r\n"
 		    "waits:%llu\r\ntimeouts:%llu\r\nwaiters_gone:%llu\r\nnotowner:%llu\r\n"
-		    "session_releases:%llu\r\nexpired:%llu\r\nforced_releases:%llu\r\n",
+		    "session_releases:%llu\r\nexpired:%llu\r\nforced_releases:%llu\r\n"
+		    "readers_held:%zu\r\n",
 		 lock_count(), waitq_waiting(), (unsigned long long)ls->grants,
 		 (unsigned long long)ls->releases, (unsigned long long)ws->waits,
 		 (unsigned long long)ws->timeouts, (unsigned long long)ws->gone,
 		 (unsigned long long)ls->notowner, (unsigned long long)ls->session_releases,
-		 (unsigned long long)ls->expired, (unsigned long long)ls->forced);
+		 (unsigned long long)ls->expired, (unsigned long long)ls->forced,
+		 lock_reader_count());
 }
 
 static void info_pools(struct resp_buf *b)

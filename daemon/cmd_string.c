@@ -141,6 +141,15 @@ static struct sentry *string_find(struct conn *c, const struct resp_arg *key, bo
 	return e;
 }
 
+/* GET on a lock: its token (a shared lock's oldest reader's), hidden from
+ * other uids, so a Redis client's bool(GET k) means "locked". */
+static void reply_lock_token(struct conn *c, struct sentry *e)
+{
+	const struct lock_hold *h = lock_oldest(e);
+
+	acl_reply_token(c, h->h.uid, h->token, h->toklen);
+}
+
 void cmd_get(struct conn *c, int argc, struct resp_arg *argv)
 {
 	struct sentry *e = store_find(server.store, c->db, argv[1].ptr, argv[1].len);
@@ -149,7 +158,7 @@ void cmd_get(struct conn *c, int argc, struct resp_arg *argv)
 	if (!e)
 		reply_nil(c);
 	else if (e->type == STORE_LOCK)
-		acl_reply_token(c, lock_of(e)->h.uid, lock_of(e)->token, lock_of(e)->toklen);
+		reply_lock_token(c, e);
 	else if (e->type != STORE_STRING)
 		reply_error(c, ERR_WRONGTYPE);
 	else
@@ -332,8 +341,7 @@ void cmd_mget(struct conn *c, int argc, struct resp_arg *argv)
 		if (e && e->type == STORE_STRING)
 			reply_bulk(c, sentry_value(e), e->vlen);
 		else if (e && e->type == STORE_LOCK)
-			acl_reply_token(c, lock_of(e)->h.uid, lock_of(e)->token,
-					lock_of(e)->toklen);
+			reply_lock_token(c, e);
 		else
 			reply_nil(c);
 	}

@@ -790,7 +790,8 @@ static const struct command_doc docs[] = {
 	/* ---- locks and pools (cachifyd's own; see proto/PROTOCOL.md) ---- */
 	{"lock.acquire", "Acquires a lock on a key, waiting in FIFO order if WAIT is given.",
 	 "0.1.0", "lock", O1,
-	 "key:key PX=ttl-ms:integer? WAIT=timeout-ms:integer? TOKEN=token:string? DETACH?", 0,
+	 "key:key PX=ttl-ms:integer? WAIT=timeout-ms:integer? TOKEN=token:string? DETACH? "
+	 "SHARED?", 0,
 	 "OW insert@1,0,1", NULL},
 	{"lock.release", "Releases a lock held with the given token.", "0.1.0", "lock", O1,
 	 "key:key token:string", 0, "RW delete@1,0,1", NULL},

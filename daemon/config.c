@@ -102,6 +102,8 @@ static const char *const config_policy_names[] = {
 	"volatile-ttl", "allkeys-lru",	"allkeys-lfu",	  "allkeys-random", NULL};
 static const char *const config_loglevel_names[] = {"debug", "verbose", "notice", "warning",
 						    NULL};
+static const char *const config_log_format_names[] = {"auto", "plain", "journal", "json",
+						     NULL};
 static const char *const config_uid_words[] = {CONFIG_ID_ANY, CONFIG_ID_SELF, NULL};
 static const char *const config_gid_words[] = {CONFIG_ID_ANY, CONFIG_ID_SOCKET, NULL};
 static const char *const config_no_words[] = {NULL};
@@ -117,6 +119,7 @@ static const struct config_directive config_table[] = {
 	CONFIG_INT("lfu-decay-time", lfu_decay_time, 0, INT_MAX, "1"),
 	CONFIG_ENUM("loglevel", loglevel, config_loglevel_names, "notice"),
 	CONFIG_STRING("logfile", logfile, 0, PATH_MAX - 1, ""),
+	CONFIG_ENUM("log-format", log_format, config_log_format_names, "auto"),
 	CONFIG_SIZE("proto-inline-max", proto_inline_max, CONFIG_KB, 512 * CONFIG_MB, "64kb"),
 	/* Redis's defaults for every limit a client can hit (issue 11):
 	 * a 1.1 MB cached value must not break a client's pipe. */

@@ -45,6 +45,15 @@ enum log_level {
 	LOG_WARNING_ = 3,
 };
 
+/* How log lines look (log-format): auto is journal when stderr is the
+ * journal (JOURNAL_STREAM), else plain. */
+enum log_format {
+	LOG_FORMAT_AUTO = 0,
+	LOG_FORMAT_PLAIN = 1,
+	LOG_FORMAT_JOURNAL = 2,
+	LOG_FORMAT_JSON = 3,
+};
+
 /* In store.h's enum store_policy order (server.c relies on it). */
 enum maxmemory_policy {
 	MAXMEMORY_NOEVICTION = 0,
@@ -96,6 +105,7 @@ struct config {
 	int lfu_decay_time;		  /* min per LFU counter decrement, default 1; 0 = never */
 	int loglevel;			  /* enum log_level, default notice */
 	char *logfile;			  /* owned; "" = stderr */
+	int log_format;			  /* enum log_format, default auto */
 	size_t proto_inline_max;	  /* bytes, default 64kb */
 	size_t proto_max_bulk_len;	  /* bytes, default and most 512mb */
 	size_t proto_max_args;		  /* arguments per command, default 1048576 */

@@ -27,6 +27,7 @@ struct grant_req {
 	int64_t ttl_ms;		/* ms: PX of the grant, or -1 for none */
 	long long max;		/* pools: max-size */
 	bool detach;		/* DETACH: the grant outlives the connection */
+	bool shared;		/* locks: SHARED, a reader's hold */
 	char *token;		/* locks: TOKEN, or NULL to generate one */
 	size_t toklen;
 };

@@ -31,7 +31,8 @@
 #define LISTEN_BACKLOG	  511
 #define LISTEN_EMFILE_PAUSE 100	 /* ms accept stays off after EMFILE */
 #define LISTEN_BATCH	  64	 /* accepts per wake-up: fair to connected clients */
-#define LISTEN_REJECT_LOG_GAP 1000 /* ms between two logged peer rejections */
+#define LISTEN_REJECT_LOG_WINDOW 1000 /* ms: refused peers are logged per window... */
+#define LISTEN_REJECT_LOG_BURST	 10   /* ...one line each for this many, then one sum */
 #define LISTEN_PAUSE_LOG_GAP  10000 /* ms between two logged EMFILE pauses */
 #define LISTEN_REJECT_LINGER  1000 /* ms a rejected peer's input is drained before close */
 #define LISTEN_REJECT_MAX     64   /* rejected peers draining at once; more close at once */
@@ -45,11 +46,15 @@ static struct {
 	ino_t ino;
 	struct event *ev_accept;
 	struct event *ev_resume;	/* re-enables accept after EMFILE */
-	int64_t reject_log_ms;		/* ms, monotonic: last rejected peer logged */
-	uint64_t reject_unlogged;	/* rejections since then, not logged */
+	struct event *ev_reject_sum;	/* logs the window's suppressed rejections */
+	int64_t reject_window_ms;	/* ms, monotonic: the current window's start */
+	unsigned reject_logged;		/* rejections logged in this window */
+	uint64_t reject_suppressed;	/* rejections not logged in this window */
 	int64_t pause_log_ms;		/* ms, monotonic: last EMFILE pause logged */
 	uint64_t pauses;		/* EMFILE pauses since then */
 } lsn = {.fd = -1};
+
+static void listen_reject_sum(void);
 
 /* Is something listening on path? Distinguishes a live daemon from a
  * stale socket file left by a crash. */
@@ -311,6 +316,9 @@ void listen_close(void)
 		event_del(lsn.ev_accept);
 	if (lsn.ev_resume)
 		event_del(lsn.ev_resume);
+	if (lsn.ev_reject_sum)
+		event_del(lsn.ev_reject_sum);
+	listen_reject_sum();
 	if (lsn.fd >= 0)
 		close(lsn.fd);
 	lsn.fd = -1;
@@ -390,9 +398,54 @@ static void listen_reject_cb(evutil_socket_t fd, short what, void *arg)
 	listen_reject_free(r);
 }
 
+/* Logs the rejections the window suppressed, in one line. */
+static void listen_reject_sum(void)
+{
+	if (!lsn.reject_suppressed)
+		return;
+	log_notice("refused %llu more clients in %d ms (suppressed: at most %d lines per "
+		   "%d ms)",
+		   (unsigned long long)lsn.reject_suppressed, LISTEN_REJECT_LOG_WINDOW,
+		   LISTEN_REJECT_LOG_BURST, LISTEN_REJECT_LOG_WINDOW);
+	lsn.reject_suppressed = 0;
+}
+
+static void listen_reject_sum_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	listen_reject_sum();
+}
+
+/* One line per refused peer, at most LISTEN_REJECT_LOG_BURST per window;
+ * the rest are counted and summed when the window ends (a timer, so the
+ * sum comes even if nobody else is refused). */
+static void listen_reject_log(const struct ucred *cr, int64_t now)
+{
+	if (now - lsn.reject_window_ms >= LISTEN_REJECT_LOG_WINDOW) {
+		listen_reject_sum();
+		lsn.reject_window_ms = now;
+		lsn.reject_logged = 0;
+	}
+	if (lsn.reject_logged < LISTEN_REJECT_LOG_BURST) {
+		lsn.reject_logged++;
+		log_notice("refused a client: pid %d uid %u gid %u is not in allow-uid or "
+			   "allow-gid",
+			   (int)cr->pid, (unsigned)cr->uid, (unsigned)cr->gid);
+		return;
+	}
+	if (lsn.reject_suppressed++ == 0 && lsn.ev_reject_sum) {
+		int64_t left = lsn.reject_window_ms + LISTEN_REJECT_LOG_WINDOW - now;
+		struct timeval tv = {left / 1000, (left % 1000) * 1000};
+
+		event_add(lsn.ev_reject_sum, &tv);
+	}
+}
+
 /* Turns a peer away before reading a byte from it: one -NOPERM line, the
  * end of our side, then close (after at most LISTEN_REJECT_LINGER ms of
- * draining). Logged at most every LISTEN_REJECT_LOG_GAP ms. */
+ * draining), and a log line (listen_reject_log). */
 static void listen_reject_peer(int fd, const struct ucred *cr)
 {
 	struct timeval linger = {LISTEN_REJECT_LINGER / 1000, (LISTEN_REJECT_LINGER % 1000) * 1000};
@@ -422,20 +475,7 @@ static void listen_reject_peer(int fd, const struct ucred *cr)
 		free(r);
 		close(fd);
 	}
-	if (lsn.reject_log_ms == 0 || now - lsn.reject_log_ms >= LISTEN_REJECT_LOG_GAP) {
-		char more[64] = "";
-
-		if (lsn.reject_unlogged)
-			snprintf(more, sizeof more, " (%llu more since the last one logged)",
-				 (unsigned long long)lsn.reject_unlogged);
-		log_notice("refused a client: pid %d uid %u gid %u is not in allow-uid or "
-			   "allow-gid%s",
-			   (int)cr->pid, (unsigned)cr->uid, (unsigned)cr->gid, more);
-		lsn.reject_log_ms = now;
-		lsn.reject_unlogged = 0;
-	} else {
-		lsn.reject_unlogged++;
-	}
+	listen_reject_log(cr, now);
 }
 
 /* The credentials check on every accepted socket: fills *cr (the peer's,
@@ -507,7 +547,9 @@ int listen_start(struct event_base *base)
 {
 	lsn.ev_accept = event_new(base, lsn.fd, EV_READ | EV_PERSIST, listen_accept_cb, NULL);
 	lsn.ev_resume = evtimer_new(base, listen_accept_resume_cb, NULL);
-	if (!lsn.ev_accept || !lsn.ev_resume || event_add(lsn.ev_accept, NULL) != 0) {
+	lsn.ev_reject_sum = evtimer_new(base, listen_reject_sum_cb, NULL);
+	if (!lsn.ev_accept || !lsn.ev_resume || !lsn.ev_reject_sum ||
+	    event_add(lsn.ev_accept, NULL) != 0) {
 		log_warning("out of memory at start-up");
 		return -1;
 	}
@@ -527,5 +569,7 @@ void listen_free(void)
 		event_free(lsn.ev_accept);
 	if (lsn.ev_resume)
 		event_free(lsn.ev_resume);
-	lsn.ev_accept = lsn.ev_resume = NULL;
+	if (lsn.ev_reject_sum)
+		event_free(lsn.ev_reject_sum);
+	lsn.ev_accept = lsn.ev_resume = lsn.ev_reject_sum = NULL;
 }

@@ -132,6 +132,7 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	log_set_format(server.cfg.log_format);
 	rc = server_init() == 0 ? server_run() : 1;
 out:
 	server_free();

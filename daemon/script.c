@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <lauxlib.h>
 #include <lualib.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +27,6 @@ static int script_add_failed;
 #include "cmd_args.h"
 #include "command.h"
 #include "command_stats.h"
-#include "conn.h"
-#include "listen.h"
 #include "log.h"
 #include "reply.h"
 #include "script_int.h"
@@ -46,7 +43,6 @@ int luaopen_cjson(lua_State *L);
 #define SCRIPT_STRING_MT_RO "cachify_string_mt_ro" /* registry: its read-only proxy */
 #define SCRIPT_NUM_MAX	  64	/* bytes of a number argument as "%.17g" */
 #define SCRIPT_GC_PERIOD  50	/* runs between incremental GC steps (Redis's) */
-#define SCRIPT_POLL_MAX	  1024	/* sockets served per hook while busy */
 #define SCRIPT_ARGV_MIN	  16	/* redis.call arguments room is first made for */
 
 struct script {
@@ -563,37 +559,13 @@ int script_acl_check(lua_State *L)
 
 /* ---- busy scripts ---- */
 
-/* One round of the other clients' input (and new connections), without
- * the event loop, which is inside this script's EVAL. */
-static void script_serve_others(void)
-{
-	static struct pollfd fds[SCRIPT_POLL_MAX];
-	static struct conn *who[SCRIPT_POLL_MAX];
-	nfds_t n = 0;
-	struct conn *c;
+/* Set by the server: serves one round of every other client's input
+ * (and new connections) while this script holds the event loop. */
+static script_serve_fn *serve_others;
 
-	if (listen_fd() >= 0) {
-		fds[n] = (struct pollfd){listen_fd(), POLLIN, 0};
-		who[n++] = NULL;
-	}
-	LIST_FOREACH(c, &server.clients, link) {
-		if (n == SCRIPT_POLL_MAX)
-			break;
-		if (c == sc.caller || (c->flags & CONN_CLOSING))
-			continue;
-		fds[n] = (struct pollfd){c->fd, POLLIN, 0};
-		who[n++] = c;
-	}
-	if (poll(fds, n, 0) <= 0)
-		return;
-	for (nfds_t i = 0; i < n; i++) {
-		if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		if (who[i])
-			conn_serve_busy(who[i]);
-		else
-			listen_accept();
-	}
+void script_set_serve_others(script_serve_fn *fn)
+{
+	serve_others = fn;
 }
 
 static void script_hook(lua_State *L, lua_Debug *ar)
@@ -608,7 +580,8 @@ static void script_hook(lua_State *L, lua_Debug *ar)
 			    "Script name is: %s.",
 			    (long long)(clock_ms() - sc.start_ms), sc.sha);
 	}
-	script_serve_others();
+	if (serve_others)
+		serve_others(sc.caller);
 	if (sc.kill || server.shutting_down) {
 		log_warning("Lua script killed by user with SCRIPT KILL.");
 		/* Every line from now on raises it again, so pcall cannot

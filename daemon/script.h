@@ -24,6 +24,12 @@ struct conn;
 int script_init(void);
 void script_free(void);
 
+/* While a script runs past busy-reply-threshold, its hook calls fn
+ * between lines to serve every client but the script's caller (they are
+ * answered -BUSY); the server sets it, as only it knows its sockets. */
+typedef void script_serve_fn(struct conn *caller);
+void script_set_serve_others(script_serve_fn *fn);
+
 /* EVAL/EVALSHA (by_sha) and their _RO forms (ro): argv as the client sent
  * it. Replies to c, once. May serve other clients' sockets meanwhile when
  * the script runs past busy-reply-threshold (only BUSY, SCRIPT KILL and

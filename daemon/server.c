@@ -6,6 +6,7 @@
 #include "server.h"
 
 #include <event2/event.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,11 +228,22 @@ void server_shutdown(const char *why)
 
 static bool stop_refused; /* a signal's final snapshot failed: the next stops without */
 
+/* SIGHUP first reopens the logfile, so logrotate can rename it and signal
+ * (no copytruncate); if that fails the old file keeps the lines. */
+static void server_reopen_log(void)
+{
+	char err[256];
+
+	if (log_reopen(err, sizeof err) != 0)
+		log_warning("SIGHUP: cannot reopen the log, still writing to the old file: %s", err);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
+		server_reopen_log();
 		log_notice("SIGHUP: reloading the configuration");
 		notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration",
 			    (unsigned long long)notify_monotonic_usec());
@@ -256,6 +268,7 @@ void server_apply_config(void)
 	LIST_FOREACH(c, &server.clients, link)
 		resp_req_set_limits(&c->req, &server.lim);
 	log_set_level(server.cfg.loglevel);
+	log_set_format(server.cfg.log_format);
 	/* config.h lists the policies in store.h's order. */
 	store_set_maxmemory(server.store, server.cfg.maxmemory,
 			    (enum store_policy)server.cfg.maxmemory_policy);
@@ -401,6 +414,41 @@ static void store_touch_cb(void *ctx, int db, const void *key, size_t klen)
 	block_touch(db, key, klen);
 }
 
+#define SERVE_OTHERS_MAX 1024 /* sockets served per round while a script is busy */
+
+/* One round of every client's input but the busy script's caller (and of
+ * new connections), without the event loop, which the script's EVAL holds. */
+static void server_serve_others(struct conn *caller)
+{
+	static struct pollfd fds[SERVE_OTHERS_MAX];
+	static struct conn *who[SERVE_OTHERS_MAX];
+	nfds_t n = 0;
+	struct conn *c;
+
+	if (listen_fd() >= 0) {
+		fds[n] = (struct pollfd){listen_fd(), POLLIN, 0};
+		who[n++] = NULL;
+	}
+	LIST_FOREACH(c, &server.clients, link) {
+		if (n == SERVE_OTHERS_MAX)
+			break;
+		if (c == caller || (c->flags & CONN_CLOSING))
+			continue;
+		fds[n] = (struct pollfd){c->fd, POLLIN, 0};
+		who[n++] = c;
+	}
+	if (poll(fds, n, 0) <= 0)
+		return;
+	for (nfds_t i = 0; i < n; i++) {
+		if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (who[i])
+			conn_serve_busy(who[i]);
+		else
+			listen_accept();
+	}
+}
+
 struct store *server_store_new(void)
 {
 	struct store *st = store_new();
@@ -486,6 +534,7 @@ int server_init(void)
 	}
 	waitq_init(server.base);
 	block_init(server.base);
+	script_set_serve_others(server_serve_others);
 	if (script_init() != 0)
 		return -1;
 	server_apply_config();

@@ -23,6 +23,7 @@ enum {
 };
 
 #define SNAPSHOT_SLOT_MIN   59	    /* bytes of the smallest pool slot record */
+#define SNAPSHOT_HOLD_MIN   29	    /* bytes of the smallest lock hold record */
 #define SNAPSHOT_PROGRESS   65536   /* records between progress reports */
 #define SNAPSHOT_PID_MAX    0x7fffffffULL
 #define SNAPSHOT_UID_MAX    0xfffffffeULL /* (uid_t)-1 means none */
@@ -64,16 +65,38 @@ static void put_key(struct writer *w, struct sentry *e, unsigned type, bool ttl)
 	w->keys++;
 }
 
+static bool hold_is_kept(struct sentry *e, const struct lock_hold *h, int64_t now)
+{
+	int64_t at = lock_hold_expire(e, h);
+
+	return !h->h.owner && (at == STORE_NO_EXPIRE || at > now);
+}
+
+/* A lock keeps its DETACHed live holds: an exclusive lock its one hold
+ * under the key's TTL, a shared one each reader with its own TTL. */
 static void put_lock(struct writer *w, struct sentry *e)
 {
 	const struct lock *l = lock_of(e);
+	const struct lock_hold *h;
+	size_t n = 0;
 
-	if (l->h.owner)
-		return; /* session-bound: it ends with its connection anyway */
-	put_key(w, e, STORE_LOCK, true);
-	snap_put_str(&w->o, l->token, l->toklen);
-	snap_put_u64(&w->o, l->fence);
-	put_holder(w, &l->h);
+	TAILQ_FOREACH(h, &l->holds, in_lock)
+		n += hold_is_kept(e, h, w->now_ms);
+	if (n == 0)
+		return; /* session-bound holds end with their connections anyway */
+	put_key(w, e, STORE_LOCK, !l->shared);
+	snap_put_u8(&w->o, l->shared);
+	snap_put_len(&w->o, n);
+	TAILQ_FOREACH(h, &l->holds, in_lock) {
+		int64_t at = lock_hold_expire(e, h);
+
+		if (!hold_is_kept(e, h, w->now_ms))
+			continue;
+		snap_put_str(&w->o, h->token, h->toklen);
+		snap_put_u64(&w->o, h->fence);
+		snap_put_u64(&w->o, l->shared && at != STORE_NO_EXPIRE ? writer_unix_ms(w, at) : 0);
+		put_holder(w, &h->h);
+	}
 }
 
 static bool slot_is_kept(const struct slot *s, int64_t now)
@@ -279,24 +302,58 @@ static int load_object(struct loader *ld, unsigned type, const char *key, size_t
 	return loader_added(ld, before, true);
 }
 
-static int load_lock(struct loader *ld, const char *key, size_t klen, uint64_t at)
+/* One hold; the lock entry is made with the first live one. */
+static int load_hold(struct loader *ld, struct lock **l, const char *key, size_t klen,
+		     bool shared, uint64_t at)
 {
 	struct grant_saved g;
 	const char *token;
-	size_t toklen, before;
+	size_t toklen;
+	uint64_t hat;
 
 	if (snap_get_str(&ld->in, &token, &toklen) != 0 || snap_get_u64(&ld->in, &g.fence) != 0 ||
-	    get_holder(ld, &g) != 0)
+	    snap_get_u64(&ld->in, &hat) != 0 || get_holder(ld, &g) != 0)
 		return -1;
 	if (toklen == 0 || toklen > GRANT_TOKEN_MAX)
 		return snap_fail(&ld->in, "a lock token of %zu bytes (1..%d allowed)", toklen,
 				 GRANT_TOKEN_MAX);
+	if (hat > SNAPSHOT_AT_MAX || (!shared && hat != 0))
+		return snap_fail(&ld->in, "a lock hold's expiry is out of range");
 	loader_fence(ld, g.fence);
-	if (!ld->s || loader_gone(ld, at))
+	if (!ld->s || loader_gone(ld, at) || loader_gone(ld, hat))
 		return 0;
-	before = store_dbsize(ld->s, ld->db);
-	return loader_added(ld, before, lock_restore(ld->db, key, klen, token, toklen,
-						     loader_expire(ld, at), &g) == 0);
+	if (!*l) {
+		size_t before = store_dbsize(ld->s, ld->db);
+
+		*l = lock_restore(ld->db, key, klen, shared, loader_expire(ld, at));
+		if (loader_added(ld, before, *l != NULL) != 0)
+			return -1;
+	}
+	if (lock_restore_hold(*l, token, toklen, loader_expire(ld, hat), &g) != 0)
+		return snap_fail(&ld->in, "out of memory");
+	return 0;
+}
+
+/* A lock: exclusive (one hold, the key's TTL) or shared (readers, each
+ * with its TTL). One whose holds all lapsed while the daemon was down does
+ * not come back. */
+static int load_lock(struct loader *ld, const char *key, size_t klen, uint64_t at)
+{
+	struct lock *l = NULL;
+	unsigned shared;
+	size_t n;
+
+	if (snap_get_u8(&ld->in, &shared) != 0 ||
+	    snap_get_count(&ld->in, SNAPSHOT_HOLD_MIN, &n) != 0)
+		return -1;
+	if (shared > 1 || n == 0 || (!shared && n != 1) || (shared && at))
+		return snap_fail(&ld->in, "a lock's kind, holds or TTL are out of range");
+	for (size_t i = 0; i < n; i++)
+		if (load_hold(ld, &l, key, klen, shared, at) != 0)
+			return -1;
+	if (!l && ld->s)
+		ld->info->expired++;
+	return 0;
 }
 
 static bool is_slot_id(const char *id)
@@ -374,8 +431,7 @@ static int load_key(struct loader *ld, unsigned type, uint64_t at)
 		rc = load_string(ld, key, klen, at);
 		break;
 	case STORE_LOCK:
-		rc = load_lock(ld, key, klen, at);
-		break;
+		return load_lock(ld, key, klen, at);
 	case STORE_POOL:
 		return load_pool(ld, key, klen, at);
 	default:

@@ -11,8 +11,10 @@
  * 0xfd u64 expire (Unix ms) gives the next key a TTL; then a key record,
  * its type byte the entry's enum store_type: 0 string (key, value), 3 hash,
  * 4 zset, 5 list (key, the type's elements: object.h's save), 1 lock (key,
- * token, u64 fence, holder), 2 pool (key, varint max-size, varint slots,
- * each: 32-byte id, u64 fence, u64 expire (Unix ms, 0 = none), holder).
+ * u8 shared, varint holds, each: token, u64 fence, u64 expire (Unix ms, 0 =
+ * none; readers only: an exclusive lock's TTL is the key's), holder), 2 pool
+ * (key, varint max-size, varint slots, each: 32-byte id, u64 fence, u64
+ * expire (Unix ms, 0 = none), holder).
  * A holder: varint pid, varint uid, name, u64 granted (Unix ms). Strings
  * are a varint length and the bytes. Only DETACHed locks and slots are
  * written: session-bound ones die with their connection, so a restart has

@@ -4,7 +4,8 @@
  * accounting, ranks, ranges as rank intervals, and iteration.
  *
  * The listpack holds member, score, member, score... sorted; a score is
- * the 8 bytes of its double. The skiplist encoding is zset_sl.c's.
+ * its shortest round-tripping text. The skiplist encoding is zset_sl.c's;
+ * what both use (accounting, order, randomness) is zset_mem.c's.
  */
 #include <malloc.h>
 #include <math.h>
@@ -13,7 +14,6 @@
 #include <string.h>
 
 #include "lp.h"
-#include "random.h"
 #include "snapio.h"
 #include "zset_int.h"
 
@@ -24,54 +24,6 @@ void zset_set_limits(size_t entries, size_t value)
 {
 	max_entries = entries;
 	max_value = value;
-}
-
-/* ---- randomness: xorshift64*, seeded once from random.c ---- */
-
-static uint64_t rng_state;
-
-uint64_t zset_random(void)
-{
-	if (!rng_state && (random_bytes(&rng_state, sizeof rng_state) != 0 || !rng_state))
-		rng_state = 0x9E3779B97F4A7C15ULL;
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-/* ---- memory ---- */
-
-void *zset_alloc(struct zset *z, size_t size)
-{
-	void *p = malloc(size);
-	size_t got;
-
-	if (!p)
-		return NULL;
-	got = malloc_usable_size(p);
-	z->bytes += got;
-	object_account(got, 0);
-	return p;
-}
-
-void zset_release(struct zset *z, void *p)
-{
-	size_t got;
-
-	if (!p)
-		return;
-	got = malloc_usable_size(p);
-	z->bytes -= got;
-	object_account(0, got);
-	free(p);
-}
-
-void zset_reaccount(struct zset *z, size_t *acct, size_t now)
-{
-	z->bytes = z->bytes - *acct + now;
-	object_account(now, *acct);
-	*acct = now;
 }
 
 /* The listpack's allocation changes with every write: re-account it. */
@@ -86,26 +38,6 @@ static void lp_set(struct zset *z, unsigned char *lp)
 {
 	z->lp = lp;
 	zset_reaccount(z, &z->lp_bytes, lp_acct(lp));
-}
-
-/* ---- ordering ---- */
-
-int zset_memcmp(const char *a, size_t la, const char *b, size_t lb)
-{
-	int c = memcmp(a, b, la < lb ? la : lb);
-
-	if (c)
-		return c;
-	return la < lb ? -1 : la > lb;
-}
-
-int zset_cmp(double s1, const char *m1, size_t l1, double s2, const char *m2, size_t l2)
-{
-	if (s1 < s2)
-		return -1;
-	if (s1 > s2)
-		return 1;
-	return zset_memcmp(m1, l1, m2, l2);
 }
 
 size_t zset_format_score(double score, char *buf)

@@ -414,13 +414,17 @@ START_TEST(test_options_have_the_reference_defaults)
 	ck_assert(lo.nowait);
 	ck_assert(lo.timeout == CACHIFY_WAIT_FOREVER);
 	ck_assert_int_eq(lo.exp, CACHIFY_TTL_DEFAULT);
+	ck_assert(!lo.auto_renew);
+	ck_assert(!lo.shared);
+	ck_assert_ptr_null(lo.on_lost);
 	cachify_pool_options_init(&po);
 	ck_assert_int_eq(po.slot_exp, CACHIFY_TTL_DEFAULT);
 	ck_assert(!po.raise_on_full);
 	ck_assert_ptr_null(po.on_full);
+	ck_assert(po.timeout == 0);
 
 	ck_assert_str_eq(cachify_version(), CACHIFY_VERSION_STRING);
-	for (int a = CACHIFY_ECODEC; a <= 0; a++) {
+	for (int a = CACHIFY_ENOTSUP; a <= 0; a++) {
 		for (int b = a + 1; b <= 0; b++)
 			ck_assert_str_ne(cachify_strerror(a), cachify_strerror(b));
 	}

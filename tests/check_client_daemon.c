@@ -508,11 +508,18 @@ START_TEST(test_daemon_acquire_is_never_resent_after_the_connection_drops)
 {
 	struct h_daemon *d = h_daemon_new();
 	struct dropper dr = {.lfd = mute_listener(d->sock, 16)};
-	cachify_client *cl = client_at(d->sock, NULL);
-	cachify *c = instance(cl);
+	struct cachify_daemon_options o;
+	cachify_client *cl;
+	cachify *c;
 	cachify_lock *l = NULL;
 	pthread_t t;
 
+	/* Unnamed: the acquire is the first request on the connection (a
+	 * failed CLIENT SETNAME would be retried, as nothing was asked yet). */
+	cachify_daemon_options_init(&o);
+	o.name = "";
+	cl = client_at(d->sock, &o);
+	c = instance(cl);
 	ck_assert_int_eq(pthread_create(&t, NULL, dropper_main, &dr), 0);
 	expect_rc(cachify_lock_acquire(c, NULL, &l, "once-only"), CACHIFY_EIO);
 	ck_assert_ptr_null(l);
@@ -1361,8 +1368,10 @@ START_TEST(test_daemon_round_trips_per_call)
 	              pooled);
 	ck_assert_msg(pair == 2, "lock acquire + release: %lld commands, want 2", pair);
 	ck_assert_msg(locked == 1, "is_locked: %lld commands, want 1", locked);
-	/* GET, then the fill lock, a second GET under it, SET, release. */
-	ck_assert_msg(miss >= 2 && miss <= 5, "cached miss: %lld commands", miss);
+	/* GET, then the fill lock, a second GET under it, SET, release; plus
+	 * one CLIENT SETNAME when the GET under the lock opens a connection
+	 * (the fill lock's keeps the first). */
+	ck_assert_msg(miss >= 2 && miss <= 6, "cached miss: %lld commands", miss);
 	cachify_pool_free(p);
 	fx_end(&f);
 }

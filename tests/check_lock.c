@@ -696,7 +696,8 @@ END_TEST
 START_TEST(test_lock_info_reports_the_holder)
 {
 	static const char *const names[] = {"token", "fence", "client-id", "pid", "uid",
-					    "name", "held-ms", "ttl-ms", "session", "waiters"};
+					    "name", "held-ms", "ttl-ms", "session", "waiters",
+					    "mode", "readers"};
 	struct h_daemon *d = start();
 	struct h_client *c1 = h_connect(d), *c2 = h_connect(d), *w1 = h_connect(d),
 			*w2 = h_connect(d);
@@ -724,6 +725,8 @@ START_TEST(test_lock_info_reports_the_holder)
 	ck_assert_int_le(field_ll(r, "ttl-ms"), 9900);
 	ck_assert_int_eq(field_ll(r, "session"), 1);
 	ck_assert_int_eq(field_ll(r, "waiters"), 0);
+	ck_assert_str_eq(field(r, "mode")->str, "exclusive");
+	ck_assert_int_eq(field_ll(r, "readers"), 0);
 	resp_reply_free(r);
 
 	h_cmd(w1, "LOCK.ACQUIRE", "k", "WAIT", "0");

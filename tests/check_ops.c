@@ -296,6 +296,105 @@ static const char *at(const char *root, const char *rel)
 	return buf[k];
 }
 
+/* pkg-config's answer for libcachify from the .pc files in pcdir (new). */
+static char *pkg_config(const char *dir, const char *pcdir, const char *a1, const char *a2)
+{
+	const char *argv[] = {"pkg-config", a1, a2, "libcachify", NULL};
+	char *out, *nl;
+
+	if (!a2) {
+		argv[2] = "libcachify";
+		argv[3] = NULL;
+	}
+	ck_assert_int_eq(setenv("PKG_CONFIG_PATH", pcdir, 1), 0);
+	out = run_ok(dir, argv);
+	unsetenv("PKG_CONFIG_PATH");
+	nl = out + strlen(out);
+	while (nl > out && (nl[-1] == '\n' || nl[-1] == ' '))
+		*--nl = '\0';
+	return out;
+}
+
+#define expect_pkg_config(dir, pcdir, a1, a2, want)                               \
+	do {                                                                      \
+		char *got_ = pkg_config(dir, pcdir, a1, a2);                      \
+		ck_assert_msg(strcmp(got_, want) == 0, "pkg-config %s %s: '%s', want '%s'", \
+			      a1, a2 ? a2 : "", got_, want);                      \
+		free(got_);                                                       \
+	} while (0)
+
+/* The installed .pc, staged under root for prefix, answers for prefix as
+ * it is, and for the staged copy with --define-prefix (a relocated
+ * install), without PKG_CONFIG_SYSROOT_DIR. */
+static void expect_pc_relocates(const char *dir, const char *root, const char *prefix,
+				const char *pcrel)
+{
+	char pcdir[T_PATH], want[2 * T_PATH];
+
+	fmt(pcdir, sizeof pcdir, "%s%s", root, pcrel);
+	fmt(want, sizeof want, "-L%s/lib -lcachify", prefix);
+	expect_pkg_config(dir, pcdir, "--libs", NULL, want);
+	fmt(want, sizeof want, "%s/include", prefix);
+	expect_pkg_config(dir, pcdir, "--variable=includedir", NULL, want);
+	fmt(want, sizeof want, "-L%s%s/lib -lcachify", root, prefix);
+	expect_pkg_config(dir, pcdir, "--define-prefix", "--libs", want);
+	fmt(want, sizeof want, "%s%s/include", root, prefix);
+	expect_pkg_config(dir, pcdir, "--define-prefix", "--variable=includedir", want);
+}
+
+/* The build tree's libcachify.pc points at the checkout's header and the
+ * build's libraries, written from ${prefix}. */
+START_TEST(test_build_tree_pc_points_at_the_checkout)
+{
+	struct h_daemon *d = h_daemon_new();
+	const char *src = env_or_fail("CACHIFY_SRC"), *build = env_or_fail("CACHIFY_BUILD");
+	char want[2 * T_PATH], path[T_PATH];
+	char *s;
+
+	fmt(want, sizeof want, "-I%s/client/include", src);
+	expect_pkg_config(d->dir, build, "--cflags", NULL, want);
+	fmt(want, sizeof want, "-L%s -lcachify", build);
+	expect_pkg_config(d->dir, build, "--libs", NULL, want);
+	fmt(path, sizeof path, "%s/libcachify.pc", build);
+	s = h_slurp(path, NULL);
+	ck_assert_ptr_nonnull(s);
+	fmt(want, sizeof want, "prefix=%s\nincludedir=${prefix}/client/include\n", src);
+	ck_assert_msg(strncmp(s, want, strlen(want)) == 0, "libcachify.pc:\n%s", s);
+	free(s);
+	h_daemon_free(d);
+}
+END_TEST
+
+/* `make run` prints, before it starts the daemon, the lines that point a
+ * client at its socket: `make run-env` is that step. */
+START_TEST(test_make_run_prints_the_cachify_url_of_its_socket)
+{
+	struct h_daemon *d = h_daemon_new();
+	const char *src = env_or_fail("CACHIFY_SRC");
+	const char *argv[] = {"make", "--no-print-directory", "-s", "-C", src, "run-env", NULL};
+	char want[4 * T_PATH], *out, *mk;
+
+	unsetenv("MAKEFLAGS");
+	unsetenv("MFLAGS");
+	unsetenv("MAKELEVEL");
+	out = run_ok(d->dir, argv);
+	fmt(want, sizeof want,
+	    "# cachifyd listens on %s/run/cachifyd.sock; in another shell:\n"
+	    "export CACHIFY_URL=unix://%s/run/cachifyd.sock\n"
+	    "redis-cli -s %s/run/cachifyd.sock\n",
+	    src, src, src);
+	ck_assert_str_eq(out, want);
+	free(out);
+	/* ...and run calls it before it execs the daemon on that socket. */
+	mk = h_slurp(h_src_path("Makefile"), NULL);
+	ck_assert_ptr_nonnull(mk);
+	expect_contains(mk, " run-env\n\texec ./$(CACHIFYD) cachifyd.conf -s $(RUN_SOCK)\n",
+			"Makefile");
+	free(mk);
+	h_daemon_free(d);
+}
+END_TEST
+
 START_TEST(test_install_lays_out_every_file_and_keeps_a_modified_config)
 {
 	struct h_daemon *d = h_daemon_new();
@@ -342,12 +441,13 @@ START_TEST(test_install_lays_out_every_file_and_keeps_a_modified_config)
 	s = h_slurp(at(root, "/usr/local/lib/pkgconfig/libcachify.pc"), NULL);
 	ck_assert_ptr_nonnull(s);
 	expect_contains(s, "prefix=/usr/local\n", "libcachify.pc");
-	expect_contains(s, "libdir=/usr/local/lib\n", "libcachify.pc");
-	expect_contains(s, "includedir=/usr/local/include\n", "libcachify.pc");
+	expect_contains(s, "libdir=${prefix}/lib\n", "libcachify.pc");
+	expect_contains(s, "includedir=${prefix}/include\n", "libcachify.pc");
 	expect_contains(s, "-lcachify", "libcachify.pc");
 	ck_assert_msg(strstr(s, env_or_fail("CACHIFY_SRC")) == NULL,
 		      "libcachify.pc still points at the build tree:\n%s", s);
 	free(s);
+	expect_pc_relocates(d->dir, root, "/usr/local", "/usr/local/lib/pkgconfig");
 
 	/* Configuration, systemd files, man pages. */
 	fmt(conf, sizeof conf, "%s", at(root, "/etc/cachifyd/cachifyd.conf"));
@@ -459,8 +559,8 @@ START_TEST(test_install_honours_every_directory_variable)
 	s = h_slurp(at(root, "/opt/c/pc/libcachify.pc"), NULL);
 	ck_assert_ptr_nonnull(s);
 	expect_contains(s, "prefix=/opt/c\n", "libcachify.pc");
-	expect_contains(s, "libdir=/opt/c/lib64\n", "libcachify.pc");
-	expect_contains(s, "includedir=/opt/c/inc\n", "libcachify.pc");
+	expect_contains(s, "libdir=${prefix}/lib64\n", "libcachify.pc");
+	expect_contains(s, "includedir=${prefix}/inc\n", "libcachify.pc");
 	free(s);
 	s = h_slurp(at(root, "/opt/c/units/cachifyd.service"), NULL);
 	ck_assert_ptr_nonnull(s);
@@ -1650,6 +1750,8 @@ Suite *ops_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_install_lays_out_every_file_and_keeps_a_modified_config);
 	tcase_add_test(tc, test_install_honours_every_directory_variable);
+	tcase_add_test(tc, test_build_tree_pc_points_at_the_checkout);
+	tcase_add_test(tc, test_make_run_prints_the_cachify_url_of_its_socket);
 	tcase_add_test(tc, test_units_pass_systemd_analyze_verify);
 	tcase_add_test(tc, test_sysusers_and_tmpfiles_snippets_make_user_group_and_directory);
 	tcase_add_test(tc, test_man_pages_render_without_warnings);

@@ -279,6 +279,37 @@ START_TEST(test_restart_keeps_detached_locks_and_slots_not_session_ones)
 }
 END_TEST
 
+START_TEST(test_restart_keeps_detached_readers_of_a_shared_lock)
+{
+	struct h_daemon *d = start("3600 1");
+	struct h_client *c = h_connect(d), *s = h_connect(d);
+	char r1[64], r2[64], rs[64];
+	long long f1;
+
+	f1 = grant(c, r1, sizeof r1, "LOCK.ACQUIRE", "rw", "SHARED", "DETACH", NULL);
+	grant(c, r2, sizeof r2, "LOCK.ACQUIRE", "rw", "SHARED", "DETACH", NULL);
+	grant(s, rs, sizeof rs, "LOCK.ACQUIRE", "rw", "SHARED", NULL, NULL);
+	h_close(c);
+	restart(d, "3600 1");
+	c = h_connect(d);
+	{
+		char f[32];
+
+		snprintf(f, sizeof f, "%lld", f1);
+		h_call_int(c, 1, "LOCK.CHECK", "rw", f);
+	}
+	/* The session-bound reader is gone, the detached ones release. */
+	h_call_error(c, "NOTOWNER", "LOCK.RELEASE", "rw", rs);
+	h_call_error(c, "LOCKED", "LOCK.ACQUIRE", "rw");
+	h_call_int(c, 1, "LOCK.RELEASE", "rw", r1);
+	h_call_int(c, 1, "LOCK.RELEASE", "rw", r2);
+	h_call_int(c, 0, "EXISTS", "rw");
+	h_close(c);
+	h_close(s);
+	h_daemon_finish(d);
+}
+END_TEST
+
 START_TEST(test_expired_while_down_is_dropped_and_counted)
 {
 	struct h_daemon *d = start("3600 1");
@@ -812,6 +843,7 @@ Suite *snapshot_suite(void)
 	tcase_add_test(tk, test_restart_keeps_strings_ttls_and_databases);
 	tcase_add_test(tk, test_restart_keeps_objects_and_their_encodings);
 	tcase_add_test(tk, test_restart_keeps_detached_locks_and_slots_not_session_ones);
+	tcase_add_test(tk, test_restart_keeps_detached_readers_of_a_shared_lock);
 	tcase_add_test(tk, test_expired_while_down_is_dropped_and_counted);
 	tcase_add_test(tk, test_fences_never_go_back_after_kill9_between_snapshots);
 	tcase_add_test(tk, test_fence_floor_covers_grants_after_the_snapshot_with_the_clock_back);

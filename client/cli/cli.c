@@ -1,148 +1,39 @@
 /* cli.c - cachify, the command-line tool: global options, the connection
- * to cachifyd through libcachify, messages and usage, and the table that
- * sends each subcommand to its file (cli_lock.c, cli_once.c, ...).
- * Subcommands own their arguments; cli_args.c and cli_run.c their helpers.
+ * to cachifyd through libcachify (and finding it when no address is
+ * given), messages and usage, and main, which sends each subcommand to its
+ * file through cli_cmds.c's table. Subcommands own their arguments;
+ * cli_args.c and cli_run.c their helpers.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "cli.h"
 
-struct cli_cmd_def {
-	const char *name;
-	int (*fn)(struct cli *g, int argc, char **argv);
-	const char *usage; /* after "usage: cachify NAME " */
-	const char *help;  /* what it does, its options and an example */
-};
-
-#define COMMON_HELP                                                                                \
-	"  -s, --socket PATH  cachifyd's socket (default: $CACHIFY_URL, else\n"                    \
-	"                     /run/cachifyd/cachifyd.sock)\n"                                      \
-	"  -u, --url URL      unix:PATH or unix://PATH[?db=N]\n"                                   \
-	"      --prefix P     key prefix shared with the library (default PYC-)\n"                 \
-	"  -h, --help         this help\n"
-
-#define RUN_EXIT_HELP                                                                              \
-	"Its exit status is cachify's (128+N if killed by signal N); SIGINT, SIGTERM and\n"        \
-	"SIGHUP are forwarded to it. cachify's own failures: 125 cannot connect or\n"              \
-	"internal error, 126 cannot execute, 127 not found, 2 bad arguments.\n"
-
-#define RUN_HELP                                                                                   \
-	"The command gets CACHIFY_KEY (the full key) and CACHIFY_FENCE (the grant's\n"             \
-	"fencing token) in its environment.\n" RUN_EXIT_HELP
-
-static const struct cli_cmd_def cmds[] = {
-    {"lock", cli_cmd_lock,
-     "[-n | -w DURATION] [-E CODE] [-t TTL] [-v] KEY {-c STRING | [--] CMD [ARGS...]}",
-     "Runs CMD while holding the lock KEY, like flock(1). The lock belongs to\n"
-     "cachify's connection: if cachify dies, the lock is free at once.\n\n"
-     "  -n, --nonblock            fail at once if the lock is held\n"
-     "  -w, --timeout DURATION    wait at most DURATION (default: forever)\n"
-     "  -E, --conflict-exit-code CODE  exit status when locked or timed out (default 1)\n"
-     "  -t, --ttl TTL             the lock expires after TTL even if CMD still runs\n"
-     "                            (whole seconds; default: held until CMD exits)\n"
-     "  -c, --command STRING      run STRING with /bin/sh -c\n"
-     "  -v, --verbose             report the acquisition on stderr\n" COMMON_HELP "\n" RUN_HELP
-     "\nExample:\n  cachify lock -w 30s backup -- rsync -a /src/ /dst/\n"},
-    {"once", cli_cmd_once, "[-n] [-E CODE] [-v] KEY {-c STRING | [--] CMD [ARGS...]}",
-     "Runs CMD unless a run of KEY is already in progress. Then, by default,\n"
-     "waits for that run and exits with its exit status; with -n exits at once\n"
-     "with the conflict code. If the awaited run left no status (its cachify\n"
-     "was killed), the waiter runs CMD itself.\n\n"
-     "  -n, --nonblock            do not wait for a run in progress\n"
-     "  -E, --conflict-exit-code CODE  exit status with -n (default 1)\n"
-     "  -c, --command STRING      run STRING with /bin/sh -c\n"
-     "  -v, --verbose             say whether CMD ran or was waited for\n" COMMON_HELP "\n" RUN_HELP
-     "\nExample:\n  cachify once nightly-report -- ./make-report.sh\n"},
-    {"pool", cli_cmd_pool,
-     "[-n | -w DURATION] [-E CODE] [-t TTL] [-v] KEY SIZE {-c STRING | [--] CMD...}",
-     "Runs CMD in one of SIZE slots of the pool KEY, so at most SIZE runs of\n"
-     "KEY go at once (a counting semaphore, like GNU sem in the foreground).\n"
-     "The slot belongs to cachify's connection; the child also gets\n"
-     "CACHIFY_SLOT (the slot's id).\n\n"
-     "  -n, --nonblock            fail at once if all slots are taken\n"
-     "  -w, --timeout DURATION    wait at most DURATION (default: forever)\n"
-     "  -E, --conflict-exit-code CODE  exit status when full or timed out (default 1)\n"
-     "  -t, --ttl TTL             the slot expires after TTL even if CMD still runs\n"
-     "  -c, --command STRING      run STRING with /bin/sh -c\n"
-     "  -v, --verbose             report the acquisition on stderr\n" COMMON_HELP "\n" RUN_HELP
-     "\nExample:\n  cachify pool -w 5m encoders 4 -- ffmpeg -i in.mov out.mp4\n"},
-    {"cached", cli_cmd_cached,
-     "[--ttl DURATION] [--force] [--discard-failures] KEY {-c STRING | [--] CMD...}",
-     "Replays the cached run of KEY (stdout, stderr and exit status, byte for\n"
-     "byte) or, on a miss, runs CMD once and caches it. Callers arriving while\n"
-     "it runs wait and replay its result.\n\n"
-     "  --ttl DURATION            keep the result this long (whole seconds; default: forever)\n"
-     "  --force                   run CMD again and replace the cached result\n"
-     "  --discard-failures        do not cache a run that exits non-zero\n"
-     "  -c, --command STRING      run STRING with /bin/sh -c\n" COMMON_HELP
-     "\nThe command gets CACHIFY_KEY (the full key) in its environment.\n" RUN_EXIT_HELP
-     "\nExample:\n  cachify cached --ttl 1h git-tags -- git ls-remote --tags origin\n"},
-    {"get", cli_cmd_get, "KEY",
-     "Prints the value of KEY (exactly its bytes; a newline is added on a\n"
-     "terminal). Keys are used as given, without the prefix. Exits 1 if absent.\n\n" COMMON_HELP
-     "\nExample:\n  cachify get build-id\n"},
-    {"set", cli_cmd_set, "[--ttl DURATION] [--nx] KEY [VALUE]",
-     "Sets KEY to VALUE, or to standard input without VALUE (binary safe).\n\n"
-     "  --ttl DURATION            expire after DURATION (whole seconds)\n"
-     "  --nx                      only if KEY does not exist (else exit 1)\n" COMMON_HELP
-     "\nExample:\n  cachify set --ttl 10m build-id 4711\n"},
-    {"del", cli_cmd_del, "KEY...",
-     "Deletes keys (a lock or pool is force-released) and prints how many\n"
-     "existed. Exits 1 if none did.\n\n" COMMON_HELP "\nExample:\n  cachify del build-id\n"},
-    {"ttl", cli_cmd_ttl, "KEY",
-     "Prints the seconds KEY has left (decimals), or -1 if it never expires.\n"
-     "Exits 1 if KEY does not exist.\n\n" COMMON_HELP "\nExample:\n  cachify ttl build-id\n"},
-    {"ping", cli_cmd_ping, "",
-     "Checks that cachifyd answers: prints PONG, or exits 125.\n\n" COMMON_HELP
-     "\nExample:\n  cachify -s /tmp/cachifyd.sock ping\n"},
-    {"info", cli_cmd_info, "[SECTION]",
-     "Prints cachifyd's INFO text (sections: server, clients, memory, stats,\n"
-     "locks, pools, keyspace, all).\n\n" COMMON_HELP "\nExample:\n  cachify info locks\n"},
-    {"raw", cli_cmd_raw, "[--raw | --no-raw] [CMD [ARGS...]]",
-     "Sends any command and prints the reply as redis-cli does: (integer) 1,\n"
-     "(nil), (error) ..., numbered arrays on a terminal; bare values otherwise.\n"
-     "Without CMD and on a terminal, reads commands line by line (quotes as in\n"
-     "redis-cli). Exits 1 if the (last) reply is an error.\n\n"
-     "  --raw                     bare values even on a terminal\n"
-     "  --no-raw                  formatted replies even when piped\n" COMMON_HELP
-     "\nExample:\n  cachify raw LOCK.INFO PYC-backup-lock\n"},
-    {"locks", cli_cmd_locks, "[--json]",
-     "Lists who holds which lock or pool slot (like lslocks): key, type,\n"
-     "fence, client id, pid, uid, client name, held for, ttl, waiters.\n\n"
-     "  --json                    print a JSON array of objects\n" COMMON_HELP
-     "\nExample:\n  cachify locks --json\n"},
-    {"status", cli_cmd_locks, "[--json]",
-     "Another name for `cachify locks`.\n\n"
-     "  --json                    print a JSON array of objects\n" COMMON_HELP
-     "\nExample:\n  cachify status\n"},
-};
-
-#define NCMDS (sizeof cmds / sizeof cmds[0])
-
-static const struct cli_cmd_def *find_cmd(const char *name)
-{
-	for (size_t i = 0; i < NCMDS; i++)
-		if (strcmp(cmds[i].name, name) == 0)
-			return &cmds[i];
-	return NULL;
-}
-
 static void main_usage(FILE *f)
 {
-	fputs("usage: cachify [-s PATH | -u URL] [--prefix P] COMMAND [ARGS...]\n"
-	      "       cachify COMMAND --help | --help | --version\n\n"
+	fputs("usage: cachify [-s PATH | -u URL] [--prefix P] [--name NAME] COMMAND [ARGS...]\n"
+	      "       cachify help [COMMAND] | COMMAND --help | --help | --version\n\n"
 	      "Commands:\n",
 	      f);
-	for (size_t i = 0; i < NCMDS; i++)
-		fprintf(f, *cmds[i].usage ? "  %-7s %s\n" : "  %s\n", cmds[i].name, cmds[i].usage);
+	for (const struct cli_cmd_def *d = cli_cmds; d->name; d++)
+		fprintf(f, "  %-10s %s\n", d->name, d->summary);
 	fputs("\nDurations: 500ms, 30s, 5m, 1h, 1d, or a bare number of seconds\n"
-	      "(decimals allowed). See cachify(1).\n",
+	      "(decimals allowed). `cachify help COMMAND` for a command's options; see\n"
+	      "cachify(1).\n",
 	      f);
+}
+
+void cli_main_usage(FILE *f)
+{
+	main_usage(f);
 }
 
 /* ---- messages -------------------------------------------------------------- */
@@ -173,12 +64,26 @@ int cli_fail(const struct cli *g, int err, const char *what)
 	if (strcmp(last, "no error") == 0)
 		last = cachify_strerror(err);
 	cli_warn(g, "%s: %s", what, last);
+	if (err == CACHIFY_EIO && g && g->found_path)
+		fputs("cachify: no cachifyd answers at " CLI_SYSTEM_SOCKET
+#ifdef CLI_CHECKOUT_SOCKET
+		      " nor at " CLI_CHECKOUT_SOCKET " (make run)"
+#endif
+		      ".\nStart one (systemctl start cachifyd, or make run), or point cachify at "
+		      "yours:\n  export CACHIFY_URL=unix:"
+#ifdef CLI_CHECKOUT_SOCKET
+		      CLI_CHECKOUT_SOCKET
+#else
+		      "/path/to/cachifyd.sock"
+#endif
+		      "\n",
+		      stderr);
 	return CLI_EXIT_FAIL;
 }
 
 int cli_usage_error(const struct cli *g, const char *fmt, ...)
 {
-	const struct cli_cmd_def *d = g->cmd ? find_cmd(g->cmd) : NULL;
+	const struct cli_cmd_def *d = g->cmd ? cli_find_cmd(g->cmd) : NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -195,13 +100,84 @@ int cli_usage_error(const struct cli *g, const char *fmt, ...)
 
 int cli_help(const struct cli *g)
 {
-	const struct cli_cmd_def *d = find_cmd(g->cmd);
+	const struct cli_cmd_def *d = cli_find_cmd(g->cmd);
 
 	printf("usage: cachify %s %s\n\n%s", d->name, d->usage, d->help);
 	return fflush(stdout) == 0 ? 0 : CLI_EXIT_FAIL;
 }
 
+/* `cachify help [COMMAND]`: git's and apt's spelling of --help. */
+int cli_cmd_help(struct cli *g, int argc, char **argv)
+{
+	const struct cli_cmd_def *d;
+
+	if (argc > 2)
+		return cli_usage_error(g, "unexpected argument '%s'", argv[2]);
+	if (argc < 2) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return cli_help(g);
+	d = cli_find_cmd(argv[1]);
+	if (!d)
+		return cli_usage_error(g, "unknown command '%s'", argv[1]);
+	g->cmd = d->name;
+	return cli_help(g);
+}
+
 /* ---- the connection ---------------------------------------------------------- */
+
+/* Whether something accepts connections at path (a probe: connect, close). */
+static bool answers(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, rc;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	do
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	while (rc != 0 && errno == EINTR);
+	close(fd);
+	return rc == 0;
+}
+
+/* No -s, -u or $CACHIFY_URL: the system's daemon if it answers, else the
+ * `make run` daemon of the checkout cachify was built in if that one does,
+ * else the system's path (whose failure cli_fail then explains). */
+static const char *find_socket(struct cli *g)
+{
+	const char *env = getenv("CACHIFY_URL");
+
+	if (env && *env)
+		return NULL;
+	g->found_path = true;
+#ifdef CLI_CHECKOUT_SOCKET
+	if (!answers(CLI_SYSTEM_SOCKET) && answers(CLI_CHECKOUT_SOCKET))
+		return CLI_CHECKOUT_SOCKET;
+#endif
+	return CLI_SYSTEM_SOCKET;
+}
+
+void cli_set_default_name(struct cli *g, char *const *argv)
+{
+	const char *base = argv && argv[0] ? strrchr(argv[0], '/') : NULL;
+
+	if (g->name)
+		return;
+	base = base ? base + 1 : argv && argv[0] ? argv[0] : g->cmd;
+	snprintf(g->name_buf, sizeof g->name_buf, "cachify:%s", base ? base : "");
+	/* cachifyd (as Redis) takes no blanks or controls in a name. */
+	for (char *p = g->name_buf; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			*p = '_';
+	g->name = g->name_buf;
+}
 
 int cli_connect(struct cli *g)
 {
@@ -213,10 +189,14 @@ int cli_connect(struct cli *g)
 
 	if (g->cy)
 		return 0;
+	if (!addr)
+		addr = find_socket(g);
+	cli_set_default_name(g, NULL);
 	cachify_daemon_options_init(&dopt);
+	dopt.name = g->name;
 	cl = cachify_client_daemon(addr, &dopt);
 	if (!cl) {
-		if (addr)
+		if (addr && !g->found_path)
 			return cli_usage_error(g, "%s", cachify_last_error());
 		cli_warn(g, "$CACHIFY_URL: %s", cachify_last_error());
 		return CLI_EXIT_FAIL;
@@ -259,6 +239,22 @@ int cli_call(struct cli *g, cachify_reply **out, int argc, const char *const *ar
 	return cli_callv(g, out, argc, argv, lens);
 }
 
+const cachify_reply *cli_field(const cachify_reply *pairs, const char *name)
+{
+	for (size_t i = 0; pairs && pairs->type == CACHIFY_REPLY_ARRAY && i + 1 < pairs->elements;
+	     i += 2)
+		if (pairs->element[i]->str && strcmp(pairs->element[i]->str, name) == 0)
+			return pairs->element[i + 1];
+	return NULL;
+}
+
+long long cli_ifield(const cachify_reply *pairs, const char *name)
+{
+	const cachify_reply *v = cli_field(pairs, name);
+
+	return v && v->type == CACHIFY_REPLY_INTEGER ? v->integer : -1;
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int cli_common_opt(struct cli *g, int opt, const char *arg, char **argv)
@@ -278,6 +274,14 @@ int cli_common_opt(struct cli *g, int opt, const char *arg, char **argv)
 		return CLI_OPT_NEXT;
 	case CLI_OPT_PREFIX:
 		g->prefix = arg;
+		return CLI_OPT_NEXT;
+	case CLI_OPT_NAME:
+		if (!*arg || strlen(arg) > CLI_NAME_MAX)
+			return cli_usage_error(g, "--name: 1 to %d bytes", CLI_NAME_MAX);
+		for (const char *p = arg; *p; p++)
+			if (*p <= ' ' || *p > '~')
+				return cli_usage_error(g, "--name: no blanks or control bytes");
+		g->name = arg;
 		return CLI_OPT_NEXT;
 	case 'h':
 		if (g->cmd)
@@ -327,7 +331,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(&g, "no command given");
-	d = find_cmd(argv[optind]);
+	d = cli_find_cmd(argv[optind]);
 	if (!d)
 		return cli_usage_error(&g, "unknown command '%s'", argv[optind]);
 	g.cmd = d->name;

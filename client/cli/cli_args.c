@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -81,6 +82,31 @@ int64_t cli_ceil_secs(double secs)
 int64_t cli_ceil_ms(double secs)
 {
 	return ceil_at_least_1(secs * 1000 - 1e-6);
+}
+
+/* The CLI's one clock (the library's is private to it). */
+double cli_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void cli_fmt_ms(char *buf, size_t size, long long ms)
+{
+	long long s = ms / 1000;
+
+	if (ms < 0)
+		snprintf(buf, size, "-");
+	else if (s < 60)
+		snprintf(buf, size, "%lld.%03llds", s, ms % 1000);
+	else if (s < 3600)
+		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
 }
 
 /* ---- the command after the key --------------------------------------------------- */

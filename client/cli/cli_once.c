@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -49,9 +50,7 @@ static int holder_fence(struct cli *g, const char *key, uint64_t *fence)
 		rc = 2;
 	} else if (r->type == CACHIFY_REPLY_ARRAY) {
 		rc = 1;
-		for (size_t i = 0; i + 1 < r->elements; i += 2)
-			if (r->element[i]->str && strcmp(r->element[i]->str, "fence") == 0)
-				*fence = (uint64_t)r->element[i + 1]->integer;
+		*fence = (uint64_t)cli_ifield(r, "fence");
 	} else {
 		cli_warn(g, "LOCK.INFO %s: %s", key,
 		         r->type == CACHIFY_REPLY_ERROR ? r->str : "unexpected reply");
@@ -111,6 +110,21 @@ static int wait_free(struct cli *g, const char *key)
 	return rc;
 }
 
+/* wait_free with progress on stderr from the watcher thread. */
+static int wait_watched(struct cli *g, const char *key, bool verbose)
+{
+	struct cli_watch w = {.g = g, .key = key};
+	int rc;
+
+	w.progress = cli_progress_wanted(verbose);
+	w.tty = isatty(STDERR_FILENO);
+	if (cli_watch_progress(&w) != 0)
+		cli_warn(g, "cannot report progress (no thread); waiting anyway");
+	rc = wait_free(g, key);
+	cli_watch_stop(&w);
+	return rc;
+}
+
 /* cachify_once's callback: learn our fence, run, store the status while the
  * lock is still ours. */
 static int once_run_cb(void *arg)
@@ -138,16 +152,6 @@ static int once_run_cb(void *arg)
 	return x->code;
 }
 
-static char *key_with(const char *prefix, const char *key, const char *suffix)
-{
-	size_t n = strlen(prefix) + strlen(key) + strlen(suffix) + 1;
-	char *k = malloc(n);
-
-	if (k)
-		snprintf(k, n, "%s%s%s", prefix, key, suffix);
-	return k;
-}
-
 int cli_cmd_once(struct cli *g, int argc, char **argv)
 {
 	struct cachify_once_options oo = {.raise_on_locked = true};
@@ -168,10 +172,11 @@ int cli_cmd_once(struct cli *g, int argc, char **argv)
 	rc = cli_parse_cmdline(g, argc - optind - 1, argv + optind + 1, o.opt_c, &cmd);
 	if (rc != 0)
 		return rc;
+	cli_set_default_name(g, cmd.shell ? NULL : cmd.argv);
 	if ((rc = cli_connect(g)) != 0)
 		return rc;
-	lockkey = key_with(g->prefix, key, "-once");
-	statuskey = key_with(g->prefix, key, ONCE_STATUS_SUFFIX);
+	lockkey = cli_key_with(g->prefix, key, "-once");
+	statuskey = cli_key_with(g->prefix, key, ONCE_STATUS_SUFFIX);
 	if (!lockkey || !statuskey) {
 		code = cli_fail(g, CACHIFY_ENOMEM, "once");
 		goto out;
@@ -222,7 +227,7 @@ int cli_cmd_once(struct cli *g, int argc, char **argv)
 			cli_warn(g, "%s is running (fence %" PRIu64 "): waiting", key, f0);
 
 		/* 3. Wait for it to end, then take its status. */
-		rc = wait_free(g, lockkey);
+		rc = wait_watched(g, lockkey, o.verbose);
 		if (rc != 0) {
 			code = cli_fail(g, rc, "waiting");
 			goto out;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,11 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 #define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
 
 static volatile sig_atomic_t child_pid;  /* the running child, or 0 */
+/* Held by cli_run_signal (another thread) while it signals child_pid, and
+ * by the main thread while it clears child_pid before reaping: a signal
+ * never reaches a recycled pid. */
+static pthread_mutex_t child_mu = PTHREAD_MUTEX_INITIALIZER;
+static int pending_sig; /* cli_run_signal before the child started (child_mu) */
 static volatile sig_atomic_t got_signal; /* the last forwarded signal, or 0 */
 
 static void forward_cb(int sig, siginfo_t *si, void *uc)
@@ -221,8 +227,13 @@ int cli_run_child(struct cli *g, struct cli_run *r)
 	pid = fork();
 	if (pid == 0)
 		child_exec(parent, argv, env, errp[1], out, err);
-	if (pid > 0)
+	if (pid > 0) {
+		pthread_mutex_lock(&child_mu);
 		child_pid = pid;
+		if (pending_sig)
+			kill(pid, pending_sig);
+		pthread_mutex_unlock(&child_mu);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		cli_warn(g, "fork: %s", strerror(errno));
@@ -252,7 +263,9 @@ int cli_run_child(struct cli *g, struct cli_run *r)
 		while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
 			;
 	}
+	pthread_mutex_lock(&child_mu);
 	child_pid = 0;
+	pthread_mutex_unlock(&child_mu);
 	while (waitpid(pid, &r->wstatus, 0) < 0)
 		if (errno != EINTR) {
 			cli_warn(g, "waitpid: %s", strerror(errno));
@@ -286,6 +299,16 @@ fail:
 	free(env);
 	r->exit_code = CLI_EXIT_FAIL;
 	return CLI_EXIT_FAIL;
+}
+
+void cli_run_signal(int sig)
+{
+	pthread_mutex_lock(&child_mu);
+	if (child_pid > 0)
+		kill((pid_t)child_pid, sig);
+	else
+		pending_sig = sig;
+	pthread_mutex_unlock(&child_mu);
 }
 
 void cli_run_free(struct cli_run *r)

@@ -29,22 +29,6 @@ struct keys {
 	size_t n;
 };
 
-static const cachify_reply *field(const cachify_reply *pairs, const char *name)
-{
-	for (size_t i = 0; pairs && pairs->type == CACHIFY_REPLY_ARRAY && i + 1 < pairs->elements;
-	     i += 2)
-		if (pairs->element[i]->str && strcmp(pairs->element[i]->str, name) == 0)
-			return pairs->element[i + 1];
-	return NULL;
-}
-
-static long long ifield(const cachify_reply *pairs, const char *name)
-{
-	const cachify_reply *v = field(pairs, name);
-
-	return v && v->type == CACHIFY_REPLY_INTEGER ? v->integer : -1;
-}
-
 /* Every key of one type, each once (SCAN may repeat a key). 0 or an exit code. */
 static int scan_type(struct cli *g, const char *type, struct keys *k)
 {
@@ -108,25 +92,8 @@ static int cmp_key(const void *a, const void *b)
 		return c;
 	if (x->klen != y->klen)
 		return x->klen < y->klen ? -1 : 1;
-	return (ifield(x->info, "fence") > ifield(y->info, "fence")) -
-	       (ifield(x->info, "fence") < ifield(y->info, "fence"));
-}
-
-/* "1.234s", "5m02s", "2h05m", "3d04h"; "-" for none. */
-static void fmt_ms(char *buf, size_t size, long long ms)
-{
-	long long s = ms / 1000;
-
-	if (ms < 0)
-		snprintf(buf, size, "-");
-	else if (s < 60)
-		snprintf(buf, size, "%lld.%03llds", s, ms % 1000);
-	else if (s < 3600)
-		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+	return (cli_ifield(x->info, "fence") > cli_ifield(y->info, "fence")) -
+	       (cli_ifield(x->info, "fence") < cli_ifield(y->info, "fence"));
 }
 
 /* A key or name for the table: printable ASCII kept, the rest \xHH. */
@@ -149,21 +116,21 @@ static void print_table(const struct row *rows, size_t n)
 	printf("%-32s %-9s %-20s %-6s %-7s %-6s %-16s %-10s %-10s %s\n", "KEY", "TYPE", "FENCE",
 	       "CLIENT", "PID", "UID", "NAME", "HELD", "TTL", "WAITERS");
 	for (size_t i = 0; i < n; i++) {
-		const cachify_reply *name = field(rows[i].info, "name");
+		const cachify_reply *name = cli_field(rows[i].info, "name");
 		char held[32], ttl[32], type[48];
 
 		b.len = 0;
 		put_safe(&b, rows[i].key, rows[i].klen);
 		cli_buf_add(&b, "", 1); /* keeps b.data non-NULL */
-		fmt_ms(held, sizeof held, ifield(rows[i].info, "held-ms"));
-		fmt_ms(ttl, sizeof ttl, ifield(rows[i].info, "ttl-ms"));
+		cli_fmt_ms(held, sizeof held, cli_ifield(rows[i].info, "held-ms"));
+		cli_fmt_ms(ttl, sizeof ttl, cli_ifield(rows[i].info, "ttl-ms"));
 		if (strcmp(rows[i].type, "pool") == 0)
 			snprintf(type, sizeof type, "pool %lld/%lld", rows[i].size, rows[i].max);
 		else
 			snprintf(type, sizeof type, "lock");
 		printf("%-32s %-9s %-20lld %-6lld %-7lld %-6lld ", b.data, type,
-		       ifield(rows[i].info, "fence"), ifield(rows[i].info, "client-id"),
-		       ifield(rows[i].info, "pid"), ifield(rows[i].info, "uid"));
+		       cli_ifield(rows[i].info, "fence"), cli_ifield(rows[i].info, "client-id"),
+		       cli_ifield(rows[i].info, "pid"), cli_ifield(rows[i].info, "uid"));
 		b.len = 0;
 		if (name && name->str && name->len)
 			put_safe(&b, name->str, name->len);
@@ -181,9 +148,9 @@ static int print_json(const struct row *rows, size_t n)
 	int rc = cli_buf_add(&b, "[", 1);
 
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const cachify_reply *r = rows[i].info, *name = field(r, "name"),
-		                    *id = field(r, "id");
-		long long ttl = ifield(r, "ttl-ms");
+		const cachify_reply *r = rows[i].info, *name = cli_field(r, "name"),
+		                    *id = cli_field(r, "id");
+		long long ttl = cli_ifield(r, "ttl-ms");
 
 		rc |= cli_buf_printf(&b, "%s{\"key\": ", i ? ",\n " : "\n ");
 		rc |= cli_buf_json_str(&b, rows[i].key, rows[i].klen);
@@ -197,16 +164,16 @@ static int print_json(const struct row *rows, size_t n)
 		rc |= cli_buf_printf(&b,
 		                     ", \"fence\": %lld, \"client_id\": %lld, \"pid\": %lld, "
 		                     "\"uid\": %lld, \"name\": ",
-		                     ifield(r, "fence"), ifield(r, "client-id"), ifield(r, "pid"),
-		                     ifield(r, "uid"));
+		                     cli_ifield(r, "fence"), cli_ifield(r, "client-id"), cli_ifield(r, "pid"),
+		                     cli_ifield(r, "uid"));
 		if (name && name->str && name->len)
 			rc |= cli_buf_json_str(&b, name->str, name->len);
 		else
 			rc |= cli_buf_add(&b, "null", 4);
-		rc |= cli_buf_printf(&b, ", \"held_ms\": %lld, \"ttl_ms\": ", ifield(r, "held-ms"));
+		rc |= cli_buf_printf(&b, ", \"held_ms\": %lld, \"ttl_ms\": ", cli_ifield(r, "held-ms"));
 		rc |= ttl < 0 ? cli_buf_add(&b, "null", 4) : cli_buf_printf(&b, "%lld", ttl);
 		rc |= cli_buf_printf(&b, ", \"session\": %s, \"waiters\": %lld}",
-		                     ifield(r, "session") == 1 ? "true" : "false", rows[i].waiters);
+		                     cli_ifield(r, "session") == 1 ? "true" : "false", rows[i].waiters);
 	}
 	rc |= cli_buf_printf(&b, "%s]\n", n ? "\n" : "");
 	if (rc == 0)
@@ -234,14 +201,14 @@ static int add_rows(struct cli *g, const cachify_reply *key, const char *type,
 		cachify_reply_free(r); /* gone, or turned into another type since SCAN */
 		return 0;
 	}
-	row.waiters = ifield(r, "waiters");
+	row.waiters = cli_ifield(r, "waiters");
 	if (!pool) {
 		row.info = r;
 		return cli_buf_add(rowbuf, &row, sizeof row) == 0 ? 0 : CLI_EXIT_FAIL;
 	}
-	row.size = ifield(r, "size");
-	row.max = ifield(r, "max");
-	slots = field(r, "slots");
+	row.size = cli_ifield(r, "size");
+	row.max = cli_ifield(r, "max");
+	slots = cli_field(r, "slots");
 	for (size_t i = 0; slots && i < slots->elements; i++) {
 		row.info = slots->element[i];
 		if (cli_buf_add(rowbuf, &row, sizeof row) != 0)

@@ -10,8 +10,11 @@
  * cachifyd client gives each call its own connection from a small pool, so a
  * thread blocked waiting for a lock never holds up another thread's calls.
  * Handles returned by acquire calls (cachify_lock *, cachify_slot *) belong
- * to one thread at a time. cachify_init with is_global and cachify_free of
- * the global instance must not race with calls that use the global one.
+ * to one thread at a time (cachify_lock_lost may be asked from any).
+ * Auto-renewed locks (cachify_lock_options.auto_renew) add one thread per
+ * client while any of them is held. cachify_init with is_global and
+ * cachify_free of the global instance must not race with calls that use
+ * the global one.
  *
  * The library never aborts and never prints: every call returns a code
  * (0 or a negative CACHIFY_E*), and cachify_last_error() describes the
@@ -60,6 +63,9 @@ enum cachify_error {
 	CACHIFY_ECODEC = -13,	/* the encoder or decoder failed */
 	CACHIFY_ECANCELED = -14, /* async: the operation was cancelled (cachify_aop_cancel,
 				  * or its instance or client was freed) */
+	CACHIFY_ENOTSUP = -15,	/* the backend cannot do this: shared locks on a custom
+				 * client or on the async memory face, or a cachifyd too
+				 * old for LOCK.ACQUIRE ... SHARED */
 };
 
 /* A short description of a code. Static storage. */
@@ -107,8 +113,14 @@ struct cachify_client_ops {
  * SET NX and polling every lock_poll_interval. */
 cachify_client *cachify_client_custom(const struct cachify_client_ops *ops, void *ctx);
 
-/* A new in-process memory client: thread-safe, atomic NX, lazy expiry. */
+/* A new in-process memory client: thread-safe, atomic NX, lazy expiry.
+ * Its blocking face's locks (exclusive and shared) are in-process
+ * reader/writer locks whose waits queue in arrival order on condition
+ * variables (no polling); pools, cached's fill locks and its async face
+ * run the reference's algorithms over get/set/delete. */
 cachify_client *cachify_client_memory(void);
+
+#define CACHIFY_NAME_MAX 64 /* bytes of a connection's name, after sanitising */
 
 struct cachify_daemon_options {
 	double connect_timeout; /* s to connect; default 5 */
@@ -116,7 +128,18 @@ struct cachify_daemon_options {
 	unsigned max_idle;	/* idle connections kept for reuse; default 4 */
 	unsigned retries;	/* reconnect attempts per call, with backoff; default 3 */
 	int db;			/* SELECTed database; default 0 */
+	/* The name every connection gives itself (CLIENT SETNAME, sent right
+	 * after connecting, before SELECT), shown by LOCK.INFO's holder `name`,
+	 * CLIENT LIST and `cachify locks`. NULL (the default) = the program's
+	 * name (program_invocation_short_name); "" = no name. Borrowed for the
+	 * constructor's call only (it keeps a copy). Sanitised to what CLIENT
+	 * SETNAME accepts: each byte outside '!'..'~' (spaces, newlines,
+	 * controls, non-ASCII) becomes '_', and the name is cut at
+	 * CACHIFY_NAME_MAX bytes. A daemon that refuses the name (an error
+	 * reply) does not fail the connection. */
+	const char *name;
 };
+/* Fills o with the defaults above. */
 void cachify_daemon_options_init(struct cachify_daemon_options *o);
 
 /* A client for cachifyd at address: a socket path or "unix:PATH" /
@@ -247,11 +270,48 @@ int cachify_cached_reset(cachify *c, const char *keyfmt, ...) __attribute__((for
 
 typedef struct cachify_lock cachify_lock;
 
+/* Told once that a held lock was lost (see auto_renew). key is the full
+ * key, borrowed for the call. */
+typedef void cachify_lost_fn(void *arg, const char *key);
+
 struct cachify_lock_options {
 	bool nowait;	/* fail with ELOCKED at once when held; default true */
 	double timeout; /* s to wait when !nowait; CACHIFY_WAIT_FOREVER (default) */
 	int64_t exp;	/* s, CACHIFY_TTL_DEFAULT (default) or CACHIFY_TTL_NEVER */
+	/* Keeps the lock alive while its handle lives (Redisson's watchdog):
+	 * every exp/3 it is renewed to exp again, until it is released. Does
+	 * nothing when exp is never. Default false (the reference has none).
+	 * Blocking face: one renewer thread per client (cachify_client),
+	 * started with its first auto-renewed lock and joined when the last
+	 * one is released; a release waits for a renew in flight, and no renew
+	 * follows it. Async face: a loop timer per handle. Memory clients
+	 * extend the TTL under their lock; cachifyd uses LOCK.RENEW (owner-
+	 * checked); custom clients the generic GET-compare-SET, which is not
+	 * atomic there (a renew racing the lock's expiry and someone else's
+	 * acquire can put our token back over theirs for one TTL, as the
+	 * check-then-delete release can delete theirs). */
+	bool auto_renew;
+	/* A reader's (shared) hold: readers hold the key together, a writer
+	 * (shared false) needs it free. Waits are FIFO between readers and
+	 * writers: a reader that arrives while anyone waits queues too, so
+	 * writers do not starve; a run of readers at the head of the queue is
+	 * granted together. Each reader has its own token, fence, TTL and
+	 * release/renew. cachifyd: LOCK.ACQUIRE ... SHARED (CACHIFY_ENOTSUP
+	 * from a daemon that predates it); memory client, blocking face: an
+	 * in-process reader/writer lock with the same rules. Custom clients
+	 * and the async memory face cannot: CACHIFY_ENOTSUP. Default false. */
+	bool shared;
+	/* With auto_renew: called once when a renew finds the lock lost
+	 * (NOTOWNER: expired or taken over; ELOST: the connection that held
+	 * it is gone, e.g. cachifyd stopped) or when renews kept failing for
+	 * a whole exp. Blocking face: it runs on the renewer thread, so it
+	 * must be thread-safe and must not release or renew this lock (kill(),
+	 * write() to a pipe, setting an atomic flag are fine). Async face: it
+	 * runs from the loop. NULL: only cachify_lock_lost() tells. */
+	cachify_lost_fn *on_lost;
+	void *on_lost_arg; /* passed to on_lost */
 };
+/* Fills o with the defaults above. */
 void cachify_lock_options_init(struct cachify_lock_options *o);
 
 /* Acquires the lock named by the key. On success *out is a new handle
@@ -270,6 +330,9 @@ int cachify_lock_renew(cachify_lock *l, int64_t exp);
 uint64_t cachify_lock_fence(const cachify_lock *l);
 /* The full key ("PYC-job-42-lock"). Borrowed from the handle. */
 const char *cachify_lock_key(const cachify_lock *l);
+/* Whether the auto-renewer found the lock lost (always false without
+ * auto_renew). Safe from any thread while the handle lives. */
+bool cachify_lock_lost(const cachify_lock *l);
 
 /* 1 if the key's lock is held, 0 if not, or a negative code. */
 int cachify_is_locked(cachify *c, const char *keyfmt, ...) __attribute__((format(printf, 2, 3)));
@@ -280,7 +343,8 @@ int cachify_lock_force_release(cachify *c, const char *keyfmt, ...)
 
 /* The decorator form: acquire, run fn(arg), release. fn's return value is
  * stored in *fn_ret (if not NULL); a lost lock (released by expiry before
- * fn returned) makes the call return ENOTOWNER after fn ran. */
+ * fn returned, or found lost by auto_renew) makes the call return
+ * ENOTOWNER (ELOST when its connection went) after fn ran. */
 typedef int cachify_run_fn(void *arg);
 int cachify_lock_run(cachify *c, const struct cachify_lock_options *opts, cachify_run_fn *fn,
 		     void *arg, int *fn_ret, const char *keyfmt, ...)
@@ -298,6 +362,13 @@ struct cachify_once_options {
  * fn's result, never "locked". opts NULL = defaults. */
 int cachify_once(cachify *c, const struct cachify_once_options *opts, cachify_run_fn *fn, void *arg,
 		 int *fn_ret, bool *ran, const char *keyfmt, ...) __attribute__((format(printf, 7, 8)));
+/* The reference's is_locked and release on a once-decorated function:
+ * 1 if a run of the key is in progress, 0 if not, or a negative code;
+ * and force-releasing the key's once lock whoever holds it (0 or a
+ * code), so that the next cachify_once runs. Keys as cachify_once's
+ * (prefix + key + "-once"). */
+int cachify_once_is_locked(cachify *c, const char *keyfmt, ...) __attribute__((format(printf, 2, 3)));
+int cachify_once_release(cachify *c, const char *keyfmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- pool / pooled ----------------------------------------------------- */
 
@@ -309,6 +380,13 @@ struct cachify_pool_options {
 	int64_t slot_exp;	/* s, CACHIFY_TTL_DEFAULT (default) or CACHIFY_TTL_NEVER */
 	bool raise_on_full;	/* pooled: return EFULL when full (beats on_full) */
 	cachify_run_fn *on_full; /* pooled: called with arg when full (if not raising) */
+	/* pooled: s to wait for a free slot before it counts as full; 0 (the
+	 * default) waits not at all, as the reference's pooled, which cannot
+	 * wait; CACHIFY_WAIT_FOREVER: no limit. cachifyd waits server-side in
+	 * arrival order, other clients poll every lock_poll_interval. When
+	 * the time runs out: raise_on_full -> CACHIFY_ETIMEOUT, else on_full
+	 * or nothing, as when full. Not used by cachify_pool_acquire(_wait). */
+	double timeout;
 };
 void cachify_pool_options_init(struct cachify_pool_options *o);
 
@@ -334,9 +412,10 @@ int cachify_slot_release(cachify_slot *s);
 /* Live slots of the pool (expired ones never count), or a negative code. */
 long cachify_pool_size(cachify_pool *p);
 
-/* The decorator form: take a slot, run fn(arg), give it back. When full:
- * raise_on_full -> EFULL; else on_full -> its result in *fn_ret, *ran
- * false, CACHIFY_OK; else nothing runs, *ran false, CACHIFY_OK. */
+/* The decorator form: take a slot (waiting up to the pool's timeout), run
+ * fn(arg), give it back. When full: raise_on_full -> EFULL (ETIMEOUT after
+ * a wait); else on_full -> its result in *fn_ret, *ran false, CACHIFY_OK;
+ * else nothing runs, *ran false, CACHIFY_OK. */
 int cachify_pooled(cachify_pool *p, cachify_run_fn *fn, void *arg, int *fn_ret, bool *ran);
 
 /* ---- async: the same API on a libevent loop ------------------------------
@@ -483,13 +562,17 @@ int cachify_async_lock_renew(cachify_async_lock *l, int64_t exp, cachify_async_c
 			     cachify_aop **op);
 uint64_t cachify_async_lock_fence(const cachify_async_lock *l);
 const char *cachify_async_lock_key(const cachify_async_lock *l);
+/* Whether the handle's auto-renew timer found the lock lost. */
+bool cachify_async_lock_lost(const cachify_async_lock *l);
 /* res->n = 1 when held, 0 when not. */
 int cachify_async_is_locked(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **op,
 			    const char *keyfmt, ...) __attribute__((format(printf, 5, 6)));
 int cachify_async_lock_force_release(cachify *c, cachify_async_cb *cb, void *arg,
 				     cachify_aop **op, const char *keyfmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* The lock decorator on an async function: acquire, fn, release. */
+/* The lock decorator on an async function: acquire, fn, release.
+ * opts->auto_renew is not available here (CACHIFY_ENOTSUP at once):
+ * acquire a handle, which renews itself, instead. */
 int cachify_async_lock_run(cachify *c, const struct cachify_lock_options *opts,
 			   cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
 			   cachify_aop **op, const char *keyfmt, ...)
@@ -498,6 +581,11 @@ int cachify_async_once(cachify *c, const struct cachify_once_options *opts,
 		       cachify_async_run_fn *fn, void *fnarg, cachify_async_cb *cb, void *arg,
 		       cachify_aop **op, const char *keyfmt, ...)
 	__attribute__((format(printf, 8, 9)));
+/* cachify_once_is_locked (res->n = 1 or 0) and cachify_once_release. */
+int cachify_async_once_is_locked(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **op,
+				 const char *keyfmt, ...) __attribute__((format(printf, 5, 6)));
+int cachify_async_once_release(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **op,
+			       const char *keyfmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Pools: p from cachify_pool_new on an instance with an async client.
  * timeout as cachify_pool_acquire_wait (0: EFULL at once). */

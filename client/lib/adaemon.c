@@ -37,6 +37,7 @@
 #define AD_BUSY_FIRST_MS   1	 /* first pause when the listen backlog is full */
 #define AD_BUSY_MAX_MS	   50
 #define AD_ACT_SELECT	   (-1)	 /* the internal SELECT of a new connection */
+#define AD_ACT_SETNAME	   (-2)	 /* its CLIENT SETNAME (the reply is only read) */
 
 enum { AC_CONNECTING, AC_READY, AC_BROKEN };
 
@@ -47,6 +48,7 @@ struct dreq {
 	void *owner;	      /* NULL: nobody waits for the reply (cancelled) */
 	int act;
 	bool close_on_cancel; /* acquires and releases: cancel = close */
+	bool shared;	      /* LOCK.ACQUIRE ... SHARED */
 	double timeout_s;     /* bound on its reply once it is first in line; 0: none */
 };
 
@@ -73,7 +75,8 @@ struct aconn {
 
 struct adctx {
 	char path[LC_DCONN_PATH_MAX];
-	struct cachify_daemon_options o;
+	struct cachify_daemon_options o; /* o.name points at name below */
+	char name[CACHIFY_NAME_MAX + 1];  /* sanitised; "" = none */
 	struct event_base *base;
 	cachify_async_client *ac;
 	struct aconn *shared;
@@ -295,8 +298,60 @@ static void conn_flush(struct aconn *c)
 	}
 }
 
-/* Connected: SELECT first when a database is configured, then whatever
- * was queued meanwhile. */
+/* Puts the internal request act (SETNAME, SELECT) in front of c's queue,
+ * its command (already in front of c->out) answered first. */
+static int conn_push_setup(struct aconn *c, int act)
+{
+	struct dreq *q = calloc(1, sizeof *q);
+
+	if (!q)
+		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
+	q->c = c;
+	q->act = act;
+	/* Bounded like the request it goes ahead of (a WAIT's reply may take
+	 * the wait plus the io timeout): a silent daemon fails that one then. */
+	q->timeout_s = c->x->o.io_timeout;
+	if (c->head && c->head->timeout_s > q->timeout_s)
+		q->timeout_s = c->head->timeout_s;
+	q->next = c->head;
+	c->head = q;
+	if (!c->tail)
+		c->tail = q;
+	return 0;
+}
+
+/* Sends CLIENT SETNAME (when named) and SELECT (when a database is
+ * configured) ahead of whatever was queued while connecting. */
+static int conn_setup(struct aconn *c)
+{
+	struct adctx *x = c->x;
+	struct lc_dcmd name, db;
+	struct resp_buf b;
+	int rc = 0;
+
+	if (!x->name[0] && x->o.db == 0)
+		return 0;
+	resp_buf_init(&b);
+	lc_dcmd_setname(&name, x->name);
+	lc_dcmd_select(&db, x->o.db);
+	if ((x->name[0] && resp_add_command(&b, name.argc, name.argv) != 0) ||
+	    (x->o.db != 0 && resp_add_command(&b, db.argc, db.argv) != 0) ||
+	    resp_buf_append(&b, c->out.data, c->out.len) != 0) {
+		resp_buf_free(&b);
+		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
+	}
+	resp_buf_free(&c->out);
+	c->out = b;
+	/* Pushed in reverse: SETNAME's reply comes first. */
+	if (x->o.db != 0)
+		rc = conn_push_setup(c, AD_ACT_SELECT);
+	if (rc == 0 && x->name[0])
+		rc = conn_push_setup(c, AD_ACT_SETNAME);
+	return rc;
+}
+
+/* Connected: SETNAME and SELECT first, then whatever was queued
+ * meanwhile. */
 static void conn_ready(struct aconn *c)
 {
 	struct adctx *x = c->x;
@@ -312,29 +367,9 @@ static void conn_ready(struct aconn *c)
 		return;
 	}
 	event_assign(c->rev, x->base, c->fd, EV_READ | EV_PERSIST, conn_read_cb, c);
-	if (x->o.db != 0) {
-		struct lc_dcmd cmd;
-		struct resp_buf b;
-		struct dreq *q = calloc(1, sizeof *q);
-
-		resp_buf_init(&b);
-		lc_dcmd_select(&cmd, x->o.db);
-		if (!q || resp_add_command(&b, cmd.argc, cmd.argv) != 0 ||
-		    resp_buf_append(&b, c->out.data, c->out.len) != 0) {
-			free(q);
-			resp_buf_free(&b);
-			lc_set_error(CACHIFY_ENOMEM, "out of memory");
-			conn_break(c, CACHIFY_ENOMEM);
-			return;
-		}
-		resp_buf_free(&c->out);
-		c->out = b;
-		q->c = c;
-		q->act = AD_ACT_SELECT;
-		q->next = c->head;
-		c->head = q;
-		if (!c->tail)
-			c->tail = q;
+	if (conn_setup(c) != 0) {
+		conn_break(c, CACHIFY_ENOMEM);
+		return;
 	}
 	if (c->head)
 		event_add(c->rev, NULL);
@@ -476,6 +511,9 @@ static void dispatch(struct aconn *c, struct dreq *q, struct resp_reply *r)
 	long long n;
 
 	switch (q->act) {
+	case AD_ACT_SETNAME: /* a refused name does not fail the connection */
+		free(q);
+		return;
 	case AD_ACT_SELECT:
 		if ((res.rc = lc_dcmd_select_reply(r, x->path, x->o.db)) != 0) {
 			free(q);
@@ -502,6 +540,8 @@ static void dispatch(struct aconn *c, struct dreq *q, struct resp_reply *r)
 		res.rc = lc_dcmd_grant_reply(r, x->path,
 					     q->act == LC_ACT_NLOCK_ACQ ? "LOCK.ACQUIRE" : "POOL.ACQUIRE",
 					     &res.grant);
+		if (q->shared)
+			res.rc = lc_dcmd_shared_reply(res.rc, x->path);
 		if (res.rc == 0) {
 			res.grant.session = c;
 			c->holds = true;
@@ -600,16 +640,20 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 	} else if (rc) {
 		conn_break(c, rc);
-	} else if (!c->head && !c->holds && c->state == AC_READY) {
+	} else {
 		/* Nothing is due and nothing held: a quiet connection does not
 		 * keep the loop running (event_base_dispatch returns when all
 		 * is done); its health is checked when it is used again
 		 * (conn_usable). A grant's connection stays watched: its
 		 * release needs no check, and the loop runs while it is held. */
-		event_del(c->rev);
+		if (!c->head && !c->holds && c->state == AC_READY)
+			event_del(c->rev);
+		/* A dedicated connection keeps no reader between replies: one
+		 * waiting for a grant (after its SETNAME's reply) costs its
+		 * socket and this struct. */
 		if (c->dedicated && c->in && c->in->buf.len == c->in->pos && c->in->depth == 0 &&
 		    c->in->bulk_len < 0) {
-			resp_reader_free(c->in); /* an idle connection keeps no reader */
+			resp_reader_free(c->in);
 			free(c->in);
 			c->in = NULL;
 		}
@@ -702,6 +746,7 @@ static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void
 	struct lc_dcmd cmd;
 	struct aconn *c = NULL;
 	struct dreq *q;
+	bool q_shared = false;
 	int rc = 0;
 
 	switch (st->act) {
@@ -719,6 +764,7 @@ static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void
 		break;
 	case LC_ACT_NLOCK_ACQ:
 		rc = lc_dcmd_lock_acquire(&cmd, st->key, st->klen, st->ttl_ms, &st->wait);
+		q_shared = st->wait.shared;
 		break;
 	case LC_ACT_NPOOL_ACQ:
 		rc = lc_dcmd_pool_acquire(&cmd, st->key, st->klen, st->max, st->ttl_ms, &st->wait);
@@ -756,6 +802,7 @@ static int ad_start(void *ctx, const struct lc_step *st, lc_adone_fn *done, void
 	q->done = done;
 	q->owner = owner;
 	q->act = st->act;
+	q->shared = q_shared;
 	/* As the blocking client: the io timeout, plus the wait's own time
 	 * for an acquire that waits (none for one that waits forever). */
 	q->timeout_s = x->o.io_timeout;
@@ -860,6 +907,8 @@ cachify_async_client *cachify_async_client_daemon(struct event_base *base, const
 		free(x);
 		return NULL;
 	}
+	lc_dcmd_name(o.name, x->name);
+	o.name = x->name;
 	x->o = o;
 	x->base = base;
 	if (!(ac = lc_aclient_new(base, &adaemon_ops, x)))

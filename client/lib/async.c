@@ -539,6 +539,15 @@ static bool op_main_done(struct cachify_aop *op, int rc)
 			op->key = NULL;
 			memset(&op->g, 0, sizeof op->g);
 			r->lock = l;
+			if (op->auto_renew && op->ex_s > 0) {
+				l->ex_s = op->ex_s;
+				l->on_lost = op->on_lost;
+				l->on_lost_arg = op->on_lost_arg;
+				if ((rc = lc_alock_renew_start(l)) != 0) {
+					r->lock = NULL;
+					cachify_async_lock_release(l, NULL, NULL, NULL);
+				}
+			}
 		} else if (rc == 0) {
 			cachify_async_slot *s = calloc(1, sizeof *s);
 
@@ -585,7 +594,8 @@ static bool op_main_done(struct cachify_aop *op, int rc)
 		if (op->kind == K_ONCE && rc == CACHIFY_ELOCKED && !op->once.raise_on_locked) {
 			r->fn_ret = op->once.return_on_locked;
 			rc = 0;
-		} else if (op->kind == K_POOLED && rc == CACHIFY_EFULL && !op->raise_on_full) {
+		} else if (op->kind == K_POOLED && !op->raise_on_full &&
+			   (rc == CACHIFY_EFULL || (rc == CACHIFY_ETIMEOUT && !op->w.nowait))) {
 			if (op->on_full && !op->zombie)
 				r->fn_ret = op->on_full(op->fnarg);
 			rc = 0;

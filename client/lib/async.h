@@ -70,6 +70,9 @@ struct cachify_aop {
 	int64_t default_exp_s;
 	const struct cachify_codec *codec;
 	struct cachify_once_options once;
+	bool auto_renew;	/* lock acquire: the handle renews itself */
+	cachify_lost_fn *on_lost;
+	void *on_lost_arg;
 	bool raise_on_full;
 	cachify_run_fn *on_full;
 	struct cachify_async_result res;
@@ -82,7 +85,18 @@ struct cachify_async_lock {
 	struct backend_grant g;
 	double poll_s;
 	int64_t default_exp_s; /* 0 = never */
+	/* auto_renew (async_api.c): a timer every ex_s/3, one renew at a time */
+	int64_t ex_s;		 /* the TTL renewed to; 0 = no auto-renew */
+	struct event *renew_ev;
+	struct cachify_aop *renew_op; /* the renew in flight */
+	int64_t ok_ms;		 /* last time the hold was known good, monotonic */
+	bool lost;
+	cachify_lost_fn *on_lost;
+	void *on_lost_arg;
 };
+
+/* Starts l's auto-renew timer (async_api.c): 0 or ENOMEM. */
+int lc_alock_renew_start(cachify_async_lock *l);
 
 struct cachify_async_slot {
 	cachify_async_client *ac;

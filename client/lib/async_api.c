@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "async.h"
+#include "clock.h"
 
 /* ---- starting operations --------------------------------------------------------------------- */
 
@@ -131,9 +134,18 @@ static int lock_op(cachify *c, int kind, const struct cachify_lock_options *opts
 	}
 	op->w.nowait = opts->nowait;
 	op->w.timeout = opts->timeout;
+	op->w.shared = opts->shared;
 	op->default_exp_s = in->lock_exp_s;
 	op->want_fence = kind == K_LOCK_ACQ;
+	op->auto_renew = opts->auto_renew;
+	op->on_lost = opts->on_lost;
+	op->on_lost_arg = opts->on_lost_arg;
 	rc = lc_wait_check(&op->w);
+	if (rc == 0 && opts->shared && !op->ac->ops->native)
+		rc = lc_set_error(CACHIFY_ENOTSUP,
+				  "async %s client: no shared locks (only cachifyd has them on the "
+				  "async face)",
+				  op->ac->ops->name);
 	if (rc == 0)
 		rc = lc_ttl_resolve(opts->exp, in->lock_exp_s, &op->ex_s, "exp");
 	if (rc == 0)
@@ -169,6 +181,10 @@ int cachify_async_lock_run(cachify *c, const struct cachify_lock_options *opts,
 
 	if (!fn)
 		return lc_set_error(CACHIFY_EINVAL, "lock run: fn is required");
+	if (opts && opts->auto_renew)
+		return lc_set_error(CACHIFY_ENOTSUP,
+				    "async lock run: no auto_renew (acquire a handle, which renews "
+				    "itself)");
 	va_start(ap, keyfmt);
 	rc = lock_op(c, K_RUN, opts, LC_SUFFIX_LOCK, cb, arg, opp, &op, &in, keyfmt, ap);
 	va_end(ap);
@@ -204,6 +220,30 @@ int cachify_async_once(cachify *c, const struct cachify_once_options *opts,
 	return lc_aop_launch(c, in, op, 0, opp);
 }
 
+int cachify_async_once_is_locked(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **opp,
+				 const char *keyfmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, keyfmt);
+	rc = key_op(c, K_GET, LC_SUFFIX_ONCE, cb, arg, opp, keyfmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cachify_async_once_release(cachify *c, cachify_async_cb *cb, void *arg, cachify_aop **opp,
+			       const char *keyfmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, keyfmt);
+	rc = key_op(c, K_DEL, LC_SUFFIX_ONCE, cb, arg, opp, keyfmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* ---- lock handles ---------------------------------------------------------------------------- */
 
 /* An operation on a handle's grant (no instance: handles outlive theirs). */
@@ -220,6 +260,13 @@ int cachify_async_lock_release(cachify_async_lock *l, cachify_async_cb *cb, void
 
 	if (!l)
 		return lc_set_error(CACHIFY_EINVAL, "lock release: NULL lock");
+	/* No renew after this: the timer goes, a renew in flight is cut (its
+	 * request, on cachifyd, still goes before the release's). */
+	if (l->renew_ev)
+		event_free(l->renew_ev);
+	l->renew_ev = NULL;
+	if (l->renew_op)
+		cachify_aop_cancel(l->renew_op);
 	/* The handle goes now whatever happens: the operation owns the grant. */
 	op = grant_op(l->ac, K_LOCK_REL, cb, arg);
 	if (!op) {
@@ -282,6 +329,72 @@ uint64_t cachify_async_lock_fence(const cachify_async_lock *l)
 const char *cachify_async_lock_key(const cachify_async_lock *l)
 {
 	return l ? l->key : NULL;
+}
+
+bool cachify_async_lock_lost(const cachify_async_lock *l)
+{
+	return l && l->lost;
+}
+
+/* ---- auto-renew: a timer per handle, one renew at a time ---- */
+
+static void alock_renew_arm(cachify_async_lock *l, int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(l->renew_ev, &tv);
+}
+
+static int64_t alock_period_ms(const cachify_async_lock *l)
+{
+	int64_t p = l->ex_s * 1000 / 3;
+
+	return p > 0 ? p : 1;
+}
+
+static void alock_renewed_cb(void *arg, struct cachify_async_result *res)
+{
+	cachify_async_lock *l = arg;
+	int64_t now = lc_clock_ms();
+
+	l->renew_op = NULL;
+	if (res->rc == CACHIFY_ECANCELED)
+		return; /* released: the handle is going */
+	if (res->rc == 0) {
+		l->ok_ms = now;
+		alock_renew_arm(l, alock_period_ms(l));
+		return;
+	}
+	if (res->rc != CACHIFY_ENOTOWNER && res->rc != CACHIFY_ELOST &&
+	    now - l->ok_ms < l->ex_s * 1000) {
+		alock_renew_arm(l, alock_period_ms(l) / 3 + 1); /* passing: try again soon */
+		return;
+	}
+	l->lost = true;
+	if (l->on_lost)
+		l->on_lost(l->on_lost_arg, l->key);
+}
+
+static void alock_renew_cb(evutil_socket_t fd, short what, void *arg)
+{
+	cachify_async_lock *l = arg;
+
+	if (l->renew_op || l->lost)
+		return;
+	if (cachify_async_lock_renew(l, l->ex_s, alock_renewed_cb, l, &l->renew_op) != 0) {
+		struct cachify_async_result res = { .rc = CACHIFY_ENOMEM };
+
+		alock_renewed_cb(l, &res);
+	}
+}
+
+int lc_alock_renew_start(cachify_async_lock *l)
+{
+	if (!(l->renew_ev = evtimer_new(l->ac->base, alock_renew_cb, l)))
+		return lc_set_error(CACHIFY_ENOMEM, "out of memory");
+	l->ok_ms = lc_clock_ms();
+	alock_renew_arm(l, alock_period_ms(l));
+	return 0;
 }
 
 /* ---- pools --------------------------------------------------------------------------------- */
@@ -350,7 +463,8 @@ int cachify_async_pooled(cachify_pool *p, cachify_async_run_fn *fn, void *fnarg,
 		return rc;
 	op->fn = fn;
 	op->fnarg = fnarg;
-	op->w.nowait = true;
+	op->w.nowait = p->timeout == 0;
+	op->w.timeout = p->timeout;
 	return lc_aop_launch(NULL, NULL, op, 0, opp);
 }
 

@@ -20,6 +20,7 @@
 struct backend_wait {
 	bool nowait;	/* fail at once when taken */
 	double timeout; /* s; CACHIFY_WAIT_FOREVER to wait without limit */
+	bool shared;	/* locks: a reader's (shared) hold */
 };
 
 /* What a native grant hands back. session is the backend's handle for a
@@ -56,15 +57,26 @@ struct backend_ops {
 	int (*pool_release)(void *ctx, const char *key, size_t klen, const struct backend_grant *g);
 	/* Live slots, or a negative code. */
 	long (*pool_size)(void *ctx, const char *key, size_t klen);
+	/* The memory client's in-process locks (exclusive and shared, FIFO,
+	 * no polling), used by the blocking face instead of generic.c's when
+	 * present; contracts as lock_acquire/release/renew (no session). */
+	int (*rw_acquire)(void *ctx, const char *key, size_t klen, int64_t ttl_ms,
+			  const struct backend_wait *w, struct backend_grant *g);
+	int (*rw_release)(void *ctx, const char *key, size_t klen, const struct backend_grant *g);
+	int (*rw_renew)(void *ctx, const char *key, size_t klen, const struct backend_grant *g,
+			int64_t ttl_ms);
 	/* cachify_client_call; NULL = EINVAL. */
 	int (*call)(void *ctx, int argc, const char *const *argv, const size_t *argvlen,
 		    cachify_reply **out);
 };
 
+struct lc_renewer;
+
 struct cachify_client {
 	const struct backend_ops *ops;
 	void *ctx;
 	int refs; /* atomic */
+	struct lc_renewer *renewer; /* renew.c's auto-renew thread, or NULL (its mutex guards it) */
 	struct cachify_client_ops user; /* custom clients: the user's ops */
 	void *user_ctx;
 };

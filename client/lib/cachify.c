@@ -274,7 +274,27 @@ int lc_lock_take(cachify_client *cl, const char *key, size_t klen, int64_t ex_s,
 	memset(g, 0, sizeof *g);
 	if (ops->lock_acquire)
 		return ops->lock_acquire(cl->ctx, key, klen, ex_s ? ex_s * 1000 : -1, w, g);
+	if (ops->rw_acquire)
+		return ops->rw_acquire(cl->ctx, key, klen, ex_s ? ex_s * 1000 : -1, w, g);
+	if (w->shared)
+		return lc_set_error(CACHIFY_ENOTSUP,
+				    "%s client: no shared locks (SET NX cannot count readers)",
+				    ops->name);
 	return lc_generic_lock_acquire(cl, key, klen, ex_s, w, poll_s, want_fence, g);
+}
+
+int lc_lock_extend(cachify_client *cl, const char *key, size_t klen, const struct backend_grant *g,
+		   int64_t ex_s)
+{
+	const struct backend_ops *ops = cl->ops;
+
+	if (ops->lock_acquire && !ops->lock_renew)
+		return lc_set_error(CACHIFY_EINVAL, "%s client: no lock renew", ops->name);
+	if (ops->lock_acquire)
+		return ops->lock_renew(cl->ctx, key, klen, g, ex_s ? ex_s * 1000 : -1);
+	if (ops->rw_renew)
+		return ops->rw_renew(cl->ctx, key, klen, g, ex_s ? ex_s * 1000 : -1);
+	return lc_generic_lock_renew(cl, key, klen, g, ex_s);
 }
 
 int lc_lock_give(cachify_client *cl, const char *key, size_t klen, struct backend_grant *g)
@@ -288,6 +308,8 @@ int lc_lock_give(cachify_client *cl, const char *key, size_t klen, struct backen
 						      ops->name);
 		if (g->session && ops->session_end)
 			ops->session_end(cl->ctx, g->session);
+	} else if (ops->rw_release) {
+		rc = ops->rw_release(cl->ctx, key, klen, g);
 	} else {
 		rc = lc_generic_lock_release(cl, key, klen, g);
 	}

@@ -62,6 +62,10 @@ const char *cachify_strerror(int err)
 		return "callback failed";
 	case CACHIFY_ECODEC:
 		return "encoder or decoder failed";
+	case CACHIFY_ECANCELED:
+		return "operation cancelled";
+	case CACHIFY_ENOTSUP:
+		return "not supported by this backend";
 	default:
 		return "unknown error";
 	}

@@ -35,7 +35,8 @@
 
 struct dctx {
 	char path[LC_DCONN_PATH_MAX];
-	struct cachify_daemon_options o;
+	struct cachify_daemon_options o; /* o.name points at name below */
+	char name[CACHIFY_NAME_MAX + 1]; /* sanitised; "" = none */
 	pthread_mutex_t mu;     /* guards idle/nidle */
 	struct lc_dconn **idle; /* o.max_idle slots; most recently used last */
 	unsigned nidle;
@@ -55,6 +56,7 @@ void cachify_daemon_options_init(struct cachify_daemon_options *o)
 	o->max_idle = DAEMON_MAX_IDLE;
 	o->retries = DAEMON_RETRIES;
 	o->db = 0;
+	o->name = NULL;
 }
 
 /* ---- one command, one reply ---------------------------------------------------- */
@@ -78,18 +80,36 @@ static int exchange(struct dctx *x, struct lc_dconn *c, int argc, const struct r
 	return lc_dconn_read(c, lc_dconn_deadline(reply_timeout), out);
 }
 
-/* Selects the configured database on a new connection. */
-static int conn_select(struct dctx *x, struct lc_dconn *c)
+/* Readies a new connection: CLIENT SETNAME (its reply, even an error, is
+ * only read) and SELECT of the configured database, sent together. */
+static int conn_setup(struct dctx *x, struct lc_dconn *c)
 {
-	struct lc_dcmd cmd;
+	struct lc_dcmd name, db;
 	struct resp_reply *r;
 	int rc;
 
+	if (x->name[0]) {
+		lc_dcmd_setname(&name, x->name);
+		if ((rc = lc_dconn_encode(c, name.argc, name.argv)) != 0)
+			return rc;
+	}
+	if (x->o.db != 0) {
+		lc_dcmd_select(&db, x->o.db);
+		if ((rc = lc_dconn_encode(c, db.argc, db.argv)) != 0)
+			return rc;
+	}
+	if (c->out.len == 0)
+		return 0;
+	if ((rc = lc_dconn_flush(c, lc_dconn_deadline(x->o.io_timeout), NULL)) != 0)
+		return rc;
+	if (x->name[0]) {
+		if ((rc = lc_dconn_read(c, lc_dconn_deadline(x->o.io_timeout), &r)) != 0)
+			return rc;
+		resp_reply_free(r);
+	}
 	if (x->o.db == 0)
 		return 0;
-	lc_dcmd_select(&cmd, x->o.db);
-	rc = exchange(x, c, cmd.argc, cmd.argv, x->o.io_timeout, &r);
-	if (rc != 0)
+	if ((rc = lc_dconn_read(c, lc_dconn_deadline(x->o.io_timeout), &r)) != 0)
 		return rc;
 	rc = lc_dcmd_select_reply(r, c->path, x->o.db);
 	resp_reply_free(r);
@@ -109,7 +129,7 @@ static int conn_open(struct dctx *x, struct lc_dconn **out)
 	for (unsigned attempt = 0;; attempt++) {
 		int rc = lc_dconn_open(x->path, lc_dconn_deadline(x->o.connect_timeout), out);
 
-		if (rc == 0 && (rc = conn_select(x, *out)) != 0) {
+		if (rc == 0 && (rc = conn_setup(x, *out)) != 0) {
 			lc_dconn_close(*out);
 			*out = NULL;
 		}
@@ -327,7 +347,8 @@ static int d_lock_acquire(void *ctx, const char *key, size_t klen, int64_t ttl_m
 
 	if ((rc = lc_dcmd_lock_acquire(&cmd, key, klen, ttl_ms, w)) != 0)
 		return rc;
-	return acquire(ctx, &cmd, g);
+	rc = acquire(ctx, &cmd, g);
+	return w->shared ? lc_dcmd_shared_reply(rc, ((struct dctx *)ctx)->path) : rc;
 }
 
 static int d_pool_acquire(void *ctx, const char *key, size_t klen, long max, int64_t ttl_ms,
@@ -656,6 +677,8 @@ cachify_client *cachify_client_daemon(const char *address,
 		free(x);
 		return NULL;
 	}
+	lc_dcmd_name(o.name, x->name);
+	o.name = x->name;
 	x->o = o;
 	pthread_mutex_init(&x->mu, NULL);
 	return lc_client_new(&daemon_ops, x);

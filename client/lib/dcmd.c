@@ -2,8 +2,10 @@
  * each backend operation and the meaning of each reply. Shared by the
  * blocking (daemon.c) and the libevent (adaemon.c) faces of the backend.
  */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dcmd.h"
@@ -65,6 +67,31 @@ void lc_dcmd_select(struct lc_dcmd *c, int db)
 	add_num(c, 0, db);
 }
 
+void lc_dcmd_setname(struct lc_dcmd *c, const char *name)
+{
+	c->name = "CLIENT SETNAME";
+	c->argv[0] = ARG_LIT("CLIENT");
+	c->argv[1] = ARG_LIT("SETNAME");
+	c->argv[2] = arg(name, strlen(name));
+	c->argc = 3;
+	c->waits = false;
+	c->wait_s = 0;
+}
+
+void lc_dcmd_name(const char *name, char out[CACHIFY_NAME_MAX + 1])
+{
+	size_t i;
+
+	if (!name)
+		name = program_invocation_short_name ? program_invocation_short_name : "";
+	for (i = 0; i < CACHIFY_NAME_MAX && name[i]; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		out[i] = ch >= '!' && ch <= '~' ? (char)ch : '_';
+	}
+	out[i] = '\0';
+}
+
 /* Appends [PX ttl] [WAIT ms]: WAIT 0 is the daemon's "forever"; a timeout
  * of 0 is one try, sent without WAIT. */
 static int grant_args(struct lc_dcmd *c, int64_t ttl_ms, const struct backend_wait *w)
@@ -73,6 +100,8 @@ static int grant_args(struct lc_dcmd *c, int64_t ttl_ms, const struct backend_wa
 		c->argv[c->argc++] = ARG_LIT("PX");
 		add_num(c, 1, ttl_ms > LC_DCMD_MS_MAX ? LC_DCMD_MS_MAX : ttl_ms);
 	}
+	if (w && w->shared)
+		c->argv[c->argc++] = ARG_LIT("SHARED");
 	if (!w || w->nowait)
 		return 0;
 	if (isnan(w->timeout))
@@ -233,6 +262,19 @@ long lc_dcmd_size_reply(const struct resp_reply *r, const char *where)
 	if (r->type == RESP_ERROR)
 		return lc_dcmd_server_error(r);
 	return unexpected(where, "POOL.SIZE");
+}
+
+int lc_dcmd_shared_reply(int rc, const char *where)
+{
+	char why[128];
+
+	if (rc != CACHIFY_ESERVER || !strstr(cachify_last_error(), "yntax"))
+		return rc;
+	snprintf(why, sizeof why, "%s", cachify_last_error());
+	return lc_set_error(CACHIFY_ENOTSUP,
+			    "cachifyd at %s does not know LOCK.ACQUIRE ... SHARED (a daemon older "
+			    "than shared locks?): %s",
+			    where, why);
 }
 
 int lc_dcmd_select_reply(const struct resp_reply *r, const char *where, int db)

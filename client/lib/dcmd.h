@@ -46,6 +46,12 @@ int lc_dcmd_lock_renew(struct lc_dcmd *c, const char *key, size_t klen,
 		       const struct backend_grant *g, int64_t ttl_ms);
 void lc_dcmd_pool_size(struct lc_dcmd *c, const char *key, size_t klen);
 void lc_dcmd_select(struct lc_dcmd *c, int db);
+/* CLIENT SETNAME name (NUL-terminated, already sanitised). */
+void lc_dcmd_setname(struct lc_dcmd *c, const char *name);
+/* The name a client gives its connections (cachify_daemon_options.name):
+ * NULL -> the program's name, each byte outside '!'..'~' -> '_', cut at
+ * CACHIFY_NAME_MAX bytes, into out. "" stays "" (no name is sent). */
+void lc_dcmd_name(const char *name, char out[CACHIFY_NAME_MAX + 1]);
 
 /* Reply readers. where names the daemon in messages (its socket path).
  * None frees r; strings they hand out are taken from it. */
@@ -67,6 +73,9 @@ int lc_dcmd_grant_reply(struct resp_reply *r, const char *where, const char *cmd
 int lc_dcmd_one_reply(const struct resp_reply *r, const char *where, const char *cmd);
 /* POOL.SIZE: live slots, or a negative code. */
 long lc_dcmd_size_reply(const struct resp_reply *r, const char *where);
+/* LOCK.ACQUIRE ... SHARED answered with a syntax error (a daemon that
+ * predates shared locks): CACHIFY_ENOTSUP with a message; else rc as is. */
+int lc_dcmd_shared_reply(int rc, const char *where);
 /* SELECT: 0, or a negative code. */
 int lc_dcmd_select_reply(const struct resp_reply *r, const char *where, int db);
 

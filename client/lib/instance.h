@@ -45,6 +45,7 @@ struct cachify_pool {
 	bool raise_on_full;
 	cachify_run_fn *on_full;
 	double poll_s;
+	double timeout; /* pooled's wait for a slot: s, 0 none, CACHIFY_WAIT_FOREVER */
 };
 
 /* The instance a call works on: c itself, or (c NULL) the global one with a
@@ -78,5 +79,8 @@ int lc_lock_take(cachify_client *cl, const char *key, size_t klen, int64_t ex_s,
 		 struct backend_grant *g);
 /* Releases (owner-checked), ends a native session, clears g: 0/ENOTOWNER. */
 int lc_lock_give(cachify_client *cl, const char *key, size_t klen, struct backend_grant *g);
+/* Renews g's hold to ex_s (0 = never) from now: 0, ENOTOWNER, ELOST... */
+int lc_lock_extend(cachify_client *cl, const char *key, size_t klen, const struct backend_grant *g,
+		   int64_t ex_s);
 
 #endif /* CACHIFY_INSTANCE_H */

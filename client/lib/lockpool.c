@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "abackend.h"
 #include "instance.h"
+#include "renew.h"
 
 struct cachify_lock {
 	cachify_client *cl; /* one reference held */
@@ -18,6 +19,7 @@ struct cachify_lock {
 	struct backend_grant g;	 /* token, fence, native session */
 	double poll_s;
 	int64_t default_exp_s; /* the instance's, for renew(CACHIFY_TTL_DEFAULT); 0 = never */
+	struct lc_renewal rn;  /* auto_renew's registration (rn.on) */
 };
 
 struct cachify_slot {
@@ -37,6 +39,28 @@ void cachify_lock_options_init(struct cachify_lock_options *o)
 	o->nowait = true;
 	o->timeout = CACHIFY_WAIT_FOREVER;
 	o->exp = CACHIFY_TTL_DEFAULT;
+	o->auto_renew = false;
+	o->shared = false;
+	o->on_lost = NULL;
+	o->on_lost_arg = NULL;
+}
+
+/* Starts auto-renewing the hold g at key (to ex_s, every ex_s/3) when the
+ * options ask and it expires at all. */
+static int renew_begin(cachify_client *cl, const struct cachify_lock_options *opts,
+		       const char *key, size_t klen, struct backend_grant *g, int64_t ex_s,
+		       struct lc_renewal *r)
+{
+	memset(r, 0, sizeof *r);
+	if (!opts || !opts->auto_renew || ex_s == 0)
+		return 0;
+	r->key = key;
+	r->klen = klen;
+	r->g = g;
+	r->ex_s = ex_s;
+	r->on_lost = opts->on_lost;
+	r->on_lost_arg = opts->on_lost_arg;
+	return lc_renew_start(cl, r);
 }
 
 /* Resolves a lock's key and options on an instance. */
@@ -53,6 +77,7 @@ static int lock_prepare(cachify *in, const struct cachify_lock_options *opts, co
 	}
 	w->nowait = opts->nowait;
 	w->timeout = opts->timeout;
+	w->shared = opts->shared;
 	rc = lc_wait_check(w);
 	if (rc == 0)
 		rc = lc_ttl_resolve(opts->exp, in->lock_exp_s, ex_s, "exp");
@@ -87,6 +112,8 @@ int cachify_lock_acquire(cachify *c, const struct cachify_lock_options *opts, ca
 	va_end(ap);
 	if (rc == 0)
 		rc = lc_lock_take(in->cl, l->key, l->klen, ex_s, &w, in->poll_s, true, &l->g);
+	if (rc == 0 && (rc = renew_begin(in->cl, opts, l->key, l->klen, &l->g, ex_s, &l->rn)) != 0)
+		lc_lock_give(in->cl, l->key, l->klen, &l->g);
 	if (rc) {
 		free(l->key);
 		free(l);
@@ -108,6 +135,7 @@ int cachify_lock_release(cachify_lock *l)
 
 	if (!l)
 		return 0;
+	lc_renew_stop(l->cl, &l->rn);
 	rc = lc_lock_give(l->cl, l->key, l->klen, &l->g);
 	cachify_client_free(l->cl);
 	free(l->key);
@@ -117,7 +145,6 @@ int cachify_lock_release(cachify_lock *l)
 
 int cachify_lock_renew(cachify_lock *l, int64_t exp)
 {
-	const struct backend_ops *ops;
 	int64_t ex_s;
 	int rc;
 
@@ -126,12 +153,18 @@ int cachify_lock_renew(cachify_lock *l, int64_t exp)
 	rc = lc_ttl_resolve(exp, l->default_exp_s, &ex_s, "exp");
 	if (rc)
 		return rc;
-	ops = l->cl->ops;
-	if (!ops->lock_acquire)
-		return lc_generic_lock_renew(l->cl, l->key, l->klen, &l->g, ex_s);
-	if (!ops->lock_renew)
-		return lc_set_error(CACHIFY_EINVAL, "%s client: no lock renew", ops->name);
-	return ops->lock_renew(l->cl->ctx, l->key, l->klen, &l->g, ex_s ? ex_s * 1000 : -1);
+	/* Never on the wire together with the renewer's (one connection). */
+	lc_renew_hold(l->cl, &l->rn);
+	rc = lc_lock_extend(l->cl, l->key, l->klen, &l->g, ex_s);
+	if (rc == 0 && ex_s > 0)
+		l->rn.ex_s = ex_s; /* the watchdog keeps the new TTL */
+	lc_renew_unhold(l->cl, &l->rn, rc);
+	return rc;
+}
+
+bool cachify_lock_lost(const cachify_lock *l)
+{
+	return l && lc_renew_lost(&l->rn);
 }
 
 uint64_t cachify_lock_fence(const cachify_lock *l)
@@ -191,23 +224,31 @@ int cachify_lock_force_release(cachify *c, const char *keyfmt, ...)
 	return rc;
 }
 
-/* Takes the lock, runs fn, gives the lock back. A lost lock (expired
- * while fn ran) is ENOTOWNER after fn ran; *ran says whether it did. */
-static int run_locked(cachify *in, const char *key, size_t klen, int64_t ex_s,
-		      const struct backend_wait *w, cachify_run_fn *fn, void *arg, int *fn_ret,
-		      bool *ran)
+/* Takes the lock, runs fn (auto-renewed when opts ask), gives the lock
+ * back. A lost lock (expired while fn ran, or found lost by the renewer)
+ * is ENOTOWNER (or ELOST) after fn ran; *ran says whether it did. */
+static int run_locked(cachify *in, const struct cachify_lock_options *opts, const char *key,
+		      size_t klen, int64_t ex_s, const struct backend_wait *w, cachify_run_fn *fn,
+		      void *arg, int *fn_ret, bool *ran)
 {
 	struct backend_grant g;
+	struct lc_renewal rn;
 	int rc, r;
 
 	rc = lc_lock_take(in->cl, key, klen, ex_s, w, in->poll_s, false, &g);
+	if (rc == 0 && (rc = renew_begin(in->cl, opts, key, klen, &g, ex_s, &rn)) != 0)
+		lc_lock_give(in->cl, key, klen, &g);
 	if (rc)
 		return rc;
 	r = fn(arg);
 	*ran = true;
 	if (fn_ret)
 		*fn_ret = r;
-	return lc_lock_give(in->cl, key, klen, &g);
+	lc_renew_stop(in->cl, &rn);
+	rc = lc_lock_give(in->cl, key, klen, &g);
+	if (rc == 0 && lc_renew_lost(&rn))
+		rc = lc_set_error(CACHIFY_ENOTOWNER, "%s: lost while fn ran", key);
+	return rc;
 }
 
 int cachify_lock_run(cachify *c, const struct cachify_lock_options *opts, cachify_run_fn *fn,
@@ -231,7 +272,7 @@ int cachify_lock_run(cachify *c, const struct cachify_lock_options *opts, cachif
 	rc = lock_prepare(in, opts, LC_SUFFIX_LOCK, keyfmt, ap, &key, &klen, &ex_s, &w);
 	va_end(ap);
 	if (rc == 0)
-		rc = run_locked(in, key, klen, ex_s, &w, fn, arg, fn_ret, &ran);
+		rc = run_locked(in, opts, key, klen, ex_s, &w, fn, arg, fn_ret, &ran);
 	free(key);
 	lc_instance_put(c, in);
 	return rc;
@@ -264,7 +305,7 @@ int cachify_once(cachify *c, const struct cachify_once_options *opts, cachify_ru
 	rc = lc_key_v(in, LC_SUFFIX_ONCE, keyfmt, ap, &key, &klen);
 	va_end(ap);
 	if (rc == 0)
-		rc = run_locked(in, key, klen, in->lock_exp_s, &w, fn, arg, fn_ret, &did);
+		rc = run_locked(in, NULL, key, klen, in->lock_exp_s, &w, fn, arg, fn_ret, &did);
 	/* Only "someone else runs it" is ELOCKED: fn's own result went to
 	 * *fn_ret above and never reaches this branch. */
 	if (rc == CACHIFY_ELOCKED && !did && !opts->raise_on_locked) {
@@ -279,6 +320,28 @@ int cachify_once(cachify *c, const struct cachify_once_options *opts, cachify_ru
 	return rc;
 }
 
+int cachify_once_is_locked(cachify *c, const char *keyfmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, keyfmt);
+	rc = key_op(c, false, LC_SUFFIX_ONCE, keyfmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cachify_once_release(cachify *c, const char *keyfmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, keyfmt);
+	rc = key_op(c, true, LC_SUFFIX_ONCE, keyfmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* ---- pool / pooled ------------------------------------------------------ */
 
 void cachify_pool_options_init(struct cachify_pool_options *o)
@@ -289,6 +352,7 @@ void cachify_pool_options_init(struct cachify_pool_options *o)
 	o->slot_exp = CACHIFY_TTL_DEFAULT;
 	o->raise_on_full = false;
 	o->on_full = NULL;
+	o->timeout = 0;
 }
 
 cachify_pool *cachify_pool_new(cachify *c, const struct cachify_pool_options *opts,
@@ -301,6 +365,12 @@ cachify_pool *cachify_pool_new(cachify *c, const struct cachify_pool_options *op
 
 	if (!opts || opts->max_size < 1) {
 		lc_set_error(CACHIFY_EINVAL, "pool: max_size must be >= 1");
+		return NULL;
+	}
+	if (!(opts->timeout >= 0 && opts->timeout <= (double)LC_TTL_MAX_S) &&
+	    opts->timeout != CACHIFY_WAIT_FOREVER) {
+		lc_set_error(CACHIFY_EINVAL, "pool: timeout %g is not >= 0 or CACHIFY_WAIT_FOREVER",
+			     opts->timeout);
 		return NULL;
 	}
 	if (lc_instance_get(c, &in))
@@ -332,6 +402,7 @@ cachify_pool *cachify_pool_new(cachify *c, const struct cachify_pool_options *op
 	p->raise_on_full = opts->raise_on_full;
 	p->on_full = opts->on_full;
 	p->poll_s = in->poll_s;
+	p->timeout = opts->timeout;
 	lc_instance_put(c, in);
 	return p;
 }
@@ -449,8 +520,8 @@ int cachify_pooled(cachify_pool *p, cachify_run_fn *fn, void *arg, int *fn_ret, 
 		*ran = false;
 	if (!p || !fn)
 		return lc_set_error(CACHIFY_EINVAL, "pooled: pool and fn are required");
-	rc = cachify_pool_acquire(p, &s);
-	if (rc == CACHIFY_EFULL) {
+	rc = cachify_pool_acquire_wait(p, p->timeout, &s);
+	if (rc == CACHIFY_EFULL || (rc == CACHIFY_ETIMEOUT && p->timeout != 0)) {
 		/* Precedence as in the reference: raise_on_full, then on_full. */
 		if (p->raise_on_full)
 			return rc;
