@@ -388,7 +388,8 @@ START_TEST(test_make_run_prints_the_cachify_url_of_its_socket)
 	/* ...and run calls it before it execs the daemon on that socket. */
 	mk = h_slurp(h_src_path("Makefile"), NULL);
 	ck_assert_ptr_nonnull(mk);
-	expect_contains(mk, " run-env\n\texec ./$(CACHIFYD) cachifyd.conf -s $(RUN_SOCK)\n",
+	expect_contains(mk, " run-env\n\texec ./$(CACHIFYD) cachifyd.conf -s $(RUN_SOCK) "
+			    "--dir $(CURDIR)/run\n",
 			"Makefile");
 	free(mk);
 	h_daemon_free(d);
