@@ -124,7 +124,7 @@ static void check_holder(const struct holder *h, const void *grant, bool is_lock
 	CHECK(c != NULL);
 	CHECK(c->id == h->client_id);
 	if (is_lock) {
-		const struct lock *l;
+		const struct lock_hold *l;
 
 		LIST_FOREACH(l, &c->locks, owned)
 			listed |= l == grant;
@@ -152,13 +152,21 @@ static void check_keyspace(void)
 		bytes += malloc_usable_size(e);
 		if (e->type == STORE_LOCK) {
 			const struct lock *l = lock_of(e);
+			const struct lock_hold *h;
+			size_t n = 0;
 
 			CHECK(l->db == ents[i].db && l->klen == e->klen);
 			CHECK(memcmp(l->key, sentry_key(e), e->klen) == 0);
-			check_holder(&l->h, l, true);
-			bytes += malloc_usable_size((void *)l) + malloc_usable_size(l->key) +
-				 malloc_usable_size(l->token);
-			nlocks++;
+			TAILQ_FOREACH(h, &l->holds, in_lock) {
+				CHECK(h->lock == l);
+				check_holder(&h->h, h, true);
+				bytes += malloc_usable_size((void *)h) + malloc_usable_size(h->token);
+				n++;
+			}
+			/* An exclusive lock is one hold; a shared one, its readers. */
+			CHECK(n == l->n && n > 0 && (l->shared || n == 1));
+			bytes += malloc_usable_size((void *)l) + malloc_usable_size(l->key);
+			nlocks += n;
 		} else if (e->type == STORE_POOL) {
 			struct pool *p = pool_at(e);
 			const struct slot *s;
@@ -190,13 +198,13 @@ static void check_keyspace(void)
 
 	/* From the clients' side: what each lists is its own and in the keyspace. */
 	LIST_FOREACH(c, &server.clients, link) {
-		const struct lock *l;
+		const struct lock_hold *l;
 		const struct slot *s;
 
 		LIST_FOREACH(l, &c->locks, owned) {
-			struct sentry *e = live_entry(l->db, l->key, l->klen);
+			struct sentry *e = live_entry(l->lock->db, l->lock->key, l->lock->klen);
 
-			CHECK(l->h.owner == c && e && e->type == STORE_LOCK && lock_of(e) == l);
+			CHECK(l->h.owner == c && e && e->type == STORE_LOCK && lock_of(e) == l->lock);
 		}
 		LIST_FOREACH(s, &c->slots, owned) {
 			struct sentry *e = live_entry(s->pool->db, s->pool->key, s->pool->klen);
@@ -256,7 +264,15 @@ static void hold_fences(struct qsnap *q)
 	if (!e || e->type == STORE_STRING)
 		return;
 	if (e->type == STORE_LOCK) {
-		q->fences[q->nfences++] = lock_of(e)->fence;
+		const struct lock_hold *h;
+
+		TAILQ_FOREACH(h, &lock_of(e)->holds, in_lock) {
+			if (q->nfences == HOLDS_MAX) {
+				q->nfences = -1;
+				return;
+			}
+			q->fences[q->nfences++] = h->fence;
+		}
 		return;
 	}
 	LIST_FOREACH(s, &pool_at(e)->slots, in_pool) {
@@ -424,12 +440,15 @@ static void check_fifo(const struct qsnap *p)
 	    e->type == STORE_STRING)
 		return;
 	if (e->type == STORE_LOCK) {
-		const struct lock *l = lock_of(e);
-		bool ahead = false;
+		const struct lock_hold *h;
 
-		for (int j = 0; j < first_waiting; j++)
-			ahead |= p->w[j].id == l->h.client_id;
-		CHECK(fence_known(p, l->fence) || ahead);
+		TAILQ_FOREACH(h, &lock_of(e)->holds, in_lock) {
+			bool ahead = false;
+
+			for (int j = 0; j < first_waiting; j++)
+				ahead |= p->w[j].id == h->h.client_id;
+			CHECK(fence_known(p, h->fence) || ahead);
+		}
 	} else {
 		const struct slot *s;
 
