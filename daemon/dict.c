@@ -244,6 +244,25 @@ static void dict_free_tables(struct dict *d)
 	dict_init(d);
 }
 
+int dict_reserve(struct dict *d, size_t n)
+{
+	size_t size = DICT_MIN_SIZE;
+	struct sentry **tab;
+
+	if (d->count > 0 || dict_is_rehashing(d))
+		return 0;
+	while (size < n && size < ((size_t)1 << 40))
+		size *= 2;
+	if (size <= d->size[0])
+		return 0;
+	if (!(tab = dict_tab_alloc(size)))
+		return -1;
+	dict_free_tables(d);
+	d->tab[0] = tab;
+	d->size[0] = size;
+	return 0;
+}
+
 void dict_maybe_shrink(struct dict *d)
 {
 	size_t size = DICT_MIN_SIZE;

@@ -88,6 +88,10 @@ static inline void dict_replace(struct sentry **link, struct sentry *e)
  * small table outright when d is empty). No-op while rehashing or out of
  * memory. */
 void dict_maybe_shrink(struct dict *d);
+/* An empty table sized for n entries at once (a snapshot's load), so it
+ * never rehashes on the way there; a table with entries is left alone.
+ * 0, or -1 when out of memory (d unchanged). */
+int dict_reserve(struct dict *d, size_t n);
 
 /* Moves up to max_moves non-empty buckets from t[0] to t[1], visiting at
  * most max_visits buckets. Returns the buckets visited. */

@@ -24,6 +24,7 @@ enum {
 
 #define SNAPSHOT_SLOT_MIN   59	    /* bytes of the smallest pool slot record */
 #define SNAPSHOT_HOLD_MIN   29	    /* bytes of the smallest lock hold record */
+#define SNAPSHOT_KEY_MIN    3	    /* bytes of the smallest key record: type, key, value */
 #define SNAPSHOT_PROGRESS   65536   /* records between progress reports */
 #define SNAPSHOT_PID_MAX    0x7fffffffULL
 #define SNAPSHOT_UID_MAX    0xfffffffeULL /* (uid_t)-1 means none */
@@ -184,6 +185,7 @@ int snapshot_write(struct store *s, int fd, uint32_t flags, struct snapshot_info
 			continue;
 		snap_put_u8(&w.o, REC_SELECTDB);
 		snap_put_len(&w.o, (uint64_t)db);
+		snap_put_len(&w.o, store_dbsize(s, db)); /* the loader's table size */
 		do
 			cursor = store_scan(s, db, cursor, SIZE_MAX, put_entry_cb, &w);
 		while (cursor != 0 && !w.o.err);
@@ -443,10 +445,30 @@ static int load_key(struct loader *ld, unsigned type, uint64_t at)
 	return rc;
 }
 
+/* A database switch, with the number of keys the writer had there: the
+ * table is sized for them at once, as far as the bytes left could hold
+ * (a count is a hint, never trusted beyond the file). */
+static int load_selectdb(struct loader *ld)
+{
+	uint64_t db;
+	size_t keys;
+
+	if (snap_get_len(&ld->in, &db) != 0 ||
+	    snap_get_count(&ld->in, SNAPSHOT_KEY_MIN, &keys) != 0)
+		return -1;
+	if (db >= STORE_DBS)
+		return snap_fail(&ld->in, "database %llu does not exist (0..%d)",
+				 (unsigned long long)db, STORE_DBS - 1);
+	ld->db = (int)db;
+	if (ld->s && store_reserve(ld->s, ld->db, keys) != 0)
+		return snap_fail(&ld->in, "out of memory");
+	return 0;
+}
+
 static int load_records(struct loader *ld, snapshot_progress_fn *progress, void *ctx)
 {
 	struct snap_in *in = &ld->in;
-	uint64_t at = 0, v;
+	uint64_t at = 0;
 	size_t n = 0;
 	unsigned type;
 
@@ -463,12 +485,8 @@ static int load_records(struct loader *ld, snapshot_progress_fn *progress, void 
 				return snap_fail(in, "%zu bytes follow the end record", snap_left(in));
 			return 0;
 		case REC_SELECTDB:
-			if (snap_get_len(in, &v) != 0)
+			if (load_selectdb(ld) != 0)
 				return -1;
-			if (v >= STORE_DBS)
-				return snap_fail(in, "database %llu does not exist (0..%d)",
-						 (unsigned long long)v, STORE_DBS - 1);
-			ld->db = (int)v;
 			break;
 		case REC_EXPIRE:
 			if (snap_get_u64(in, &at) != 0)

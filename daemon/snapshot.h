@@ -7,7 +7,8 @@
  *   records  one type byte each, then its fields (below)
  *   0xff     the end record
  *   u64      CRC-64/XZ of every byte before it
- * Records: 0xfe db (varint) selects a database for the keys that follow;
+ * Records: 0xfe db, keys (varints) selects a database for the keys that
+ * follow (keys: how many, so the loader sizes its table once);
  * 0xfd u64 expire (Unix ms) gives the next key a TTL; then a key record,
  * its type byte the entry's enum store_type: 0 string (key, value), 3 hash,
  * 4 zset, 5 list (key, the type's elements: object.h's save), 1 lock (key,

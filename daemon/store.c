@@ -772,6 +772,11 @@ void store_account(struct store *s, size_t add, size_t sub)
 	s->value_bytes -= sub;
 }
 
+int store_reserve(struct store *s, int db, size_t n)
+{
+	return dict_reserve(&store_db_get(s, db)->dict, n);
+}
+
 size_t store_used_memory(const struct store *s)
 {
 	size_t bytes = s->entry_bytes + s->value_bytes;

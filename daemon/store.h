@@ -192,6 +192,10 @@ void store_delete_entry(struct store *s, int db, struct sentry *e, enum store_re
 void store_flushdb(struct store *s, int db);
 void store_flushall(struct store *s);
 
+/* Sizes db's empty table for n keys at once (a snapshot's load: no rehash
+ * on the way). Not held to maxmemory. 0, or -1 when out of memory. */
+int store_reserve(struct store *s, int db, size_t n);
+
 /* Keys in db (expired but not yet collected ones included, as Redis), and
  * how many of them have a TTL. */
 size_t store_dbsize(const struct store *s, int db);
