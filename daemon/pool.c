@@ -171,6 +171,10 @@ static int64_t pool_next_expiry(int db, const char *key, size_t klen)
 	LIST_FOREACH(s, &pool_ptr(e)->slots, in_pool)
 		if (s->expire != STORE_NO_EXPIRE && (first == STORE_NO_EXPIRE || s->expire < first))
 			first = s->expire;
+	/* An EXPIRE on the pool's key ends every slot at once. */
+	if (sentry_expire(e) != STORE_NO_EXPIRE &&
+	    (first == STORE_NO_EXPIRE || sentry_expire(e) < first))
+		first = sentry_expire(e);
 	return first;
 }
 

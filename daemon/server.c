@@ -410,6 +410,11 @@ static bool store_pinned(void *ctx, int db, const struct sentry *e)
 static void store_touch_cb(void *ctx, int db, const void *key, size_t klen)
 {
 	persist_note_change();
+	/* A change may end what blocks the key's lock and pool waiters sooner
+	 * (EXPIRE on it): their queue re-times at the loop's next turn (it is
+	 * only marked here; the hook must not change the store). */
+	if (key && waitq_waiting())
+		waitq_wake(db, key, klen);
 	watch_touch_cb(ctx, db, key, klen);
 	block_touch(db, key, klen);
 }
